@@ -1,0 +1,76 @@
+"""The values the rules work on: policy, release catalog, per-serial state and outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+Event = Mapping[str, Any]
+"""A validated contract document (see `schemas.decode_event`)."""
+
+Snapshot = dict[str, Any]
+"""An entitlement snapshot, the value of the entitlements topic."""
+
+Notice = dict[str, Any]
+"""A notice, the value of the notices topic."""
+
+PROGRAMS = ("home_perpetual", "home_subscription", "advantage_premier", "none")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Business settings that are not facts of any event: when reminders go out, per program."""
+
+    reminder_lead_days: Mapping[str, tuple[int, ...]] = field(
+        default_factory=lambda: {"advantage_premier": (30, 7, 1), "home_subscription": (30, 7, 1)}
+    )
+
+    @classmethod
+    def with_lead_days(cls, lead_days: tuple[int, ...]) -> Policy:
+        """The same lead days for every program that expires."""
+        ordered = tuple(sorted(set(lead_days), reverse=True))
+        return cls({"advantage_premier": ordered, "home_subscription": ordered})
+
+    def lead_days(self, program: str) -> tuple[int, ...]:
+        return self.reminder_lead_days.get(program, ())
+
+
+@dataclass(frozen=True, order=True)
+class Release:
+    """One released version of a product family."""
+
+    family: str
+    version: str
+    released_on: date
+
+
+Catalog = Mapping[str, tuple[Release, ...]]
+"""Product family -> its known releases (any order)."""
+
+
+@dataclass(frozen=True)
+class SerialState:
+    """Everything the processor keeps for one serial (the value of its table)."""
+
+    serial: str
+    # Accepted inbound events for this serial, in event-time order; the entitlement is their fold.
+    history: tuple[Event, ...] = ()
+    # How far time has been advanced for this serial (event time, or a tick's due date).
+    clock: datetime | None = None
+    revision: int = 0
+    snapshot: Snapshot | None = None
+    # Ids of the notices and derived events already sent, so a refold never sends one twice.
+    emitted: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying one event (or the passage of time) decided."""
+
+    state: SerialState | None
+    snapshot: Snapshot | None = None  # the new entitlement, only when it changed
+    notices: tuple[Notice, ...] = ()
+    derived: tuple[dict[str, Any], ...] = ()  # events for other serials (an upgrade's grant)
+    rejection: str | None = None

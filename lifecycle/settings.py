@@ -1,0 +1,129 @@
+"""Settings read from the environment, one typed object for every process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default and meaning (the README's table is built from these)."""
+
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("LIFECYCLE_HOME", ".lifecycle", "Folder for the local stack's data, logs, jars and the outbox."),
+    Setting("LIFECYCLE_TOPIC_PREFIX", "lifecycle", "Prefix of every topic name (tests use their own)."),
+    Setting("LIFECYCLE_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers, comma separated."),
+    Setting("LIFECYCLE_KAFKA_PORT", "9092", "Port of the local broker started by `lifecycle stack up`."),
+    Setting("LIFECYCLE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."),
+    Setting("LIFECYCLE_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", "SASL mechanism when SASL is on."),
+    Setting("LIFECYCLE_KAFKA_SASL_USERNAME", "", "SASL user name."),
+    Setting("LIFECYCLE_KAFKA_SASL_PASSWORD", "", "SASL password (never logged)."),
+    Setting("LIFECYCLE_KAFKA_SSL_CAFILE", "", "CA bundle that signed the brokers' certificates."),
+    Setting("LIFECYCLE_DATABASE_URL", "", "PostgreSQL DSN; empty starts a local cluster from Debian's packages."),
+    Setting("LIFECYCLE_PG_PORT", "5433", "Port of the local PostgreSQL cluster started by the stack."),
+    Setting("LIFECYCLE_SMTP_HOST", "", "SMTP server for notices; empty writes .eml files to the outbox."),
+    Setting("LIFECYCLE_SMTP_PORT", "25", "SMTP port."),
+    Setting("LIFECYCLE_SMTP_STARTTLS", "false", "Upgrade the SMTP connection with STARTTLS."),
+    Setting("LIFECYCLE_SMTP_USERNAME", "", "SMTP login user."),
+    Setting("LIFECYCLE_SMTP_PASSWORD", "", "SMTP login password (never logged)."),
+    Setting("LIFECYCLE_MAIL_FROM", "support@example.com", "Sender address of notices."),
+    Setting("LIFECYCLE_REMINDER_LEAD_DAYS", "30,7,1", "Days before expiry when reminders go out."),
+    Setting("LIFECYCLE_WORKER_STORE", "rocksdb://", "Faust table store: rocksdb:// or memory://."),
+    Setting("LIFECYCLE_WORKER_DATA_DIR", "", "Faust data folder (one per worker); default under LIFECYCLE_HOME."),
+    Setting("LIFECYCLE_WORKER_STANDBY_REPLICAS", "0", "Standby replicas of the processor's table."),
+    Setting("LIFECYCLE_WEB_BIND", "127.0.0.1", "Address the processes' web servers bind to."),
+    Setting("LIFECYCLE_WEB_PORT", "6066", "Port of the processor's web server."),
+    Setting("LIFECYCLE_DASHBOARD_PORT", "8088", "Port of the dashboard."),
+    Setting("LIFECYCLE_DASHBOARD_TOKEN", "", "Token the dashboard asks for; empty generates one at start."),
+)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The typed view of the environment; secrets are kept out of repr."""
+
+    home: Path
+    topic_prefix: str
+    kafka_bootstrap: tuple[str, ...]
+    kafka_port: int
+    kafka_security_protocol: str
+    kafka_sasl_mechanism: str
+    kafka_sasl_username: str
+    kafka_sasl_password: str = field(repr=False)
+    kafka_ssl_cafile: str = ""
+    database_url: str = field(default="", repr=False)
+    pg_port: int = 5433
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "support@example.com"
+    reminder_lead_days: tuple[int, ...] = (30, 7, 1)
+    worker_store: str = "rocksdb://"
+    worker_data_dir: str = ""
+    worker_standby_replicas: int = 0
+    web_bind: str = "127.0.0.1"
+    web_port: int = 6066
+    dashboard_port: int = 8088
+    dashboard_token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every setting from the environment, falling back to the documented defaults."""
+        raw = {s.env: _env(s.env, s.default) for s in SETTINGS}
+
+        def get(name: str) -> str:
+            return raw["LIFECYCLE_" + name.upper()]
+
+        return cls(
+            home=Path(get("home")).resolve(),
+            topic_prefix=get("topic_prefix"),
+            kafka_bootstrap=_split(get("kafka_bootstrap")),
+            kafka_port=int(get("kafka_port")),
+            kafka_security_protocol=get("kafka_security_protocol").upper(),
+            kafka_sasl_mechanism=get("kafka_sasl_mechanism"),
+            kafka_sasl_username=get("kafka_sasl_username"),
+            kafka_sasl_password=get("kafka_sasl_password"),
+            kafka_ssl_cafile=get("kafka_ssl_cafile"),
+            database_url=get("database_url"),
+            pg_port=int(get("pg_port")),
+            smtp_host=get("smtp_host"),
+            smtp_port=int(get("smtp_port")),
+            smtp_starttls=get("smtp_starttls").lower() in {"1", "true", "yes"},
+            smtp_username=get("smtp_username"),
+            smtp_password=get("smtp_password"),
+            mail_from=get("mail_from"),
+            reminder_lead_days=tuple(sorted((int(d) for d in _split(get("reminder_lead_days"))), reverse=True)),
+            worker_store=get("worker_store"),
+            worker_data_dir=get("worker_data_dir"),
+            worker_standby_replicas=int(get("worker_standby_replicas")),
+            web_bind=get("web_bind"),
+            web_port=int(get("web_port")),
+            dashboard_port=int(get("dashboard_port")),
+            dashboard_token=get("dashboard_token"),
+        )
+
+    def topic(self, suffix: str) -> str:
+        """The full name of a topic under this deployment's prefix."""
+        return f"{self.topic_prefix}.{suffix}"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
