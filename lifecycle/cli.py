@@ -21,7 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "store": ("consumers.store.command", "Keep the PostgreSQL entitlement store in step with the entitlements topic."),
     "notifier": ("consumers.notifier.command", "Render notices with Jinja2 and deliver them over SMTP or to the outbox."),
     "scheduler": ("consumers.scheduler.command", "Emit tick events for reminders, expiries and version checks."),
-    "db": ("consumers.store.migrations", "Apply the PostgreSQL schema migrations."),
+    "db": ("consumers.db", "Apply the PostgreSQL schema migrations and create the roles."),
     "dashboard": ("lifecycle.dashboard.command", "Serve the operators' dashboard and metrics."),
     "bench": ("lifecycle.bench", "Run a benchmark and print its figures."),
     "samples": ("lifecycle.samples.command", "Write the sample event stream, or a large synthetic one."),
