@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_WEB_PORT", "6066", "Port of the processor's web server."),
     Setting("LIFECYCLE_DASHBOARD_PORT", "8088", "Port of the dashboard."),
     Setting("LIFECYCLE_DASHBOARD_TOKEN", "", "Token the dashboard asks for; empty generates one at start."),
+    Setting("LIFECYCLE_METRICS_PORT", "9400", "Base port of /metrics (worker +1 … dashboard +5); 0 turns it off."),
+    Setting("LIFECYCLE_HEALTH_TARGETS", "", "component=http://host:port pairs the dashboard checks; empty: local."),
 )
 
 
@@ -82,6 +84,8 @@ class Settings:
     web_port: int = 6066
     dashboard_port: int = 8088
     dashboard_token: str = field(default="", repr=False)
+    metrics_port: int = 9400
+    health_targets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -117,6 +121,8 @@ class Settings:
             web_port=int(get("web_port")),
             dashboard_port=int(get("dashboard_port")),
             dashboard_token=get("dashboard_token"),
+            metrics_port=int(get("metrics_port")),
+            health_targets=_split(get("health_targets")),
         )
 
     def topic(self, suffix: str) -> str:
