@@ -1,0 +1,153 @@
+"""`lifecycle topics`: create the pipeline's topics from lifecycle/topics.py, or check that they match it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import KafkaError
+
+from lifecycle.errors import UserError
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+from lifecycle.topics import ALL_TOPICS, TopicSpec
+
+BOOTSTRAP_TIMEOUT_MS = 10_000
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """How one topic on the broker compares with its definition."""
+
+    name: str
+    status: str  # "created", "ok", "missing" or "differs"
+    differences: tuple[str, ...] = ()
+
+    @property
+    def matches(self) -> bool:
+        return self.status in {"created", "ok"}
+
+    def describe(self) -> str:
+        detail = f": {'; '.join(self.differences)}" if self.differences else ""
+        return f"{self.status:8} {self.name}{detail}"
+
+
+@contextmanager
+def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
+    """A connected admin client; a broker that does not answer is a UserError naming the bootstrap servers."""
+    servers = ",".join(settings.kafka_bootstrap)
+    try:
+        client = KafkaAdminClient(
+            client_id=f"{settings.topic_prefix}-admin",
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            **kafka_python_config(settings),
+        )
+    except KafkaError as exc:
+        raise UserError(
+            f"no Kafka broker answers at {servers} ({exc}); start one with `lifecycle stack up` "
+            "or set LIFECYCLE_KAFKA_BOOTSTRAP"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _differences(spec: TopicSpec, partitions: int, configs: dict[str, str]) -> tuple[str, ...]:
+    found = []
+    if partitions != spec.partitions:
+        found.append(f"partitions {partitions}, expected {spec.partitions}")
+    for key, expected in spec.configs().items():
+        actual = configs.get(key)
+        if actual != expected:
+            found.append(f"{key}={actual}, expected {expected}")
+    return tuple(found)
+
+
+def _current_configs(client: KafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    if not names:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    described: dict[str, Any] = client.describe_configs(resources, config_filter="all")["topic"]
+    return {name: {key: entry["value"] for key, entry in entries.items()} for name, entries in described.items()}
+
+
+def _compare(client: KafkaAdminClient, specs: dict[str, TopicSpec], names: list[str]) -> list[TopicState]:
+    partitions = {topic["name"]: len(topic["partitions"]) for topic in client.describe_topics(names)} if names else {}
+    configs = _current_configs(client, names)
+    states = []
+    for name in names:
+        differences = _differences(specs[name], partitions.get(name, 0), configs.get(name, {}))
+        states.append(TopicState(name, "differs" if differences else "ok", differences))
+    return states
+
+
+def _create(client: KafkaAdminClient, specs: list[TopicSpec], prefix: str) -> list[str]:
+    new = [NewTopic(spec.name(prefix), spec.partitions, -1, topic_configs=spec.configs()) for spec in specs]
+    response = client.create_topics(new, raise_errors=False, wait_for_metadata=True)
+    created, problems = [], []
+    for topic in response["topics"]:
+        if topic["error_code"] == 0:
+            created.append(topic["name"])
+        elif topic["error_code"] != TOPIC_ALREADY_EXISTS:  # created meanwhile by someone else: compared below
+            problems.append(f"{topic['name']}: {topic['error_message'] or topic['error_code']}")
+    if problems:
+        raise UserError(f"could not create topics: {'; '.join(problems)}")
+    return created
+
+
+def ensure_topics(settings: Settings, create: bool = True) -> list[TopicState]:
+    """Create the missing topics (unless `create` is false) and compare the others with their definition."""
+    specs = {spec.name(settings.topic_prefix): spec for spec in ALL_TOPICS}
+    with admin_client(settings) as client:
+        existing = set(client.list_topics())
+        missing = [spec for name, spec in specs.items() if name not in existing]
+        created = set(_create(client, missing, settings.topic_prefix)) if create and missing else set()
+        present = [name for name in specs if name in existing or (create and name not in created)]
+        compared = {state.name: state for state in _compare(client, specs, present)}
+    states = []
+    for name in specs:
+        if name in created:
+            states.append(TopicState(name, "created"))
+        elif name in compared:
+            states.append(compared[name])
+        else:
+            states.append(TopicState(name, "missing"))
+    return states
+
+
+def delete_topics(settings: Settings) -> None:
+    """Delete every topic of the definition under the settings' prefix (used to clean up after tests)."""
+    names = [spec.name(settings.topic_prefix) for spec in ALL_TOPICS]
+    with admin_client(settings) as client:
+        present = [name for name in names if name in set(client.list_topics())]
+        if present:
+            client.delete_topics(present, raise_errors=False)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lifecycle topics`."""
+    parser.add_argument(
+        "--check", action="store_true", help="only compare the topics on the broker with the definition; create none"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Create or check the topics; exit 1 when any topic is missing or differs from its definition."""
+    settings = Settings.from_env()
+    states = ensure_topics(settings, create=not args.check)
+    for state in states:
+        print(state.describe())
+    mismatched = [state for state in states if not state.matches]
+    brokers = ",".join(settings.kafka_bootstrap)
+    if mismatched:
+        print(f"{len(mismatched)} of {len(states)} topics missing or different on {brokers}")
+        return 1
+    print(f"all {len(states)} topics match the definition on {brokers}")
+    return 0
