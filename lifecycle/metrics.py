@@ -40,9 +40,7 @@ COMPONENT_PORT_OFFSETS: dict[str, int] = {"worker": 1, "store": 2, "scheduler": 
 # outcome: applied | duplicate | rejected | deadletter | stale
 EVENTS = Counter("lifecycle_events", "Messages handled, by component and outcome.", ["component", "outcome"])
 DEAD_LETTERS = Counter("lifecycle_deadletters", "Messages sent to the dead-letter topic.", ["component"])
-PROCESSING_SECONDS = Histogram(
-    "lifecycle_processing_seconds", "Time to handle one message or batch.", ["component"]
-)
+PROCESSING_SECONDS = Histogram("lifecycle_processing_seconds", "Time to handle one message or batch.", ["component"])
 NOTICES_DELIVERED = Counter(
     "lifecycle_notices_delivered", "Notices delivered, by kind and transport (smtp | outbox).", ["kind", "transport"]
 )

@@ -31,7 +31,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_KAFKA_SASL_PASSWORD", "", "SASL password (never logged)."),
     Setting("LIFECYCLE_KAFKA_SSL_CAFILE", "", "CA bundle that signed the brokers' certificates."),
     Setting("LIFECYCLE_DATABASE_URL", "", "PostgreSQL DSN; empty starts a local cluster from Debian's packages."),
+    Setting("LIFECYCLE_DATABASE_READONLY_URL", "", "DSN of the read-only role for the dashboard; empty: DATABASE_URL."),
     Setting("LIFECYCLE_PG_PORT", "5433", "Port of the local PostgreSQL cluster started by the stack."),
+    Setting("LIFECYCLE_DATABASE_ADMIN_URL", "", "DSN for `lifecycle db migrate` (a superuser); empty: DATABASE_URL."),
+    Setting("LIFECYCLE_DB_OWNER_ROLE", "lifecycle_owner", "Role that owns the schema; migrations run as it (NOLOGIN)."),
+    Setting("LIFECYCLE_DB_APP_ROLE", "lifecycle_app", "Login role of store, scheduler and notifier: DML only, no DDL."),
+    Setting("LIFECYCLE_DB_APP_PASSWORD", "", "Password `db migrate` sets on the app role; empty leaves it as is."),
+    Setting("LIFECYCLE_DB_READONLY_ROLE", "lifecycle_readonly", "Login role of the dashboard: SELECT only."),
+    Setting("LIFECYCLE_DB_READONLY_PASSWORD", "", "Password `db migrate` sets on the read-only role; empty: as is."),
+    Setting("LIFECYCLE_STORE_BATCH_SIZE", "2000", "Most messages the store writes in one transaction."),
+    Setting("LIFECYCLE_RETRY_MAX_SECONDS", "10", "Longest pause between retries while PostgreSQL or Kafka is down."),
+    Setting("LIFECYCLE_SCHEDULER_INTERVAL", "60", "Seconds between the scheduler's sweeps."),
     Setting("LIFECYCLE_SMTP_HOST", "", "SMTP server for notices; empty writes .eml files to the outbox."),
     Setting("LIFECYCLE_SMTP_PORT", "25", "SMTP port."),
     Setting("LIFECYCLE_SMTP_STARTTLS", "false", "Upgrade the SMTP connection with STARTTLS."),
@@ -69,6 +79,7 @@ class Settings:
     kafka_sasl_password: str = field(repr=False)
     kafka_ssl_cafile: str = ""
     database_url: str = field(default="", repr=False)
+    database_readonly_url: str = field(default="", repr=False)
     pg_port: int = 5433
     smtp_host: str = ""
     smtp_port: int = 25
@@ -85,6 +96,15 @@ class Settings:
     dashboard_port: int = 8088
     dashboard_token: str = field(default="", repr=False)
     metrics_port: int = 9400
+    database_admin_url: str = field(default="", repr=False)
+    db_owner_role: str = "lifecycle_owner"
+    db_app_role: str = "lifecycle_app"
+    db_app_password: str = field(default="", repr=False)
+    db_readonly_role: str = "lifecycle_readonly"
+    db_readonly_password: str = field(default="", repr=False)
+    store_batch_size: int = 2000
+    retry_max_seconds: float = 10.0
+    scheduler_interval: float = 60.0
     health_targets: tuple[str, ...] = ()
 
     @classmethod
@@ -106,6 +126,7 @@ class Settings:
             kafka_sasl_password=get("kafka_sasl_password"),
             kafka_ssl_cafile=get("kafka_ssl_cafile"),
             database_url=get("database_url"),
+            database_readonly_url=get("database_readonly_url"),
             pg_port=int(get("pg_port")),
             smtp_host=get("smtp_host"),
             smtp_port=int(get("smtp_port")),
@@ -122,6 +143,15 @@ class Settings:
             dashboard_port=int(get("dashboard_port")),
             dashboard_token=get("dashboard_token"),
             metrics_port=int(get("metrics_port")),
+            database_admin_url=get("database_admin_url"),
+            db_owner_role=get("db_owner_role"),
+            db_app_role=get("db_app_role"),
+            db_app_password=get("db_app_password"),
+            db_readonly_role=get("db_readonly_role"),
+            db_readonly_password=get("db_readonly_password"),
+            store_batch_size=int(get("store_batch_size")),
+            retry_max_seconds=float(get("retry_max_seconds")),
+            scheduler_interval=float(get("scheduler_interval")),
             health_targets=_split(get("health_targets")),
         )
 

@@ -1,0 +1,78 @@
+"""The Kubernetes manifests agree with lifecycle/topics.py, the settings and the metrics ports."""
+
+from __future__ import annotations
+
+import pytest
+from deploy_files import k8s_documents
+
+from lifecycle.cli import SUBCOMMANDS
+from lifecycle.metrics import COMPONENT_PORT_OFFSETS
+from lifecycle.settings import SETTINGS
+from lifecycle.topics import ALL_TOPICS, PARTITIONS
+
+PREFIX = "lifecycle"
+PROCESSES = ("worker", "store", "scheduler", "notifier", "dashboard")
+
+
+def _topics_by_name() -> dict[str, dict[str, object]]:
+    return {doc["spec"]["topicName"]: doc["spec"] for doc in k8s_documents("KafkaTopic")}
+
+
+def test_every_topic_spec_has_exactly_one_kafka_topic() -> None:
+    declared = sorted(doc["spec"]["topicName"] for doc in k8s_documents("KafkaTopic"))
+    assert declared == sorted(spec.name(PREFIX) for spec in ALL_TOPICS)
+
+
+@pytest.mark.parametrize("spec", ALL_TOPICS, ids=lambda spec: spec.suffix)
+def test_kafka_topic_matches_its_spec(spec: object) -> None:
+    from lifecycle.topics import TopicSpec
+
+    assert isinstance(spec, TopicSpec)
+    resource = _topics_by_name()[spec.name(PREFIX)]
+    assert resource["partitions"] == spec.partitions
+    config = resource["config"]
+    assert isinstance(config, dict)
+    assert {key: config.get(key) for key in spec.configs()} == spec.configs()
+
+
+def test_kafka_topics_belong_to_the_cluster_and_are_dns_names() -> None:
+    for doc in k8s_documents("KafkaTopic"):
+        assert doc["metadata"]["labels"]["strimzi.io/cluster"] == "lifecycle"
+        assert doc["metadata"]["name"] == doc["spec"]["topicName"]
+        assert doc["metadata"]["name"].replace(".", "-").replace("-", "").isalnum()
+
+
+def _deployments() -> dict[str, dict[str, object]]:
+    return {doc["metadata"]["labels"]["app.kubernetes.io/component"]: doc for doc in k8s_documents("Deployment")}
+
+
+def test_one_deployment_per_process_running_its_subcommand() -> None:
+    deployments = _deployments()
+    assert sorted(deployments) == sorted(PROCESSES)
+    for name, doc in deployments.items():
+        container = doc["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
+        assert container["args"][0] in SUBCOMMANDS
+        assert container["args"] == [name]
+
+
+def test_metrics_ports_follow_the_component_offsets() -> None:
+    base = int(next(s.default for s in SETTINGS if s.env == "LIFECYCLE_METRICS_PORT"))
+    for name, doc in _deployments().items():
+        template = doc["spec"]["template"]  # type: ignore[index]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(base + COMPONENT_PORT_OFFSETS[name])
+        ports = {port["name"]: port["containerPort"] for port in template["spec"]["containers"][0]["ports"]}
+        assert ports["metrics"] == base + COMPONENT_PORT_OFFSETS[name]
+
+
+def test_processor_replicas_never_exceed_the_partition_count() -> None:
+    assert 1 <= _deployments()["worker"]["spec"]["replicas"] <= PARTITIONS  # type: ignore[index,operator]
+
+
+def test_config_map_only_sets_known_settings_and_secrets_come_from_secrets() -> None:
+    known = {setting.env for setting in SETTINGS}
+    (config,) = k8s_documents("ConfigMap")
+    assert set(config["data"]) <= known
+    assert not {"LIFECYCLE_KAFKA_SASL_PASSWORD", "LIFECYCLE_DASHBOARD_TOKEN", "LIFECYCLE_DATABASE_URL"} & set(
+        config["data"]
+    )
+    assert config["data"]["LIFECYCLE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
