@@ -63,6 +63,8 @@ class SerialState:
     snapshot: Snapshot | None = None
     # Ids of the notices and derived events already sent, so a refold never sends one twice.
     emitted: frozenset[str] = frozenset()
+    # The fold behind `snapshot`, kept in memory only: recomputed from `history` after a load.
+    fold: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

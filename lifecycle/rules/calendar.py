@@ -1,0 +1,32 @@
+"""Calendar arithmetic in UTC: month terms with month-end clamping, days as instants."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` calendar months later, clamped to the end of that month."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def day_start(day: date) -> datetime:
+    """The instant a UTC day begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def utc_day(instant: datetime) -> date:
+    """The UTC calendar day an instant falls on."""
+    return instant.astimezone(UTC).date()
+
+
+def days_before(day: date, days: int) -> date:
+    return day - timedelta(days=days)
+
+
+def iso_instant(instant: datetime) -> str:
+    """An instant as RFC 3339 in UTC with a Z, as the contract writes them."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,132 @@
+"""The folded entitlement of one serial, and how it reads as a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from lifecycle.rules.model import Snapshot
+
+BUSINESS_PROGRAM_SINCE = date(2009, 3, 2)  # FAQ: "Effective March 2, 2009, all Acronis Business products include..."
+BUSINESS_INCLUDED_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a support program gives while it is active (R3-R5, R7)."""
+
+    channels: tuple[str, ...]
+    hours: str
+    priority: bool
+    free_upgrades: bool
+    recovery_warranty: bool
+
+
+PROGRAM_TERMS: dict[str, Terms] = {
+    # R3: chat, email and phone, 24x7, priority handling, free upgrades while active.
+    "advantage_premier": Terms(("chat", "email", "phone"), "24x7", True, True, False),
+    # R5: chat, email and phone for the term; Home products keep the recovery warranty.
+    "home_subscription": Terms(("chat", "email", "phone"), "business_hours", False, False, True),
+    # R4: chat and email during the support lifecycle, and free warranty support for recovery issues.
+    "home_perpetual": Terms(("chat", "email"), "business_hours", False, False, True),
+    # R7: knowledge base only.
+    "none": Terms((), "business_hours", False, False, False),
+}
+# R6: a Pay Per Incident credit brings phone plus priority chat and email for one case.
+PPI_CHANNELS = ("chat", "email", "phone")
+
+
+@dataclass(frozen=True)
+class PendingRenewal:
+    """A renewal order bought through Sales or a Partner, waiting for its registration (R8)."""
+
+    renewal_order_id: str
+    term_months: int
+    ordered_on: date
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """The entitlement of one serial, as the rules fold it from that serial's events."""
+
+    serial: str
+    account_id: str
+    product: dict[str, Any]
+    channel: str
+    license: dict[str, Any]
+    purchased_at: str
+    purchased_on: date
+    status: str
+    program: str
+    starts_on: date | None = None
+    expires_on: date | None = None
+    registered_at: str | None = None
+    contact: dict[str, Any] | None = None
+    ppi_credits: int = 0
+    pending_renewals: tuple[PendingRenewal, ...] = ()
+    upgraded_from: str | None = None
+    upgraded_to: str | None = None
+    version_supported: bool = True
+    updated_at: str = ""
+    last_event_id: str = ""
+    applied_orders: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def line(self) -> str:
+        return str(self.product["line"])
+
+    @property
+    def family(self) -> str:
+        return str(self.product["family"])
+
+    @property
+    def version(self) -> str:
+        return str(self.product["version"])
+
+    @property
+    def supported_now(self) -> bool:
+        """Whether the program's terms apply: support is running."""
+        return self.status == "active"
+
+    def support(self) -> dict[str, Any]:
+        """The snapshot's `support` object: the program's terms while active, plus PPI credits."""
+        terms = PROGRAM_TERMS[self.program]
+        channels = set(terms.channels) if self.supported_now else set()
+        if self.ppi_credits:
+            channels.update(PPI_CHANNELS)
+        return {
+            "program": self.program,
+            "starts_on": self.starts_on.isoformat() if self.starts_on else None,
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "channels": sorted(channels),
+            "hours": terms.hours,
+            "priority": (terms.priority and self.supported_now) or self.ppi_credits > 0,
+            "ppi_credits": self.ppi_credits,
+            "recovery_warranty": terms.recovery_warranty,
+            "free_upgrades": terms.free_upgrades and self.supported_now,
+        }
+
+    def snapshot(self, revision: int) -> Snapshot:
+        """The entitlement as the contract's snapshot document."""
+        return {
+            "serial": self.serial,
+            "account_id": self.account_id,
+            "revision": revision,
+            "product": dict(self.product),
+            "channel": self.channel,
+            "license": dict(self.license),
+            "status": self.status,
+            "purchased_at": self.purchased_at,
+            "registered_at": self.registered_at,
+            "contact": dict(self.contact) if self.contact else None,
+            "support": self.support(),
+            "pending_renewals": [
+                {"renewal_order_id": p.renewal_order_id, "term_months": p.term_months} for p in self.pending_renewals
+            ],
+            "upgraded_from": self.upgraded_from,
+            "upgraded_to": self.upgraded_to,
+            "version_supported": self.version_supported,
+            "updated_at": self.updated_at,
+            "last_event_id": self.last_event_id,
+        }

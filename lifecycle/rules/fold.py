@@ -1,0 +1,39 @@
+"""The intermediate state of folding one serial's events, and the decision one step makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.model import Event, Notice
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One serial's facts so far: the entitlement, and what arrived before the purchase it needs."""
+
+    serial: str
+    entitlement: Entitlement | None = None
+    clock: datetime | None = None
+    # A registration that came before its purchase (R14): applied when the purchase arrives.
+    early_registration: Event | None = None
+    # Renewal orders registered before the order itself arrived (R14): order id -> registration day.
+    registered_orders: dict[str, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The result of one step: the new fold, what to send, or why the event is refused."""
+
+    fold: Fold
+    notices: tuple[Notice, ...] = ()
+    derived: tuple[dict[str, Any], ...] = ()
+    rejection: str | None = None
+
+
+def refuse(fold: Fold, reason: str) -> Decision:
+    """Refuse the event: nothing changes."""
+    return Decision(fold, rejection=reason)
+

@@ -1,0 +1,35 @@
+"""Customer notices (R12) with deterministic ids: the same due notice always gets the same id."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.model import Notice
+
+
+def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra: Any) -> Notice:
+    """A notice of `kind` about `entitlement`, due on `due_on`; `key` makes its id unique per occasion."""
+    data: dict[str, Any] = {
+        "product": dict(entitlement.product),
+        "program": entitlement.program,
+        "status": entitlement.status,
+        "starts_on": entitlement.starts_on.isoformat() if entitlement.starts_on else None,
+        "expires_on": entitlement.expires_on.isoformat() if entitlement.expires_on else None,
+        **{name: entitlement.support()[name] for name in ("channels", "hours", "priority", "ppi_credits")},
+        **extra,
+    }
+    if entitlement.contact:
+        data["recipient"] = dict(entitlement.contact)
+    document: Notice = {
+        "notice_id": f"{kind}:{entitlement.serial}:{key}",
+        "kind": kind,
+        "serial": entitlement.serial,
+        "account_id": entitlement.account_id,
+        "due_on": due_on.isoformat(),
+        "data": data,
+    }
+    if "lead_days" in extra:
+        document["lead_days"] = extra["lead_days"]
+    return document

@@ -1,0 +1,99 @@
+"""Purchases (R1, R2, R4-R7) and Pay Per Incident credits (R6); an upgrade's grant (R9)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.fold import Decision, Fold, refuse
+from lifecycle.rules.model import Catalog, Event
+from lifecycle.rules.notices import notice
+from lifecycle.rules.registration import register
+from lifecycle.rules.support import program_for, start_support, version_supported_on
+from schemas import parse_instant
+
+
+def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
+    """A product purchase starts an entitlement; a PPI purchase adds a credit to an existing one."""
+    if event["license"]["type"] == "ppi":
+        return _add_incident_credit(fold, event)
+    if fold.entitlement is not None:
+        return refuse(fold, f"serial {fold.serial} was already purchased (order {_order_of(fold.entitlement)})")
+    day = utc_day(parse_instant(event["occurred_at"]))
+    product, license_ = event["product"], event["license"]
+    program = program_for(product["line"], license_["type"], day)
+    entitlement = Entitlement(
+        serial=fold.serial,
+        account_id=event["account_id"],
+        product=dict(product),
+        channel=event["channel"],
+        license=dict(license_),
+        purchased_at=event["occurred_at"],
+        purchased_on=day,
+        status="pending_registration",
+        program=program,
+        contact=event.get("contact"),
+        applied_orders=frozenset({event["order_id"]}),
+    )
+    entitlement = replace(entitlement, version_supported=version_supported_on(entitlement, day, catalog))
+    if program == "none":
+        # R2/R7: OEM editions and Business products bought before 2009-03-02 include no program.
+        return Decision(replace(fold, entitlement=replace(entitlement, status="no_support")))
+    if event["channel"] == "retail_box":
+        # R1: a boxed product's support starts when its serial is registered.
+        if fold.early_registration is not None:
+            pending = replace(fold, entitlement=entitlement, early_registration=None)
+            return register(pending, fold.early_registration, catalog, not_before=day)
+        return Decision(replace(fold, entitlement=entitlement))
+    # R1: online store (and, as documented, partner) purchases start on the purchase date.
+    started, notices = start_support(entitlement, day, catalog)
+    return Decision(replace(fold, entitlement=started), notices)
+
+
+def _order_of(entitlement: Entitlement) -> str:
+    return ", ".join(sorted(entitlement.applied_orders)) or "unknown"
+
+
+def _add_incident_credit(fold: Fold, event: Event) -> Decision:
+    """R6: PPI is for registered Home products only; each purchase adds its quantity of incident credits."""
+    entitlement = fold.entitlement
+    if entitlement is None:
+        return refuse(fold, f"Pay Per Incident for unknown serial {fold.serial}: it needs a registered Home product")
+    if entitlement.line != "home":
+        return refuse(fold, f"Pay Per Incident is for Home products only; serial {fold.serial} is a {entitlement.line} product")
+    if entitlement.status == "pending_registration":
+        return refuse(fold, f"Pay Per Incident needs a registered product; register serial {fold.serial} first")
+    if entitlement.status == "superseded":
+        return refuse(fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}; buy Pay Per Incident for that one")
+    credits = int(event["license"]["quantity"])
+    credited = replace(entitlement, ppi_credits=entitlement.ppi_credits + credits)
+    day = utc_day(parse_instant(event["occurred_at"]))
+    added = notice("ppi_added", credited, day, event["order_id"], credits_added=credits, price=event["price"])
+    return Decision(replace(fold, entitlement=credited), (added,))
+
+
+def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
+    """R9: the new serial of a free upgrade gets the source's program and expiry, registered to the same account."""
+    if fold.entitlement is not None:
+        return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
+    day = utc_day(parse_instant(event["occurred_at"]))
+    expires_on = date.fromisoformat(event["expires_on"]) if event.get("expires_on") else None
+    entitlement = Entitlement(
+        serial=fold.serial,
+        account_id=event["account_id"],
+        product=dict(event["product"]),
+        channel=event["channel"],
+        license=dict(event["license"]),
+        purchased_at=event["occurred_at"],
+        purchased_on=day,
+        registered_at=event["occurred_at"],
+        status="active" if expires_on is None or day < expires_on else "expired",
+        program=event["program"],
+        starts_on=day,
+        expires_on=expires_on,
+        contact=event.get("contact"),
+        upgraded_from=event["upgraded_from"],
+    )
+    return Decision(replace(fold, entitlement=entitlement))

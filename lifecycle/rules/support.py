@@ -1,0 +1,79 @@
+"""Starting, renewing and ending support periods (R1, R2, R8, R10, R11)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from lifecycle.rules.calendar import add_months
+from lifecycle.rules.catalog import support_ends_on
+from lifecycle.rules.entitlement import BUSINESS_INCLUDED_MONTHS, BUSINESS_PROGRAM_SINCE, Entitlement
+from lifecycle.rules.model import Catalog, Notice
+from lifecycle.rules.notices import notice
+
+
+def program_for(line: str, license_type: str, purchased_on: date) -> str:
+    """The support program a purchase includes (R2, R4, R5, R7)."""
+    if line == "oem":
+        return "none"
+    if line == "business":
+        return "advantage_premier" if purchased_on >= BUSINESS_PROGRAM_SINCE else "none"
+    return "home_subscription" if license_type == "subscription" else "home_perpetual"
+
+
+def term_months(entitlement: Entitlement) -> int | None:
+    """The length of the first support period; None for a program without an end."""
+    if entitlement.program == "advantage_premier":
+        return BUSINESS_INCLUDED_MONTHS
+    if entitlement.program == "home_subscription":
+        return int(entitlement.license["term_months"])
+    return None
+
+
+def version_supported_on(entitlement: Entitlement, day: date, catalog: Catalog) -> bool:
+    ends_on = support_ends_on(catalog, entitlement.family, entitlement.version)
+    return ends_on is None or day < ends_on
+
+
+def start_support(entitlement: Entitlement, day: date, catalog: Catalog) -> tuple[Entitlement, tuple[Notice, ...]]:
+    """Begin the included support period on `day` (the purchase or registration date, R1)."""
+    if entitlement.program == "none":
+        return replace(entitlement, status="no_support"), ()
+    months = term_months(entitlement)
+    supported = version_supported_on(entitlement, day, catalog)
+    started = replace(
+        entitlement,
+        starts_on=day,
+        expires_on=add_months(day, months) if months else None,
+        version_supported=supported,
+        status="version_unsupported" if entitlement.program == "home_perpetual" and not supported else "active",
+    )
+    if started.status != "active":
+        return started, ()
+    return started, (notice("support_started", started, day, day.isoformat()),)
+
+
+def renew(entitlement: Entitlement, order_id: str, months: int, effective: date) -> tuple[Entitlement, Notice]:
+    """Extend support from the later of the current expiry and the effective date (R8)."""
+    lapsed = entitlement.status != "active" or entitlement.expires_on is None or entitlement.expires_on <= effective
+    base = effective if lapsed or entitlement.expires_on is None else entitlement.expires_on
+    program = "advantage_premier" if entitlement.line == "business" else entitlement.program
+    renewed = replace(
+        entitlement,
+        program=program,
+        status="active",
+        starts_on=effective if lapsed else entitlement.starts_on,
+        expires_on=add_months(base, months),
+        pending_renewals=tuple(p for p in entitlement.pending_renewals if p.renewal_order_id != order_id),
+        applied_orders=entitlement.applied_orders | {order_id},
+    )
+    confirmation = notice(
+        "renewal_confirmed",
+        renewed,
+        effective,
+        order_id,
+        renewal_order_id=order_id,
+        term_months=months,
+        new_expires_on=renewed.expires_on.isoformat() if renewed.expires_on else None,
+    )
+    return renewed, confirmation

@@ -1,0 +1,91 @@
+"""The passage of time for one serial: reminders, expiry and end of version support (R10-R12)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from lifecycle.rules.calendar import day_start, days_before, iso_instant
+from lifecycle.rules.catalog import support_ends_on, version_key
+from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.fold import Fold
+from lifecycle.rules.model import Catalog, Notice, Policy
+from lifecycle.rules.notices import notice
+
+
+def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> str:
+    """The deterministic id of a tick (and of the time transition it stands for)."""
+    suffix = f":{lead_days}" if lead_days is not None else ""
+    return f"tick:{serial}:{kind}:{due_on.isoformat()}{suffix}"
+
+
+def reminder_days(entitlement: Entitlement, policy: Policy) -> list[tuple[date, int]]:
+    """The days expiry reminders fall on, with their lead days (R12)."""
+    if entitlement.status != "active" or entitlement.expires_on is None:
+        return []
+    return [(days_before(entitlement.expires_on, lead), lead) for lead in policy.lead_days(entitlement.program)]
+
+
+def version_end(entitlement: Entitlement, catalog: Catalog) -> date | None:
+    """The day this entitlement's version left (or leaves) the support lifecycle, if it still counts as supported."""
+    if not entitlement.version_supported or entitlement.status == "superseded":
+        return None
+    return support_ends_on(catalog, entitlement.family, entitlement.version)
+
+
+def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) -> tuple[Fold, list[Notice]]:
+    """Fire everything due in (fold.clock, until]; overdue version ends are caught up too."""
+    if fold.clock is None:
+        return replace(fold, clock=until), []
+    until = max(until, fold.clock)
+    entitlement, since, notices = fold.entitlement, fold.clock, []
+    while entitlement is not None:
+        step = _next_transition(entitlement, since, until, catalog, policy)
+        if step is None:
+            break
+        entitlement, fired, moment = step
+        notices.extend(fired)
+        since = max(since, moment)
+    return replace(fold, entitlement=entitlement, clock=until), notices
+
+
+def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catalog, policy: Policy) -> datetime | None:
+    """The instant of the next transition after `since`, if any."""
+    step = _next_transition(entitlement, since, datetime.max.replace(tzinfo=UTC), catalog, policy)
+    return None if step is None else max(step[2], since)
+
+
+def _next_transition(
+    entitlement: Entitlement, since: datetime, until: datetime, catalog: Catalog, policy: Policy
+) -> tuple[Entitlement, list[Notice], datetime] | None:
+    """The earliest due transition after `since`, applied; None when nothing more falls due by `until`."""
+    candidates: list[tuple[datetime, int, str, int | None]] = []
+    for day, lead in reminder_days(entitlement, policy):
+        if since < day_start(day) <= until:
+            candidates.append((day_start(day), 0, "reminder", lead))
+    if entitlement.status == "active" and entitlement.expires_on and day_start(entitlement.expires_on) <= until:
+        candidates.append((day_start(entitlement.expires_on), 1, "expiry", None))
+    ends_on = version_end(entitlement, catalog)
+    if ends_on is not None and day_start(ends_on) <= until:
+        candidates.append((day_start(ends_on), 2, "version_check", None))
+    if not candidates:
+        return None
+    moment, _, kind, lead = min(candidates, key=lambda c: (c[0], c[1]))
+    day = moment.date()
+    stamp = {"updated_at": iso_instant(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
+    if kind == "reminder":
+        assert lead is not None and entitlement.expires_on is not None
+        key = f"{entitlement.expires_on.isoformat()}:{lead}"
+        return entitlement, [notice("expiry_reminder", entitlement, day, key, lead_days=lead)], moment
+    if kind == "expiry":
+        # R11: support ends on expires_on, and free upgrades with it.
+        expired = replace(entitlement, status="expired", **stamp)  # type: ignore[arg-type]
+        return expired, [notice("support_expired", expired, day, day.isoformat())], moment
+    # R10: the version left the support lifecycle; a Home perpetual license's support ends with it.
+    ended = replace(entitlement, version_supported=False, **stamp)  # type: ignore[arg-type]
+    if ended.program == "home_perpetual" and ended.status == "active":
+        ended = replace(ended, status="version_unsupported")
+        newest = max((r.version for r in catalog.get(ended.family, ())), key=version_key, default=None)
+        ended_notice = notice("version_end_of_support", ended, day, ended.version, current_version=newest)
+        return ended, [ended_notice], moment
+    return ended, [], moment

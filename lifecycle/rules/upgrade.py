@@ -1,0 +1,70 @@
+"""Upgrades (R9): free only while the source's support program is active on the upgrade date."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.fold import Decision, Fold, refuse
+from lifecycle.rules.model import Event
+from lifecycle.rules.notices import notice
+from schemas import parse_instant
+
+GRANT_SOURCE = "lifecycle-processor"
+
+
+def on_upgrade(fold: Fold, event: Event) -> Decision:
+    """Grant the upgrade (the source is superseded, the new serial inherits its support) or deny it."""
+    source = fold.entitlement
+    serial, new_serial = fold.serial, event["new_serial"]
+    if source is None:
+        return refuse(fold, f"upgrade of unknown serial {serial}")
+    if new_serial == serial:
+        return refuse(fold, f"upgrade of serial {serial} to itself")
+    if source.status == "superseded":
+        if source.upgraded_to == new_serial:
+            return Decision(fold)
+        return refuse(fold, f"serial {serial} was already upgraded to {source.upgraded_to}")
+    if source.account_id != event["account_id"]:
+        return refuse(fold, f"serial {serial} is registered to another account")
+    day = utc_day(parse_instant(event["occurred_at"]))
+    if not source.support()["free_upgrades"]:
+        denied = notice(
+            "upgrade_denied", source, day, event["event_id"], to_product=dict(event["to_product"]), reason=_why_denied(source)
+        )
+        return Decision(fold, (denied,))
+    superseded = replace(source, status="superseded", upgraded_to=new_serial)
+    granted = notice(
+        "upgrade_granted", superseded, day, new_serial, new_serial=new_serial, to_product=dict(event["to_product"])
+    )
+    return Decision(replace(fold, entitlement=superseded), (granted,), (_grant(source, event),))
+
+
+def _why_denied(source: Entitlement) -> str:
+    if source.program == "advantage_premier":
+        return "the Acronis Advantage support program has expired: renew it through Acronis Sales or a Partner first"
+    if source.program == "none":
+        return "this product has no support program: free upgrades need an active Acronis Advantage program"
+    return "free upgrades are included with an active Acronis Advantage Premier program only"
+
+
+def _grant(source: Entitlement, event: Event) -> dict[str, Any]:
+    """The derived event that creates the new serial's entitlement on its own partition."""
+    return {
+        "event_id": f"{event['event_id']}:grant",
+        "type": "upgrade_grant",
+        "schema_version": 1,
+        "occurred_at": event["occurred_at"],
+        "source": GRANT_SOURCE,
+        "serial": event["new_serial"],
+        "account_id": source.account_id,
+        "upgraded_from": source.serial,
+        "product": dict(event["to_product"]),
+        "channel": source.channel,
+        "license": dict(source.license),
+        "program": source.program,
+        "expires_on": source.expires_on.isoformat() if source.expires_on else None,
+        "contact": source.contact,
+    }
