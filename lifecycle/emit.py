@@ -1,0 +1,172 @@
+"""`lifecycle emit FILE|-`: publish JSON-lines events, each validated against the contract, to their topics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.errors import KafkaError
+
+import schemas
+from lifecycle.admin import admin_client
+from lifecycle.errors import UserError
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+from lifecycle.topics import TOPIC_BY_EVENT_TYPE
+
+BOOTSTRAP_TIMEOUT_MS = 10_000
+LINGER_MS = 20
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A valid event, ready to publish: its topic suffix, key and encoded value."""
+
+    line: int
+    suffix: str
+    key: bytes
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A line that is not a valid event, with the reason."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+def event_key(event: dict[str, Any]) -> str:
+    """The partition key of an event: the product family for releases, the serial for everything else."""
+    if event["type"] == "release":
+        family: str = event["product"]["family"]
+        return family
+    serial: str = event["serial"]
+    return serial
+
+
+def prepare_line(number: int, text: str) -> Outgoing | Refused | None:
+    """Validate one input line: an event to publish, a refusal, or None for a blank line."""
+    if not text.strip():
+        return None
+    try:
+        event = schemas.decode_event(text)
+    except schemas.InvalidMessage as exc:
+        return Refused(number, str(exc))
+    spec = TOPIC_BY_EVENT_TYPE[event["type"]]
+    return Outgoing(number, spec.suffix, event_key(event).encode(), schemas.encode(event))
+
+
+def prepare_lines(lines: Iterable[str]) -> Iterator[Outgoing | Refused]:
+    """Validate every line of a JSON-lines stream, numbering lines from 1 and skipping blank ones."""
+    for number, text in enumerate(lines, start=1):
+        prepared = prepare_line(number, text)
+        if prepared is not None:
+            yield prepared
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[IO[str]]:
+    """The named file, or standard input for `-`; a missing file is a UserError."""
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            yield handle
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _check_topics_exist(client: KafkaAdminClient, settings: Settings) -> None:
+    existing = set(client.list_topics())
+    missing = sorted({settings.topic(spec.suffix) for spec in TOPIC_BY_EVENT_TYPE.values()} - existing)
+    if missing:
+        raise UserError(f"topics {', '.join(missing)} do not exist; create them with `lifecycle topics`")
+
+
+def _producer(settings: Settings) -> KafkaProducer:
+    try:
+        return KafkaProducer(
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=LINGER_MS,
+            allow_auto_create_topics=False,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            client_id=f"{settings.topic_prefix}-emit",
+            **kafka_python_config(settings),
+        )
+    except KafkaError as exc:
+        raise UserError(f"no Kafka broker answers at {','.join(settings.kafka_bootstrap)} ({exc})") from None
+
+
+@dataclass
+class Tally:
+    """What an emit run did: events sent per topic, lines refused, sends that failed."""
+
+    sent: Counter[str]
+    refused: int = 0
+    failed: int = 0
+
+    def summary(self) -> str:
+        per_topic = ", ".join(f"{suffix} {count}" for suffix, count in sorted(self.sent.items()))
+        text = f"sent {sum(self.sent.values())} events ({per_topic or 'none'}), refused {self.refused} lines"
+        return text + (f", {self.failed} sends failed" if self.failed else "")
+
+    def record_sent(self, item: Outgoing, _metadata: object) -> None:
+        """Delivery callback of one event (runs on the producer's I/O thread)."""
+        self.sent[item.suffix] += 1
+
+    def record_failed(self, item: Outgoing, errors: IO[str], exc: BaseException) -> None:
+        """Failure callback of one event (runs on the producer's I/O thread)."""
+        self.failed += 1
+        print(f"line {item.line}: not sent: {exc}", file=errors)
+
+
+def publish(settings: Settings, lines: Iterable[str], errors: IO[str]) -> Tally:
+    """Send every valid line to its topic, report refused lines to `errors`, flush, and count what happened."""
+    with admin_client(settings) as client:
+        _check_topics_exist(client, settings)
+    producer = _producer(settings)
+    tally = Tally(Counter())
+    try:
+        for item in prepare_lines(lines):
+            if isinstance(item, Refused):
+                tally.refused += 1
+                print(item, file=errors)
+                continue
+            try:
+                future = producer.send(settings.topic(item.suffix), key=item.key, value=item.value)
+            except KafkaError as exc:
+                tally.record_failed(item, errors, exc)
+                continue
+            future.add_callback(tally.record_sent, item)
+            future.add_errback(tally.record_failed, item, errors)
+        producer.flush()
+    finally:
+        producer.close()
+    return tally
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lifecycle emit`."""
+    parser.add_argument("file", metavar="FILE", help="JSON-lines file of events, or - for standard input")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Publish the file's events; exit 1 when any line was refused or not sent."""
+    settings = Settings.from_env()
+    with open_input(args.file) as handle:
+        tally = publish(settings, handle, sys.stderr)
+    print(tally.summary())
+    return 1 if tally.refused or tally.failed else 0
