@@ -1,0 +1,1 @@
+"""The pipeline's Kafka consumers and producers outside the stream processor: store, scheduler, notifier."""

@@ -1,0 +1,2 @@
+DROP TABLE entitlement_revisions;
+DROP TABLE entitlements;
