@@ -1,0 +1,108 @@
+"""Wire the notifier from settings: the notices consumer, the dead-letter producer, the ledger and a transport."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+
+from consumers.notifier.delivery import Transport, transport_for
+from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record, RetryLaterError
+from consumers.notifier.ledger import PostgresLedger
+from consumers.notifier.loop import Backoff, run_consumer
+from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
+from lifecycle import metrics
+from lifecycle.deadletter import deadletter_record
+from lifecycle.errors import UserError
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+from lifecycle.topics import DEADLETTER, NOTICES
+
+log = logging.getLogger(__name__)
+
+METRIC_OUTCOMES = {Outcome.SENT: "applied", Outcome.DUPLICATE: "duplicate", Outcome.DEAD_LETTERED: "deadletter"}
+
+
+class KafkaDeadLetters:
+    """Publishes dead-letter records and waits for the broker's acknowledgement."""
+
+    def __init__(self, producer: KafkaProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    def send(self, record: Record, reason: str) -> None:
+        """Publish `record` with `reason`, keyed by its original key; RetryLaterError when the broker does not ack."""
+        value = deadletter_record(
+            reason,
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            COMPONENT,
+            datetime.now(UTC),
+        )
+        try:
+            self._producer.send(self._topic, key=record.key, value=value).get(timeout=30)
+        except KafkaError as exc:
+            raise RetryLaterError(f"dead-letter topic unavailable: {exc}") from exc
+        metrics.DEAD_LETTERS.labels(COMPONENT).inc()
+        log.warning("notice at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, reason)
+
+
+class Notifier:
+    """The notifier process: consume notices, deliver each once, dead-letter what cannot be delivered."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: Transport | None = None,
+        templates_dir: Path = TEMPLATES_DIR,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if not settings.database_url:
+            raise UserError("LIFECYCLE_DATABASE_URL is empty: the notifier keeps its delivery ledger in PostgreSQL")
+        client = kafka_python_config(settings)
+        self.transport = transport or transport_for(settings)
+        self.ledger = PostgresLedger(settings.database_url)
+        self.producer = KafkaProducer(acks="all", **client)
+        self.consumer = KafkaConsumer(
+            settings.topic(NOTICES.suffix),
+            group_id=f"{settings.topic_prefix}-notifier",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=50,
+            **client,
+        )
+        dead_letters = KafkaDeadLetters(self.producer, settings.topic(DEADLETTER.suffix))
+        self.handler = NoticeHandler(
+            NoticeRenderer(templates_dir), self.transport, self.ledger, dead_letters, settings.mail_from
+        )
+        self.backoff = backoff or Backoff()
+        self.stop = threading.Event()
+
+    def handle(self, record: Record) -> Outcome:
+        """Handle one record and count it."""
+        with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
+            outcome = self.handler.handle(record)
+        metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
+        return outcome
+
+    def run(self) -> None:
+        """Consume until `stop` is set, then release every connection."""
+        log.info("notifier delivering via %s", self.transport.name)
+        try:
+            run_consumer(self.consumer, self.handle, self.stop, self.backoff, on_poll=lambda: metrics.beat(COMPONENT))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the consumer (without committing), the producer, the ledger and the transport."""
+        self.consumer.close(autocommit=False)
+        self.producer.close(timeout=10)
+        self.ledger.close()
+        self.transport.close()

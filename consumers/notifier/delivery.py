@@ -1,0 +1,168 @@
+"""Deliver an email: over SMTP, or as an .eml file in the outbox; failures are transient or permanent."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import smtplib
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from lifecycle.settings import Settings
+
+
+class TransientDeliveryError(Exception):
+    """Worth retrying later: a 4xx reply, a refused or dropped connection, a timeout."""
+
+
+class PermanentDeliveryError(Exception):
+    """Retrying cannot help: the server answered 5xx for this message."""
+
+
+class Transport(Protocol):
+    """Something that delivers one email for one notice."""
+
+    name: str
+
+    def send(self, notice_id: str, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _classify(code: int, text: str) -> Exception:
+    if 500 <= code < 600:
+        return PermanentDeliveryError(f"SMTP {code} {text}".strip())
+    return TransientDeliveryError(f"SMTP {code} {text}".strip())
+
+
+def _reply_text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reopened after a failure."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self._settings
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=self._timeout)
+        try:
+            if settings.smtp_starttls:
+                client.starttls()
+            if settings.smtp_username:
+                client.login(settings.smtp_username, settings.smtp_password)
+        except BaseException:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.close()
+            raise
+        return client
+
+    def send(self, notice_id: str, message: EmailMessage) -> None:
+        """Send one message; raise TransientDeliveryError or PermanentDeliveryError on failure."""
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            refused = self._client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._reset()
+            codes = [code for code, _ in exc.recipients.values()]
+            detail = "; ".join(f"{rcpt}: {code} {_reply_text(text)}" for rcpt, (code, text) in exc.recipients.items())
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentDeliveryError(f"recipient refused: {detail}") from exc
+            raise TransientDeliveryError(f"recipient deferred: {detail}") from exc
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
+            # The server refusing the session (greeting, HELO, login) is no fault of this message: keep it.
+            self.close()
+            raise TransientDeliveryError(
+                f"SMTP session refused: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            raise _classify(exc.smtp_code, _reply_text(exc.smtp_error)) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise TransientDeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}") from exc
+        if refused:
+            raise PermanentDeliveryError(f"recipient refused: {refused}")
+
+    def _reset(self) -> None:
+        """Clear the transaction after a refused message, or drop a connection that cannot be reused."""
+        if self._client is None:
+            return
+        try:
+            self._client.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        """Say QUIT and forget the connection."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+            with contextlib.suppress(OSError):
+                client.close()
+
+
+def outbox_file_name(notice_id: str) -> str:
+    """A safe, stable .eml file name for a notice: a readable part and a hash of the whole id."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", notice_id).strip("._")[:80] or "notice"
+    digest = hashlib.sha256(notice_id.encode("utf-8")).hexdigest()[:16]
+    return f"{readable}-{digest}.eml"
+
+
+class OutboxTransport:
+    """Writes each email atomically (temporary file, fsync, rename) into a folder; rewriting is harmless."""
+
+    name = "outbox"
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+
+    def send(self, notice_id: str, message: EmailMessage) -> None:
+        """Write the message as `<outbox>/<name from notice_id>.eml`."""
+        try:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            target = self.outbox / outbox_file_name(notice_id)
+            descriptor, temporary = tempfile.mkstemp(dir=self.outbox, prefix=".incoming-", suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(message.as_bytes())
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+            _fsync_directory(self.outbox)
+        except OSError as exc:
+            raise TransientDeliveryError(f"cannot write to the outbox {self.outbox}: {exc}") from exc
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _fsync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def transport_for(settings: Settings) -> Transport:
+    """SMTP when a host is configured, else the outbox folder."""
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    return OutboxTransport(settings.outbox)

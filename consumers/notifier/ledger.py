@@ -1,0 +1,110 @@
+"""The delivery ledger in PostgreSQL: one row per notice_id, so a redelivered notice is sent once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import psycopg2
+import psycopg2.extensions
+
+SENT = "sent"
+DEAD_LETTERED = "dead_lettered"
+FINAL_STATUSES = frozenset({SENT, DEAD_LETTERED})
+
+_BEGIN = """
+INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
+VALUES (%(notice_id)s, %(kind)s, %(serial)s, %(account_id)s, %(due_on)s, 'pending')
+ON CONFLICT (notice_id) DO UPDATE SET notice_id = EXCLUDED.notice_id
+RETURNING status, attempts
+"""
+_SENT = """
+UPDATE delivery_ledger
+SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
+    transport = %s, message_id = %s, recipient = %s, last_error = NULL
+WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+"""
+_FAILED = """
+UPDATE delivery_ledger SET status = 'retrying', attempts = attempts + 1, last_error = %s, updated_at = now()
+WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+"""
+_DEAD = """
+UPDATE delivery_ledger SET status = 'dead_lettered', attempts = attempts + 1, last_error = %s, updated_at = now()
+WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+"""
+
+
+class LedgerUnavailableError(Exception):
+    """PostgreSQL cannot be reached or refused the statement; try again later."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Where delivery of one notice stands."""
+
+    status: str
+    attempts: int
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class Ledger(Protocol):
+    """What the handler needs from a delivery ledger."""
+
+    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry: ...
+
+    def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None: ...
+
+    def record_failure(self, notice_id: str, error: str) -> None: ...
+
+    def record_dead_letter(self, notice_id: str, reason: str) -> None: ...
+
+
+class PostgresLedger:
+    """The ledger table `delivery_ledger`; each call is its own short transaction."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._connection: psycopg2.extensions.connection | None = None
+
+    def _execute(self, statement: str, parameters: Any) -> tuple[Any, ...] | None:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = psycopg2.connect(self._dsn, connect_timeout=10)
+            with self._connection, self._connection.cursor() as cursor:
+                cursor.execute(statement, parameters)
+                return cursor.fetchone() if cursor.description else None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise LedgerUnavailableError(f"PostgreSQL: {str(exc).strip()}") from exc
+
+    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
+        """Record that the notice is being handled (once) and return where its delivery stands."""
+        row = self._execute(
+            _BEGIN, {name: notice[name] for name in ("notice_id", "kind", "serial", "account_id", "due_on")}
+        )
+        assert row is not None
+        return LedgerEntry(status=row[0], attempts=row[1])
+
+    def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
+        """Mark the notice delivered."""
+        self._execute(_SENT, (transport, message_id, recipient, notice_id))
+
+    def record_failure(self, notice_id: str, error: str) -> None:
+        """Count a failed attempt that will be retried."""
+        self._execute(_FAILED, (error[:2000], notice_id))
+
+    def record_dead_letter(self, notice_id: str, reason: str) -> None:
+        """Mark the notice dead-lettered: it will not be tried again."""
+        self._execute(_DEAD, (reason[:2000], notice_id))
+
+    def close(self) -> None:
+        """Drop the connection (reopened on next use)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(psycopg2.Error):
+                connection.close()

@@ -1,0 +1,83 @@
+"""In-memory stand-ins for the notifier's ports: ledger, transport, dead-letter sink, and a Kafka record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import orjson
+
+from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
+from consumers.notifier.ledger import FINAL_STATUSES, LedgerEntry, LedgerUnavailableError
+
+
+@dataclass
+class FakeRecord:
+    value: bytes | None
+    key: bytes | None = b"SN-1"
+    topic: str = "t.notices"
+    partition: int = 0
+    offset: int = 0
+
+    @classmethod
+    def of(cls, notice: Mapping[str, Any], offset: int = 0) -> FakeRecord:
+        return cls(value=orjson.dumps(notice), offset=offset)
+
+
+@dataclass
+class FakeLedger:
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    available: bool = True
+
+    def _check(self) -> None:
+        if not self.available:
+            raise LedgerUnavailableError("PostgreSQL: connection refused")
+
+    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
+        self._check()
+        row = self.rows.setdefault(notice["notice_id"], {"status": "pending", "attempts": 0})
+        return LedgerEntry(row["status"], row["attempts"])
+
+    def _update(self, notice_id: str, **changes: Any) -> None:
+        self._check()
+        row = self.rows[notice_id]
+        if row["status"] not in FINAL_STATUSES:
+            row.update(changes, attempts=row["attempts"] + 1)
+
+    def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
+        self._update(notice_id, status="sent", transport=transport, message_id=message_id, recipient=recipient)
+
+    def record_failure(self, notice_id: str, error: str) -> None:
+        self._update(notice_id, status="retrying", last_error=error)
+
+    def record_dead_letter(self, notice_id: str, reason: str) -> None:
+        self._update(notice_id, status="dead_lettered", last_error=reason)
+
+
+@dataclass
+class FakeTransport:
+    name: str = "smtp"
+    failures: list[Exception] = field(default_factory=list)
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    def send(self, notice_id: str, message: EmailMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass
+class FakeDeadLetters:
+    records: list[tuple[Any, str]] = field(default_factory=list)
+
+    def send(self, record: Any, reason: str) -> None:
+        self.records.append((record, reason))
+
+
+TRANSIENT = TransientDeliveryError("SMTP 451 try again later")
+PERMANENT = PermanentDeliveryError("SMTP 550 no such user")

@@ -1,0 +1,138 @@
+"""The notice handler with in-memory ports: sent once, retried when temporary, dead-lettered when hopeless."""
+
+from __future__ import annotations
+
+import pytest
+from notifier_fakes import PERMANENT, TRANSIENT, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from notifier_samples import notice
+
+from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
+from consumers.notifier.render import NoticeRenderer
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def ledger() -> FakeLedger:
+    return FakeLedger()
+
+
+@pytest.fixture
+def dead_letters() -> FakeDeadLetters:
+    return FakeDeadLetters()
+
+
+@pytest.fixture
+def handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters) -> NoticeHandler:
+    return NoticeHandler(NoticeRenderer(), transport, ledger, dead_letters, "support@example.com")
+
+
+def test_a_notice_is_sent_and_recorded(handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger) -> None:
+    document = notice("support_started")
+
+    assert handler.handle(FakeRecord.of(document)) is Outcome.SENT
+
+    assert len(transport.sent) == 1
+    assert transport.sent[0]["To"] == "Pat Customer <pat@example.com>"
+    row = ledger.rows[document["notice_id"]]
+    assert row["status"] == "sent"
+    assert row["attempts"] == 1
+    assert row["message_id"] == transport.sent[0]["Message-ID"]
+
+
+def test_a_redelivered_notice_is_sent_once(handler: NoticeHandler, transport: FakeTransport) -> None:
+    record = FakeRecord.of(notice("expiry_reminder"))
+
+    outcomes = [handler.handle(record), handler.handle(record)]
+
+    assert outcomes == [Outcome.SENT, Outcome.DUPLICATE]
+    assert len(transport.sent) == 1
+
+
+def test_no_recipient_goes_to_dead_letters(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    document = notice("support_started")
+    del document["data"]["recipient"]
+
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED
+
+    assert [reason for _, reason in dead_letters.records] == ["no recipient address"]
+    assert ledger.rows[document["notice_id"]]["status"] == "dead_lettered"
+    assert transport.sent == []
+
+
+def test_a_render_failure_goes_to_dead_letters(
+    handler: NoticeHandler, dead_letters: FakeDeadLetters, transport: FakeTransport
+) -> None:
+    document = notice("renewal_confirmed")
+    del document["data"]["new_expires_on"]
+
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED
+
+    ((_, reason),) = dead_letters.records
+    assert reason.startswith("cannot render notice: renewal_confirmed")
+    assert "new_expires_on" in reason
+    assert transport.sent == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"not json", "invalid notice: not JSON"),
+        (b"[1]", "invalid notice: (document): expected a JSON object"),
+        (b'{"notice_id": "n"}', "invalid notice:"),
+        (None, "invalid notice: (document): empty message"),
+    ],
+)
+def test_an_invalid_message_goes_to_dead_letters(
+    handler: NoticeHandler, dead_letters: FakeDeadLetters, raw: bytes | None, reason: str
+) -> None:
+    assert handler.handle(FakeRecord(value=raw)) is Outcome.DEAD_LETTERED
+
+    ((_, actual),) = dead_letters.records
+    assert actual.startswith(reason)
+
+
+def test_a_temporary_failure_asks_for_a_retry_then_succeeds(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    document = notice("support_expired")
+    transport.failures.append(TRANSIENT)
+    record = FakeRecord.of(document)
+
+    with pytest.raises(RetryLaterError, match="451"):
+        handler.handle(record)
+    assert ledger.rows[document["notice_id"]]["status"] == "retrying"
+
+    assert handler.handle(record) is Outcome.SENT
+    assert ledger.rows[document["notice_id"]]["attempts"] == 2
+    assert len(transport.sent) == 1
+    assert dead_letters.records == []
+
+
+def test_a_permanent_failure_goes_to_dead_letters(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    document = notice("ppi_added", "home")
+    transport.failures.append(PERMANENT)
+
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED
+
+    ((_, reason),) = dead_letters.records
+    assert reason == "delivery refused: SMTP 550 no such user"
+    assert ledger.rows[document["notice_id"]]["status"] == "dead_lettered"
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DUPLICATE
+
+
+def test_an_unreachable_ledger_asks_for_a_retry(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger
+) -> None:
+    ledger.available = False
+
+    with pytest.raises(RetryLaterError, match="PostgreSQL"):
+        handler.handle(FakeRecord.of(notice("support_started")))
+    assert transport.sent == []
