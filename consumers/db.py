@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_TABLE = "_yoyo_migration"
+APP_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 YOYO_TABLES = ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock")
 
 
@@ -59,9 +60,15 @@ def _ensure_role(cursor: Any, role: str, options: str, password: str) -> None:
         except (psycopg2.errors.DuplicateObject, psycopg2.errors.UniqueViolation):
             pass  # created at the same moment by another migrate
         except psycopg2.errors.InsufficientPrivilege:
-            raise UserError(f"role {role} does not exist and this DSN may not create it: create it or use a superuser")
+            raise UserError(f"role {role} is missing and this DSN may not create it: use a superuser") from None
     if password:
         cursor.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (password,))
+
+
+def _truth(cursor: Any, query: str, *params: Any) -> bool:
+    cursor.execute(query, params)
+    row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def ensure_roles(connection: Connection, settings: Settings) -> None:
@@ -73,13 +80,10 @@ def ensure_roles(connection: Connection, settings: Settings) -> None:
         _ensure_role(cursor, settings.db_readonly_role, "LOGIN", settings.db_readonly_password)
         readonly = sql.Identifier(settings.db_readonly_role)
         cursor.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(readonly))
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        is_superuser = bool(cursor.fetchone()[0])
-        cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (owner,))
-        if not is_superuser and not cursor.fetchone()[0]:
+        is_superuser = _truth(cursor, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not is_superuser and not _truth(cursor, "SELECT pg_has_role(current_user, %s, 'MEMBER')", owner):
             cursor.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(owner)))
-        cursor.execute("SELECT has_schema_privilege(%s, 'public', 'CREATE')", (owner,))
-        if not cursor.fetchone()[0]:
+        if not _truth(cursor, "SELECT has_schema_privilege(%s, 'public', 'CREATE')", owner):
             cursor.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(owner)))
         # PostgreSQL < 15 lets every role create tables in public; the app roles must not.
         cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
@@ -117,13 +121,11 @@ def grant_privileges(connection: Connection, settings: Settings) -> None:
     yoyo = sql.SQL(", ").join(sql.Identifier(name) for name in YOYO_TABLES)
     statements = [
         sql.SQL("SET ROLE {}").format(owner),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(app),
+        sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(sql.SQL(APP_RIGHTS), app),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(readonly),
         sql.SQL("REVOKE ALL ON {} FROM {}, {}").format(yoyo, app, readonly),
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(
-            app
-        ),
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {} ON TABLES TO {}").format(sql.SQL(APP_RIGHTS), app),
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(readonly),
         sql.SQL("RESET ROLE"),
     ]

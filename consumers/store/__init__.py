@@ -1,0 +1,1 @@
+"""The entitlement store: the entitlements and releases topics, kept as PostgreSQL tables."""

@@ -1,0 +1,107 @@
+"""`lifecycle store`: keep PostgreSQL in step with the entitlements and releases topics."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+import psycopg2
+from kafka import KafkaConsumer, KafkaProducer
+
+from consumers.db import app_dsn
+from consumers.kafka_loop import Backoff, run_batches
+from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
+from lifecycle import metrics, topics
+from lifecycle.errors import UserError
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def group_id(settings: Settings) -> str:
+    """The store's consumer group, under the deployment's prefix."""
+    return f"{settings.topic_prefix}.store"
+
+
+def check_schema(dsn: str) -> None:
+    """Fail with a clear line when the tables are missing; an unreachable database is retried later."""
+    try:
+        connection = psycopg2.connect(dsn, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        log.warning("PostgreSQL not reachable yet (%s); the store retries", str(exc).strip())
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('entitlements') IS NOT NULL AND to_regclass('releases') IS NOT NULL")
+            row = cursor.fetchone()
+        if not (row and row[0]):
+            raise UserError("the entitlement tables do not exist: run `lifecycle db migrate` first")
+    finally:
+        connection.close()
+
+
+def run_store(settings: Settings, stop: threading.Event, batch_size: int | None = None) -> None:
+    """Consume until `stop` is set: every snapshot becomes a row, every unreadable message a dead letter."""
+    dsn = app_dsn(settings)
+    check_schema(dsn)
+    batch_size = batch_size or settings.store_batch_size
+    kafka = kafka_python_config(settings)
+    consumer = KafkaConsumer(
+        settings.topic(topics.ENTITLEMENTS.suffix),
+        settings.topic(topics.RELEASES.suffix),
+        group_id=group_id(settings),
+        client_id=f"{settings.topic_prefix}-store",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=batch_size,
+        **kafka,
+    )
+    producer = KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5, max_block_ms=10_000, **kafka)
+    store = EntitlementStore(
+        dsn,
+        producer,
+        entitlements_topic=settings.topic(topics.ENTITLEMENTS.suffix),
+        releases_topic=settings.topic(topics.RELEASES.suffix),
+        deadletter_topic=settings.topic(topics.DEADLETTER.suffix),
+    )
+    try:
+        run_batches(
+            consumer,
+            store,
+            stop=stop,
+            transient=TRANSIENT_ERRORS,
+            backoff=Backoff(maximum=settings.retry_max_seconds),
+            max_records=batch_size,
+            on_poll=lambda: metrics.beat(COMPONENT),
+        )
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+        store.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lifecycle store`."""
+    parser.add_argument("--batch-size", type=int, default=None, help="messages per transaction (default: setting)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the store until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping on signal %d", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    metrics.serve(COMPONENT, settings)
+    log.info("store: %s -> PostgreSQL (group %s)", settings.topic(topics.ENTITLEMENTS.suffix), group_id(settings))
+    run_store(settings, stop, args.batch_size)
+    return 0

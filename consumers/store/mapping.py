@@ -1,0 +1,176 @@
+"""From Kafka records to table rows: decode, validate, map, and keep the newest revision per serial."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from consumers.kafka_loop import Record
+from schemas import InvalidMessage, decode_event, parse_date, parse_instant, validate
+
+MAX_BIGINT = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class EntitlementRow:
+    """One entitlement snapshot as the columns of `entitlements` (and `entitlement_revisions`)."""
+
+    serial: str
+    account_id: str
+    status: str
+    program: str
+    line: str
+    family: str
+    version: str
+    channel: str
+    starts_on: date | None
+    expires_on: date | None
+    version_supported: bool
+    revision: int
+    updated_at: datetime
+    document: str
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    """One release event as the columns of `releases`."""
+
+    family: str
+    version: str
+    line: str
+    released_on: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record the store cannot understand, and why."""
+
+    record: Record
+    reason: str
+
+
+@dataclass
+class Batch:
+    """A poll batch sorted into what to write and what to dead-letter."""
+
+    entitlements: list[EntitlementRow] = field(default_factory=list)
+    releases: list[ReleaseRow] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _json_text(raw: bytes | None) -> str:
+    if raw is None:
+        raise InvalidMessage("(document): empty value (a tombstone) is not part of the contract")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidMessage("not JSON: the value is not UTF-8") from None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _check_storable(text: str, document: Any) -> None:
+    if "\\u0000" in text and _has_nul(document):
+        raise InvalidMessage("(document): contains a NUL character (\\u0000), which PostgreSQL cannot store")
+
+
+def entitlement_row(raw: bytes | None) -> EntitlementRow:
+    """Decode and validate one entitlement snapshot; raise InvalidMessage saying what is wrong."""
+    text = _json_text(raw)
+    try:
+        document: Any = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage(f"not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
+    validate("entitlement", document)
+    _check_storable(text, document)
+    if document["revision"] > MAX_BIGINT:
+        raise InvalidMessage(f"revision: {document['revision']} is larger than {MAX_BIGINT}")
+    product, support = document["product"], document["support"]
+    return EntitlementRow(
+        serial=document["serial"],
+        account_id=document["account_id"],
+        status=document["status"],
+        program=support["program"],
+        line=product["line"],
+        family=product["family"],
+        version=product["version"],
+        channel=document["channel"],
+        starts_on=None if support["starts_on"] is None else parse_date(support["starts_on"], "support.starts_on"),
+        expires_on=None if support["expires_on"] is None else parse_date(support["expires_on"], "support.expires_on"),
+        version_supported=document["version_supported"],
+        revision=document["revision"],
+        updated_at=parse_instant(document["updated_at"], "updated_at"),
+        document=text,
+    )
+
+
+def release_row(raw: bytes | None) -> ReleaseRow:
+    """Decode and validate one release event; raise InvalidMessage saying what is wrong."""
+    text = _json_text(raw)
+    event = decode_event(text)
+    _check_storable(text, event)
+    if event["type"] != "release":
+        raise InvalidMessage(f"type: {event['type']!r} on the releases topic; expected 'release'")
+    product = event["product"]
+    return ReleaseRow(
+        family=product["family"],
+        version=product["version"],
+        line=product["line"],
+        released_on=parse_date(event["released_on"], "released_on"),
+        event_id=event["event_id"],
+    )
+
+
+def newest_per_serial(rows: Iterable[EntitlementRow]) -> list[EntitlementRow]:
+    """One row per serial, the one with the highest revision (an upsert may touch a key once)."""
+    newest: dict[str, EntitlementRow] = {}
+    for row in rows:
+        kept = newest.get(row.serial)
+        if kept is None or row.revision > kept.revision:
+            newest[row.serial] = row
+    return sorted(newest.values(), key=lambda row: row.serial)
+
+
+def distinct_revisions(rows: Iterable[EntitlementRow]) -> list[EntitlementRow]:
+    """One row per (serial, revision), the first seen."""
+    distinct: dict[tuple[str, int], EntitlementRow] = {}
+    for row in rows:
+        distinct.setdefault((row.serial, row.revision), row)
+    return sorted(distinct.values(), key=lambda row: (row.serial, row.revision))
+
+
+def last_per_version(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
+    """One row per (family, version), the last in topic order."""
+    last = {(row.family, row.version): row for row in rows}
+    return [last[key] for key in sorted(last)]
+
+
+def sort_batch(records: Sequence[Record], entitlements_topic: str, releases_topic: str) -> Batch:
+    """Decode every record of a poll batch; what cannot be understood is rejected with its reason."""
+    batch = Batch()
+    for record in records:
+        try:
+            if record.topic == entitlements_topic:
+                batch.entitlements.append(entitlement_row(record.value))
+            elif record.topic == releases_topic:
+                batch.releases.append(release_row(record.value))
+            else:
+                raise InvalidMessage(f"topic: the store does not read {record.topic!r}")
+        except InvalidMessage as exc:
+            batch.rejected.append(Rejected(record, str(exc)))
+    return batch

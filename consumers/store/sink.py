@@ -1,0 +1,91 @@
+"""The entitlement store's batch handler: rows to PostgreSQL, what it cannot understand to dead letters."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import psycopg2
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
+
+from consumers.kafka_loop import Record
+from consumers.store.mapping import Rejected, sort_batch
+from consumers.store.repository import write_batch
+from lifecycle import metrics
+from lifecycle.deadletter import deadletter_record
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "store"
+# Errors after which the same batch is retried: the database or the broker is away, or a transaction lost a race.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+    psycopg2.InternalError,
+    KafkaError,
+)
+
+
+class EntitlementStore:
+    """Apply one poll batch: upsert in one transaction, then publish its dead letters (at least once)."""
+
+    def __init__(
+        self, dsn: str, producer: KafkaProducer, *, entitlements_topic: str, releases_topic: str, deadletter_topic: str
+    ) -> None:
+        self._dsn = dsn
+        self._producer = producer
+        self._entitlements_topic = entitlements_topic
+        self._releases_topic = releases_topic
+        self._deadletter_topic = deadletter_topic
+        self._connection: Connection | None = None
+
+    def _connect(self) -> Connection:
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg2.connect(self._dsn, connect_timeout=5, application_name="lifecycle-store")
+            self._connection.autocommit = False
+        return self._connection
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._connection is not None:
+            self._connection.close()
+
+    def __call__(self, records: Sequence[Record]) -> None:
+        batch = sort_batch(records, self._entitlements_topic, self._releases_topic)
+        with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
+            try:
+                changed = write_batch(self._connect(), batch)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self._drop_connection()
+                raise
+            self._send_deadletters(batch.rejected)
+        metrics.EVENTS.labels(COMPONENT, "applied").inc(changed)
+        metrics.EVENTS.labels(COMPONENT, "stale").inc(len(batch.entitlements) + len(batch.releases) - changed)
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(psycopg2.Error):
+                self._connection.close()
+        self._connection = None
+
+    def _send_deadletters(self, rejected: Sequence[Rejected]) -> None:
+        if not rejected:
+            return
+        now = datetime.now(UTC)
+        futures = []
+        for item in rejected:
+            record = item.record
+            log.warning("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, item.reason)
+            value = deadletter_record(
+                item.reason, record.topic, record.partition, record.offset, record.key, record.value, COMPONENT, now
+            )
+            futures.append(self._producer.send(self._deadletter_topic, key=record.key, value=value))
+        self._producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=0)  # raises the KafkaError of a send that failed
+        metrics.DEAD_LETTERS.labels(COMPONENT).inc(len(rejected))
+        metrics.EVENTS.labels(COMPONENT, "deadletter").inc(len(rejected))
