@@ -1,0 +1,98 @@
+"""The newest dead letters, read incrementally from `<prefix>.deadletter` (common dead-letter value shape)."""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter, deque
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+from lifecycle.topics import DEADLETTER
+
+KEEP = 500  # newest dead letters held in memory
+PREVIEW_CHARS = 300
+
+
+def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any]:
+    """One dead-letter record as the dashboard shows it; tolerates records not in the expected shape."""
+    try:
+        record = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        record = {"reason": "(dead letter is not a JSON object)", "payload": None, "payload_base64": None}
+    found = record.get("origin")
+    origin: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {
+        "partition": partition,
+        "offset": offset,
+        "reason": str(record.get("reason") or "(no reason)"),
+        "component": str(record.get("component") or ""),
+        "failed_at": str(record.get("failed_at") or ""),
+        "origin": {"topic": origin.get("topic"), "partition": origin.get("partition"), "offset": origin.get("offset")},
+        "key": record.get("key"),
+        "preview": _preview(record),
+    }
+
+
+def _preview(record: dict[str, Any]) -> str:
+    payload = record.get("payload")
+    if isinstance(payload, str):
+        return payload[:PREVIEW_CHARS] + ("…" if len(payload) > PREVIEW_CHARS else "")
+    encoded = record.get("payload_base64")
+    if isinstance(encoded, str):
+        try:
+            return f"(binary, {len(base64.b64decode(encoded))} bytes)"
+        except ValueError:
+            return "(binary)"
+    return "(no payload)"
+
+
+class DeadLetterReader:
+    """Keeps the newest KEEP dead letters, reading only what arrived since the last call."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topic = DEADLETTER.name(settings.topic_prefix)
+        self.consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **kafka_python_config(settings))
+        self.assigned: list[TopicPartition] = []
+        self.records: deque[dict[str, Any]] = deque(maxlen=KEEP)
+
+    def close(self) -> None:
+        """Close the consumer."""
+        self.consumer.close()
+
+    def refresh(self) -> None:
+        """Read every dead letter that arrived since the last refresh (the newest KEEP on the first)."""
+        if not self.assigned and not self._assign():
+            return
+        ends = self.consumer.end_offsets(self.assigned)
+        while any(self.consumer.position(tp) < ends[tp] for tp in self.assigned):
+            batches = self.consumer.poll(timeout_ms=500, max_records=1000)
+            if not batches:
+                break
+            for tp, batch in batches.items():
+                self.records.extend(summarize(tp.partition, r.offset, r.value) for r in batch)
+
+    def _assign(self) -> bool:
+        partitions = self.consumer.partitions_for_topic(self.topic)
+        if not partitions:
+            return False
+        self.assigned = [TopicPartition(self.topic, partition) for partition in sorted(partitions)]
+        self.consumer.assign(self.assigned)
+        begins = self.consumer.beginning_offsets(self.assigned)
+        ends = self.consumer.end_offsets(self.assigned)
+        for tp in self.assigned:
+            self.consumer.seek(tp, max(begins[tp], ends[tp] - KEEP))
+        return True
+
+    def view(self, reason: str = "", limit: int = 100) -> dict[str, Any]:
+        """The newest dead letters, newest first, optionally only those whose reason contains `reason`."""
+        newest = sorted(self.records, key=lambda item: item["failed_at"], reverse=True)
+        counts = Counter(item["reason"] for item in newest)
+        wanted = reason.lower()
+        shown = [item for item in newest if wanted in item["reason"].lower()][:limit]
+        return {"total": len(newest), "reasons": counts.most_common(20), "items": shown}
