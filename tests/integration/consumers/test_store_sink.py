@@ -1,0 +1,175 @@
+"""The entitlement store against the real broker and PostgreSQL: rows, history, stale revisions, dead letters."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import psycopg2
+import pytest
+from conftest import read_topic
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from store_samples import encoded, release, snapshot
+
+from consumers.db import migrate
+from consumers.store.command import group_id, run_store
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def role_dsn(dsn: str, role: str) -> str:
+    """The same database, logged in as another role (the local cluster trusts local connections)."""
+    scheme, _, rest = dsn.partition("://")
+    return f"{scheme}://{role}@{rest.partition('@')[2]}"
+
+
+def query(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+        connection.commit()
+        return rows
+    finally:
+        connection.close()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def produce(settings: Settings, suffix: str, messages: list[tuple[bytes | None, bytes | None]]) -> None:
+    producer = KafkaProducer(acks="all", **kafka_python_config(settings))
+    try:
+        for key, value in messages:
+            producer.send(settings.topic(suffix), key=key, value=value)
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+
+
+def all_committed(settings: Settings, suffixes: tuple[str, ...] = ("entitlements", "releases")) -> bool:
+    """Whether the store's group has committed every partition up to its end."""
+    consumer = KafkaConsumer(group_id=group_id(settings), enable_auto_commit=False, **kafka_python_config(settings))
+    try:
+        partitions = [
+            TopicPartition(settings.topic(suffix), p)
+            for suffix in suffixes
+            for p in consumer.partitions_for_topic(settings.topic(suffix)) or ()
+        ]
+        ends = consumer.end_offsets(partitions)
+        return all((consumer.committed(tp) or 0) >= ends[tp] for tp in partitions)
+    finally:
+        consumer.close(autocommit=False)
+
+
+@pytest.fixture
+def app_settings(topics: Settings) -> Settings:
+    """Settings whose database URL logs in as the DML-only app role, after the migrations."""
+    migrate(topics)
+    return dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
+
+
+@pytest.fixture
+def running_store(app_settings: Settings) -> Iterator[Settings]:
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run_store(app_settings, stop, batch_size=50)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=target, name="store")
+    thread.start()
+    yield app_settings
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the store did not stop"
+    assert not failures, failures
+
+
+def test_snapshots_become_current_rows_and_history(running_store: Settings) -> None:
+    settings = running_store
+    dsn = settings.database_url
+    versions = [("SN-1", 1), ("SN-2", 1), ("SN-1", 3), ("SN-1", 2), ("SN-1", 3), ("SN-2", 2)]
+    produce(
+        settings, "entitlements", [(s.encode(), encoded(snapshot(s, r, last_event_id=f"e{r}"))) for s, r in versions]
+    )
+    produce(settings, "releases", [(b"backup", encoded(release("backup", "12", "2026-06-01")))])
+    wait_for(lambda: all_committed(settings), "the store to commit every message")
+
+    current = query(
+        dsn, "SELECT serial, revision, status, document->>'last_event_id' FROM entitlements ORDER BY serial"
+    )
+    assert current == [("SN-1", 3, "active", "e3"), ("SN-2", 2, "active", "e2")]
+    history = query(dsn, "SELECT serial, revision FROM entitlement_revisions ORDER BY serial, revision")
+    assert history == [("SN-1", 1), ("SN-1", 2), ("SN-1", 3), ("SN-2", 1), ("SN-2", 2)]
+    assert query(dsn, "SELECT family, version, released_on::text FROM releases") == [("backup", "12", "2026-06-01")]
+
+    # A stale and a repeated revision in later batches change nothing.
+    before = query(dsn, "SELECT serial, revision, stored_at FROM entitlements ORDER BY serial")
+    stale = snapshot("SN-1", 2, status="expired")
+    produce(settings, "entitlements", [(b"SN-1", encoded(stale)), (b"SN-2", encoded(snapshot("SN-2", 2)))])
+    wait_for(lambda: all_committed(settings), "the store to commit the stale messages")
+    assert query(dsn, "SELECT serial, revision, stored_at FROM entitlements ORDER BY serial") == before
+    assert query(dsn, "SELECT count(*) FROM entitlement_revisions") == [(5,)]
+    assert read_topic(settings, "deadletter") == []
+
+
+def test_a_message_the_store_cannot_understand_goes_to_dead_letters(running_store: Settings) -> None:
+    settings = running_store
+    bad_schema = encoded({**snapshot("SN-7"), "status": "misplaced"})
+    produce(
+        settings, "entitlements", [(b"SN-6", b"{not json"), (b"SN-7", bad_schema), (b"SN-8", encoded(snapshot("SN-8")))]
+    )
+    wait_for(lambda: all_committed(settings), "the store to commit past the bad messages")
+
+    assert query(settings.database_url, "SELECT serial FROM entitlements") == [("SN-8",)]
+    letters = sorted((orjson.loads(value or b"{}") for _, value in read_topic(settings, "deadletter")), key=str)
+    assert sorted(letter["key"] for letter in letters) == ["SN-6", "SN-7"]
+    by_key = {letter["key"]: letter for letter in letters}
+    assert by_key["SN-6"]["reason"].startswith("not JSON")
+    assert by_key["SN-6"]["payload"] == "{not json"
+    assert by_key["SN-7"]["reason"].startswith("status")
+    for letter in letters:
+        assert letter["component"] == "store"
+        assert letter["origin"]["topic"] == settings.topic("entitlements")
+        assert letter["origin"]["offset"] >= 0
+
+
+def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "lifecycle.cli", "db", "migrate"]
+    first = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "0001_entitlements" in first.stdout
+    again = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
+    assert (again.returncode, again.stdout.strip()) == (0, "schema up to date")
+
+    app = role_dsn(topics.database_url, topics.db_app_role)
+    readonly = role_dsn(topics.database_url, topics.db_readonly_role)
+    query(
+        app, "INSERT INTO releases (family, version, line, released_on, event_id) VALUES ('f', '1', 'home', now(), 'e')"
+    )
+    assert query(readonly, "SELECT family FROM releases") == [("f",)]
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        query(app, "CREATE TABLE intruder (id int)")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        query(app, "DELETE FROM _yoyo_migration")
+    with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+        query(readonly, "DELETE FROM releases")
+    owners = query(topics.database_url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+    assert owners == [(topics.db_owner_role,)]
