@@ -1,4 +1,6 @@
 -- The notifier's delivery ledger: one row per notice_id, so a notice redelivered by Kafka is sent once.
+-- Rights: `lifecycle db migrate` grants SELECT, INSERT, UPDATE, DELETE on every table to the app role.
+-- depends:
 
 CREATE TABLE delivery_ledger (
     notice_id     text PRIMARY KEY,

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
+from consumers.db import app_dsn
+from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
 from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record, RetryLaterError
 from consumers.notifier.ledger import PostgresLedger
-from consumers.notifier.loop import Backoff, run_consumer
 from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
 from lifecycle import metrics
 from lifecycle.deadletter import deadletter_record
-from lifecycle.errors import UserError
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 from lifecycle.topics import DEADLETTER, NOTICES
 
 log = logging.getLogger(__name__)
+
+# Records handled per poll: small, since each may wait on the SMTP server (keep well under max.poll.interval.ms).
+MAX_BATCH = 50
 
 METRIC_OUTCOMES = {Outcome.SENT: "applied", Outcome.DUPLICATE: "duplicate", Outcome.DEAD_LETTERED: "deadletter"}
 
@@ -64,18 +68,16 @@ class Notifier:
         templates_dir: Path = TEMPLATES_DIR,
         backoff: Backoff | None = None,
     ) -> None:
-        if not settings.database_url:
-            raise UserError("LIFECYCLE_DATABASE_URL is empty: the notifier keeps its delivery ledger in PostgreSQL")
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings)
-        self.ledger = PostgresLedger(settings.database_url)
+        self.ledger = PostgresLedger(app_dsn(settings))
         self.producer = KafkaProducer(acks="all", **client)
         self.consumer = KafkaConsumer(
             settings.topic(NOTICES.suffix),
             group_id=f"{settings.topic_prefix}-notifier",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=50,
+            max_poll_records=MAX_BATCH,
             **client,
         )
         dead_letters = KafkaDeadLetters(self.producer, settings.topic(DEADLETTER.suffix))
@@ -85,18 +87,26 @@ class Notifier:
         self.backoff = backoff or Backoff()
         self.stop = threading.Event()
 
-    def handle(self, record: Record) -> Outcome:
-        """Handle one record and count it."""
-        with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
-            outcome = self.handler.handle(record)
-        metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
-        return outcome
+    def handle_batch(self, records: Sequence[Record]) -> None:
+        """Handle the records in order; RetryLaterError leaves the whole batch to be retried (sent ones are skipped)."""
+        for record in records:
+            with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
+                outcome = self.handler.handle(record)
+            metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
 
     def run(self) -> None:
         """Consume until `stop` is set, then release every connection."""
         log.info("notifier delivering via %s", self.transport.name)
         try:
-            run_consumer(self.consumer, self.handle, self.stop, self.backoff, on_poll=lambda: metrics.beat(COMPONENT))
+            run_batches(
+                self.consumer,
+                self.handle_batch,
+                stop=self.stop,
+                transient=(RetryLaterError,),
+                backoff=self.backoff,
+                max_records=MAX_BATCH,
+                on_poll=lambda: metrics.beat(COMPONENT),
+            )
         finally:
             self.close()
 

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from types import FrameType
 
-from consumers.notifier.loop import Backoff
+from consumers.kafka_loop import Backoff
 from consumers.notifier.render import TEMPLATES_DIR
 from lifecycle import metrics
 from lifecycle.settings import Settings

@@ -1,0 +1,52 @@
+"""Notices shaped as the processor publishes them, for the notifier's integration tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def business_notice(kind: str, serial: str = "SN-B-1", key: str = "2027-03-15", **data: Any) -> dict[str, Any]:
+    """A notice about an Acronis Advantage Premier entitlement that expires on 2027-03-15."""
+    body: dict[str, Any] = {
+        "product": {
+            "sku": "ABR-WS-115",
+            "name": "Acronis Backup Advanced for Windows Server",
+            "line": "business",
+            "family": "backup",
+            "version": "11.5",
+        },
+        "program": "advantage_premier",
+        "status": "active",
+        "starts_on": "2026-03-15",
+        "expires_on": "2027-03-15",
+        "channels": ["chat", "email", "phone"],
+        "hours": "24x7",
+        "priority": True,
+        "ppi_credits": 0,
+        "recipient": {"email": "it-admin@example.com", "name": "Robin Admin"},
+        **data,
+    }
+    notice: dict[str, Any] = {
+        "notice_id": f"{kind}:{serial}:{key}",
+        "kind": kind,
+        "serial": serial,
+        "account_id": "ACC-B-1",
+        "due_on": "2027-02-13",
+        "data": body,
+    }
+    if "lead_days" in data:
+        notice["lead_days"] = data["lead_days"]
+    return notice
+
+
+def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+        time.sleep(0.1)
+    return result

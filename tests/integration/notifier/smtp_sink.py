@@ -1,0 +1,71 @@
+"""A real SMTP server (aiosmtpd) on a free local port that keeps what it receives and can refuse on demand."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class SmtpSink:
+    """aiosmtpd handler: replies queued in `data_replies` answer the next DATA commands, then 250."""
+
+    data_replies: list[str] = field(default_factory=list)
+    refused_recipients: set[str] = field(default_factory=set)
+    messages: list[EmailMessage] = field(default_factory=list)
+    data_attempts: int = 0
+    received: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: N802
+        if address in self.refused_recipients:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.data_attempts += 1
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.received:
+            self.messages.append(message)
+            self.received.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """Block until `count` messages arrived (or fail after `timeout` seconds)."""
+        with self.received:
+            arrived = self.received.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+        assert arrived, f"expected {count} email(s) within {timeout}s, got {len(self.messages)}"
+        return list(self.messages)
+
+
+@contextmanager
+def running_smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
+    """Start an SMTP server on 127.0.0.1:<free port>; yield its handler and port."""
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
