@@ -1,0 +1,1 @@
+"""The scheduler: turns the passage of time into tick events, from the PostgreSQL store."""

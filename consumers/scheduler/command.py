@@ -1,0 +1,133 @@
+"""`lifecycle scheduler`: sweep PostgreSQL for what falls due and emit tick events (APScheduler 3).
+
+`--once [--as-of T]` runs one sweep as of T (default now) and prints its summary as JSON;
+`--dry-run` prints the ticks instead of publishing them and leaves the watermark alone.
+Without `--once` it sweeps every LIFECYCLE_SCHEDULER_INTERVAL seconds until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from kafka import KafkaProducer
+
+from consumers.db import app_dsn, connect
+from consumers.scheduler.publisher import TickPublisher
+from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
+from lifecycle import metrics, topics
+from lifecycle.errors import UserError
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.rules import Policy
+from lifecycle.settings import Settings
+from schemas import InvalidMessage, parse_instant
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "scheduler"
+
+
+def _instant(value: str) -> datetime:
+    try:
+        return parse_instant(value, "--as-of")
+    except InvalidMessage as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lifecycle scheduler`."""
+    parser.add_argument("--once", action="store_true", help="run one sweep and exit")
+    parser.add_argument("--as-of", type=_instant, help="with --once: sweep as of this RFC 3339 instant (default now)")
+    parser.add_argument("--since", type=_instant, help="with --once: sweep from this instant, not the watermark")
+    parser.add_argument("--dry-run", action="store_true", help="with --once: print the ticks, publish nothing")
+
+
+def _producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5, **kafka_python_config(settings))
+
+
+def sweep_once(
+    settings: Settings, producer: KafkaProducer, as_of: datetime, since: datetime | None = None
+) -> SweepReport:
+    """One sweep with a fresh database connection."""
+    connection = connect(app_dsn(settings), "lifecycle-scheduler")
+    try:
+        publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
+        policy = Policy.with_lead_days(settings.reminder_lead_days)
+        return sweep(connection, publish, policy, as_of, since)
+    finally:
+        connection.close()
+
+
+def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    as_of = args.as_of or datetime.now(UTC)
+    if args.dry_run:
+        connection = connect(app_dsn(settings), "lifecycle-scheduler")
+        try:
+            policy = Policy.with_lead_days(settings.reminder_lead_days)
+            report, _ = find_due_ticks(connection, policy, as_of, args.since)
+        finally:
+            connection.close()
+        return {**report.summary(), "published": False, "tick_events": report.ticks}
+    producer = _producer(settings)
+    try:
+        return {**sweep_once(settings, producer, as_of, args.since).summary(), "published": True}
+    finally:
+        producer.close(timeout=10)
+
+
+def _run_forever(settings: Settings) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    producer = _producer(settings)
+    scheduler = BlockingScheduler(timezone=UTC)
+
+    def job() -> None:
+        try:
+            sweep_once(settings, producer, datetime.now(UTC))
+        except Exception as exc:  # any failure: log it and let the next interval retry
+            # The watermark did not move: the next sweep covers this window too.
+            log.error("sweep failed, retried at the next interval: %s", exc)
+        metrics.beat(COMPONENT)
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping on signal %d", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=settings.scheduler_interval,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        id="sweep",
+    )
+    log.info("scheduler: a sweep every %.0fs to %s", settings.scheduler_interval, settings.topic(topics.TICKS.suffix))
+    try:
+        scheduler.start()
+    finally:
+        with contextlib.suppress(Exception):
+            producer.close(timeout=10)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sweep once (printing a JSON summary) or on an interval until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if not args.once and (args.as_of or args.since or args.dry_run):
+        raise UserError("--as-of, --since and --dry-run need --once")
+    if args.once:
+        print(json.dumps(_run_once(settings, args), indent=None))
+        return 0
+    metrics.serve(COMPONENT, settings)
+    _run_forever(settings)
+    return 0

@@ -1,0 +1,118 @@
+"""The scheduler's reads and its one write: candidates that could fall due, the catalog, the watermark."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
+
+from lifecycle.rules import Catalog, Release, catalog_from_releases
+
+SWEEP_WATERMARK = "sweep"
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """Ticks due up to `swept_until` were published; rows stored before `rows_seen_at` were examined."""
+
+    swept_until: datetime
+    rows_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entitlement that could have something due; `changed`: stored since the last sweep looked."""
+
+    snapshot: dict[str, Any]
+    changed: bool
+
+
+def database_now(connection: Connection) -> datetime:
+    """The database's clock (the one `stored_at` is written with)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        row = cursor.fetchone()
+    assert row is not None
+    now: datetime = row[0]
+    return now
+
+
+def read_watermark(connection: Connection, name: str = SWEEP_WATERMARK) -> Watermark | None:
+    """The last sweep's watermark, or None before the first sweep."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT swept_until, rows_seen_at FROM scheduler_watermarks WHERE name = %s", (name,))
+        row = cursor.fetchone()
+    return None if row is None else Watermark(row[0], row[1])
+
+
+def advance_watermark(connection: Connection, watermark: Watermark, ticks: int, name: str = SWEEP_WATERMARK) -> None:
+    """Move the watermark forward (never back, whatever another scheduler wrote) and commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO scheduler_watermarks AS t (name, swept_until, rows_seen_at, ticks) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (name) DO UPDATE SET
+                swept_until = GREATEST(t.swept_until, excluded.swept_until),
+                rows_seen_at = GREATEST(t.rows_seen_at, excluded.rows_seen_at),
+                ticks = t.ticks + excluded.ticks,
+                updated_at = clock_timestamp()
+            """,
+            (name, watermark.swept_until, watermark.rows_seen_at, ticks),
+        )
+    connection.commit()
+
+
+def load_catalog(connection: Connection) -> Catalog:
+    """Every known release, grouped by family."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT family, version, released_on FROM releases")
+        return catalog_from_releases(Release(family, version, released_on) for family, version, released_on in cursor)
+
+
+def supported_versions(connection: Connection) -> list[tuple[str, str]]:
+    """The (family, version) pairs entitlements still call supported."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT family, version FROM entitlements WHERE version_supported")
+        return [(family, version) for family, version in cursor]
+
+
+_SELECT = "SELECT serial, document::text, {changed} FROM entitlements WHERE "
+
+
+def _fetch(connection: Connection, where: str, changed: str, params: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT.format(changed=changed) + where, params)
+        yield from cursor
+
+
+def candidates(
+    connection: Connection,
+    *,
+    expiring_until: date,
+    changed_since: datetime | None,
+    versions: list[tuple[str, str]],
+) -> list[Candidate]:
+    """Active entitlements expiring by `expiring_until`, rows stored since `changed_since` (None: every row),
+    and rows still marked supported on one of `versions`; each once."""
+    changed = "true" if changed_since is None else "stored_at >= %(changed_since)s"
+    params: dict[str, Any] = {
+        "changed_since": changed_since,
+        "expiring_until": expiring_until,
+        "families": [family for family, _ in versions],
+        "versions": [version for _, version in versions],
+    }
+    queries = [
+        "status = 'active' AND expires_on <= %(expiring_until)s",
+        changed,
+        "version_supported AND (family, version) IN (SELECT * FROM unnest(%(families)s::text[], %(versions)s::text[]))",
+    ]
+    found: dict[str, Candidate] = {}
+    for where in queries:
+        for serial, document, is_changed in _fetch(connection, where, changed, params):
+            if serial not in found:
+                found[serial] = Candidate(orjson.loads(document), bool(is_changed))
+    return [found[serial] for serial in sorted(found)]

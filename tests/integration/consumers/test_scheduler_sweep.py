@@ -1,0 +1,175 @@
+"""The scheduler against the real broker and PostgreSQL: ticks, deterministic ids, catch-up, two at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import psycopg2
+import pytest
+from conftest import read_topic
+from store_samples import encoded, release, snapshot
+
+from consumers.db import migrate
+from consumers.scheduler.sweep import sweep
+from consumers.store.mapping import Batch, entitlement_row, release_row
+from consumers.store.repository import write_batch
+from lifecycle.rules import Policy
+from lifecycle.settings import Settings
+from schemas import validate
+
+pytestmark = pytest.mark.integration
+
+T1 = "2027-03-08T12:00:00Z"
+T3 = "2027-03-15T01:00:00Z"
+FIRST_SWEEP = [
+    "tick:A:reminder:2027-02-13:30",
+    "tick:A:reminder:2027-03-08:7",
+    "tick:B:reminder:2027-02-18:30",
+    "tick:D:version_check:2026-05-01",
+]
+CATCH_UP = [
+    "tick:A:reminder:2027-03-14:1",
+    "tick:A:expiry:2027-03-15",
+    "tick:B:reminder:2027-03-13:7",
+    "tick:D:version_check:2026-05-01",
+]
+
+
+def app_dsn(dsn: str, role: str) -> str:
+    scheme, _, rest = dsn.partition("://")
+    return f"{scheme}://{role}@{rest.partition('@')[2]}"
+
+
+def execute(dsn: str, statement: str) -> list[tuple[Any, ...]]:
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            rows = cursor.fetchall() if cursor.description else []
+        connection.commit()
+        return rows
+    finally:
+        connection.close()
+
+
+def store(dsn: str, snapshots: Sequence[dict[str, Any]], releases: Sequence[dict[str, Any]] = ()) -> None:
+    batch = Batch(
+        entitlements=[entitlement_row(encoded(document)) for document in snapshots],
+        releases=[release_row(encoded(event)) for event in releases],
+    )
+    connection = psycopg2.connect(dsn)
+    try:
+        write_batch(connection, batch)
+    finally:
+        connection.close()
+
+
+def scheduler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "lifecycle.cli", "scheduler", "--once", *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def summary(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    result: dict[str, Any] = orjson.loads(out)
+    return result
+
+
+@pytest.fixture
+def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
+    """Migrated database holding four entitlements and two releases; processes log in as the app role."""
+    migrate(topics)
+    settings = dataclasses.replace(topics, database_url=app_dsn(topics.database_url, topics.db_app_role))
+    store(
+        settings.database_url,
+        [
+            snapshot("A", 3, expires_on="2027-03-15"),
+            snapshot("B", 1, expires_on="2027-03-20"),
+            snapshot("C", 2, status="expired", expires_on="2027-03-01"),
+            snapshot("D", 1, expires_on="2030-01-01", version="9"),
+        ],
+        [release("backup", "10", "2026-01-01"), release("backup", "11", "2026-05-01")],
+    )
+    return settings, {**lifecycle_env, "LIFECYCLE_DATABASE_URL": settings.database_url, "LIFECYCLE_METRICS_PORT": "0"}
+
+
+def tick_ids(settings: Settings) -> list[str]:
+    ticks = [orjson.loads(value or b"") for _, value in read_topic(settings, "ticks")]
+    return [tick["event_id"] for tick in ticks]
+
+
+def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
+    scheduler_env: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, env = scheduler_env
+    first = summary(scheduler(env, "--as-of", T1))
+    assert first["event_ids"] == FIRST_SWEEP
+    records = read_topic(settings, "ticks")
+    for key, value in records:
+        tick = validate("tick", orjson.loads(value or b""))
+        assert key == tick["serial"].encode()
+    assert sorted(orjson.loads(value or b"")["event_id"] for _, value in records) == sorted(FIRST_SWEEP)
+
+    # The rows were stored moments ago, so a second run looks at them again: the same ticks, the same ids.
+    assert summary(scheduler(env, "--as-of", T1))["event_ids"] == FIRST_SWEEP
+
+    # A week of downtime later, with rows stored long ago: everything due since the watermark, nothing before.
+    execute(settings.database_url, "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
+    catch_up = summary(scheduler(env, "--as-of", T3))
+    assert (catch_up["after"], catch_up["event_ids"]) == ("2027-03-08T12:00:00+00:00", CATCH_UP)
+    swept = execute(settings.database_url, "SELECT swept_until FROM scheduler_watermarks")
+    assert swept == [(datetime(2027, 3, 15, 1, tzinfo=UTC),)]
+
+    # An entitlement that reaches the store late still gets the reminders it is owed, within the same day.
+    store(settings.database_url, [snapshot("E", 1, expires_on="2027-03-20")])
+    late = summary(scheduler(env, "--as-of", "2027-03-15T02:00:00Z"))
+    assert late["event_ids"] == [
+        "tick:A:expiry:2027-03-15",  # overdue until the processor expires it
+        "tick:D:version_check:2026-05-01",
+        "tick:E:reminder:2027-02-18:30",
+        "tick:E:reminder:2027-03-13:7",
+    ]
+
+
+def test_two_schedulers_at_once_emit_identical_ticks(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
+    settings, env = scheduler_env
+    first, second = scheduler(env, "--as-of", T1), scheduler(env, "--as-of", T1)
+    one, two = summary(first), summary(second)
+    assert one["event_ids"] == two["event_ids"] == FIRST_SWEEP
+    records = [value for _, value in read_topic(settings, "ticks")]
+    assert Counter(orjson.loads(value or b"")["event_id"] for value in records) == dict.fromkeys(FIRST_SWEEP, 2)
+    by_id: dict[str, set[bytes]] = {}
+    for value in records:
+        by_id.setdefault(orjson.loads(value or b"")["event_id"], set()).add(value or b"")
+    assert all(len(values) == 1 for values in by_id.values()), "the same tick id carried different content"
+
+
+def test_a_dry_run_publishes_nothing_and_keeps_the_watermark(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
+    settings, env = scheduler_env
+    result = summary(scheduler(env, "--as-of", T1, "--dry-run"))
+    assert [tick["event_id"] for tick in result["tick_events"]] == FIRST_SWEEP
+    assert read_topic(settings, "ticks") == []
+    assert execute(settings.database_url, "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+
+
+def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
+    settings, _ = scheduler_env
+
+    def broken_publish(ticks: Sequence[dict[str, Any]]) -> None:
+        raise RuntimeError("broker unavailable")
+
+    connection = psycopg2.connect(settings.database_url)
+    try:
+        with pytest.raises(RuntimeError):
+            sweep(connection, broken_publish, Policy.with_lead_days((30, 7, 1)), datetime(2027, 3, 8, 12, tzinfo=UTC))
+    finally:
+        connection.close()
+    assert execute(settings.database_url, "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
