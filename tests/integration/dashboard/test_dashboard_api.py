@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from conftest import TOKEN, Dashboard
+from dashboard_fixtures import TOKEN, Dashboard
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
