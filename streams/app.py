@@ -1,0 +1,144 @@
+"""The faust-streaming app: topics, the serial -> state table, the releases view and the one stateful agent."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from lifecycle import metrics
+from lifecycle.kafka_config import faust_broker_credentials
+from lifecycle.rules import Policy
+from lifecycle.settings import Settings
+from lifecycle.topics import (
+    DEADLETTER,
+    ENTITLEMENTS,
+    NOTICES,
+    PARTITIONS,
+    PURCHASES,
+    REGISTRATIONS,
+    RELEASES,
+    RENEWALS,
+    TICKS,
+    UPGRADE_GRANTS,
+    UPGRADES,
+    TopicSpec,
+)
+from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
+from streams.releases import ReleasesView
+from streams.stored import StoredSerial, decode_stored, encode_stored
+
+log = logging.getLogger(__name__)
+
+INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, RELEASES, TICKS, UPGRADE_GRANTS)
+OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, UPGRADE_GRANTS, DEADLETTER)
+RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+COMPONENT = "worker"
+
+
+def group_id(settings: Settings) -> str:
+    """The processor's consumer group (and faust app id): one per topic prefix."""
+    return f"{settings.topic_prefix}-processor"
+
+
+def data_dir(settings: Settings) -> Path:
+    """This worker's own data folder (RocksDB allows one owner per folder)."""
+    if settings.worker_data_dir:
+        return Path(settings.worker_data_dir)
+    return settings.home / "worker" / f"{settings.topic_prefix}-{settings.web_port}"
+
+
+def faust_app(settings: Settings) -> faust.App:
+    """A faust App configured from Settings: at-least-once, loopback web server, no table views."""
+    return faust.App(
+        group_id(settings),
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap],
+        broker_credentials=faust_broker_credentials(settings),
+        store=settings.worker_store,
+        datadir=str(data_dir(settings)),
+        processing_guarantee="at_least_once",
+        table_standby_replicas=settings.worker_standby_replicas,
+        topic_partitions=PARTITIONS,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
+        web_bind=settings.web_bind,
+        web_host=settings.web_bind,
+        web_port=settings.web_port,
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        worker_redirect_stdouts=False,
+        autodiscover=False,
+    )
+
+
+@dataclass
+class Processor:
+    """The wired app: what the agent reads, keeps and writes."""
+
+    settings: Settings
+    app: faust.App
+    table: Any
+    outputs: dict[str, Any]
+    view: ReleasesView
+    policy: Policy
+
+    def load(self, serial: str) -> StoredSerial | None:
+        raw = self.table.get(serial.encode())
+        return None if raw is None else decode_stored(raw)
+
+    async def publish(self, records: tuple[Record, ...]) -> None:
+        for record in records:
+            await self.outputs[record.suffix].send(key=record.key, value=record.value)
+
+    async def process(self, stream: Any) -> AsyncIterator[None]:
+        """The agent: one message at a time (concurrency 1), every failure routed to the dead-letter topic."""
+        await self.view.caught_up.wait()
+        async for event in stream.events():
+            started = time.perf_counter()
+            message = event.message
+            inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value)
+            context = Context(self.settings.topic_prefix, self.view.catalog, self.policy)
+            handled = handle(inbound, self.load, context)
+            try:
+                await self.publish(handled.records)
+                if handled.stored is not None and handled.serial is not None:
+                    self.table[handled.serial.encode()] = encode_stored(handled.stored)
+            except Exception as exc:
+                log.exception("could not publish or store the outcome of %s[%d]@%d", *_origin(inbound))
+                handled = dead_letter(inbound, f"publishing failed: {type(exc).__name__}: {exc}", context, "deadletter")
+                await self.publish(handled.records)
+            _count(handled, time.perf_counter() - started)
+            yield None
+
+
+def _origin(message: Inbound) -> tuple[str, int, int]:
+    return message.topic, message.partition, message.offset
+
+
+def _count(handled: Handled, seconds: float) -> None:
+    metrics.EVENTS.labels(COMPONENT, handled.outcome).inc()
+    if handled.reason is not None:
+        metrics.DEAD_LETTERS.labels(COMPONENT).inc()
+    metrics.PROCESSING_SECONDS.labels(COMPONENT).observe(seconds)
+    metrics.beat(COMPONENT)
+
+
+def create_processor(settings: Settings) -> Processor:
+    """Build the app, its topics, table, releases view and agent from Settings."""
+    app = faust_app(settings)
+    prefix = settings.topic_prefix
+    table = app.Table(
+        "serial_to_state", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes, help="serial -> state"
+    )
+    outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
+    view = ReleasesView(settings)
+    processor = Processor(settings, app, table, outputs, view, Policy.with_lead_days(settings.reminder_lead_days))
+    inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
+    app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
+    app.task(view.run)
+    return processor

@@ -1,0 +1,47 @@
+"""`lifecycle worker`: run the stream processor, the single writer of entitlement state."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import faust
+
+from lifecycle import metrics
+from lifecycle.admin import ensure_topics
+from lifecycle.errors import UserError
+from lifecycle.settings import Settings
+from streams.app import INPUTS, OUTPUTS, create_processor, data_dir, group_id
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--loglevel", default="info", help="faust worker log level (default: info)")
+
+
+def check_topics(settings: Settings) -> None:
+    """Refuse to start unless every topic the processor reads or writes exists with its partition count."""
+    needed = {spec.name(settings.topic_prefix) for spec in (*INPUTS, *OUTPUTS)}
+    states = [state for state in ensure_topics(settings, create=False) if state.name in needed]
+    missing = [state.name for state in states if state.status == "missing"]
+    if missing:
+        raise UserError(f"topics missing: {', '.join(missing)}; create them with `lifecycle topics`")
+    wrong = [s.describe() for s in states if any(d.startswith("partitions") for d in s.differences)]
+    if wrong:
+        raise UserError(f"topics do not match their definition: {'; '.join(wrong)}")
+    for state in states:
+        if not state.matches:
+            log.warning("topic %s", state.describe())
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    check_topics(settings)
+    data_dir(settings).mkdir(parents=True, exist_ok=True)
+    metrics.serve("worker", settings)
+    processor = create_processor(settings)
+    log.info("processor %s: data in %s, web on %s:%d", group_id(settings), data_dir(settings), settings.web_bind,
+             settings.web_port)
+    worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False)
+    worker.execute_from_commandline()

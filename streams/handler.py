@@ -1,0 +1,162 @@
+"""One inbound message through the rules: decode, check its routing, apply, and say what to publish and store.
+
+No Kafka or Faust here: the agent gives a message and the serial's stored value, and publishes and stores
+what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+import schemas
+from lifecycle.deadletter import deadletter_record
+from lifecycle.rules import Catalog, Outcome, Policy, apply_event, release_from_event
+from lifecycle.topics import TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
+from streams.stored import Sent, StoredSerial
+
+COMPONENT = "processor"
+GRANT_TYPE = "upgrade_grant"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as it came off the broker."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A message to publish: topic suffix, key and value."""
+
+    suffix: str
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What handling one message decided: records to publish, the serial's new stored value, an outcome label."""
+
+    outcome: str  # applied | duplicate | unchanged | rejected | deadletter | release
+    records: tuple[Record, ...] = ()
+    serial: str | None = None
+    stored: StoredSerial | None = None  # None: leave the table as it is
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every message is handled against: the topic prefix, the current catalog, the policy and a wall clock."""
+
+    prefix: str
+    catalog: Catalog
+    policy: Policy
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def handle(message: Inbound, load: Callable[[str], StoredSerial | None], context: Context) -> Handled:
+    """Handle one message; never raises (any failure becomes a dead-letter record)."""
+    try:
+        event = _decode(message, context.prefix)
+        if event["type"] == "release":
+            release_from_event(event)  # a release the catalog cannot take is dead-lettered here, once
+            return Handled("release")
+        _check_key(message, event)
+        return _apply(message, event, load(event["serial"]), context)
+    except schemas.InvalidMessage as exc:
+        return dead_letter(message, str(exc), context, "deadletter")
+    except Exception as exc:  # one bad message must never stop the stream
+        return dead_letter(message, f"processing failed: {type(exc).__name__}: {exc}", context, "deadletter")
+
+
+def dead_letter(message: Inbound, reason: str, context: Context, outcome: str) -> Handled:
+    """A dead-letter record for the message, keyed by its original key."""
+    value = deadletter_record(
+        reason,
+        message.topic,
+        message.partition,
+        message.offset,
+        message.key,
+        message.value,
+        COMPONENT,
+        context.now(),
+    )
+    return Handled(outcome, (Record("deadletter", message.key, value),), reason=reason)
+
+
+def _decode(message: Inbound, prefix: str) -> dict[str, Any]:
+    if message.value is None:
+        raise schemas.InvalidMessage("(document): empty message (no value)")
+    if message.topic == UPGRADE_GRANTS.name(prefix):
+        return _decode_grant(message.value)
+    event = schemas.decode_event(message.value)
+    expected = TOPIC_BY_EVENT_TYPE[event["type"]].name(prefix)
+    if message.topic != expected:
+        raise schemas.InvalidMessage(f"type: a {event['type']} event belongs on {expected}, not {message.topic}")
+    return event
+
+
+def _decode_grant(raw: bytes) -> dict[str, Any]:
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise schemas.InvalidMessage(f"not JSON: {exc}") from None
+    if not isinstance(event, dict) or event.get("type") != GRANT_TYPE:
+        raise schemas.InvalidMessage(f"type: only {GRANT_TYPE} events belong on the upgrade-grants topic")
+    for name in ("event_id", "serial", "occurred_at"):
+        if not isinstance(event.get(name), str):
+            raise schemas.InvalidMessage(f"{name}: missing or not a string")
+    return event
+
+
+def _check_key(message: Inbound, event: dict[str, Any]) -> None:
+    serial: str = event["serial"]
+    if message.key != serial.encode():
+        shown = None if message.key is None else message.key.decode("utf-8", errors="backslashreplace")
+        raise schemas.InvalidMessage(f"key: {shown!r} is not the event's serial {serial!r}")
+
+
+def event_clock(event: dict[str, Any]) -> datetime:
+    """Event time: a tick's due day at 00:00Z, otherwise when it occurred."""
+    if event["type"] == "tick":
+        day = schemas.parse_date(event["due_on"], "due_on")
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return schemas.parse_instant(event["occurred_at"])
+
+
+def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None, context: Context) -> Handled:
+    serial: str = event["serial"]
+    event_id: str = event["event_id"]
+    if stored is not None and (sent := stored.sent_for(event_id)) is not None:
+        # Applied before, maybe without its outputs reaching the broker (a crash): send them again.
+        return Handled("duplicate", _records(serial, stored.state.snapshot, sent), serial)
+    state = stored.state if stored is not None else None
+    outcome: Outcome = apply_event(state, event, event_clock(event), context.catalog, context.policy)
+    if outcome.rejection is not None:
+        return dead_letter(message, outcome.rejection, context, "rejected")
+    quiet = outcome.snapshot is None and not outcome.notices and not outcome.derived
+    if outcome.state is None or (quiet and outcome.state == state):
+        return Handled("unchanged", (), serial)
+    sent = Sent(event_id, tuple(outcome.notices), tuple(outcome.derived))
+    base = stored if stored is not None else StoredSerial(outcome.state)
+    return Handled("applied", _records(serial, outcome.snapshot, sent), serial, base.after(outcome.state, sent))
+
+
+def _records(serial: str, snapshot: dict[str, Any] | None, sent: Sent) -> tuple[Record, ...]:
+    key = serial.encode()
+    records = [Record("entitlements", key, schemas.encode(snapshot))] if snapshot is not None else []
+    records += [Record("notices", key, schemas.encode(notice)) for notice in sent.notices]
+    records += [
+        Record(UPGRADE_GRANTS.suffix, str(grant["serial"]).encode(), schemas.encode(grant)) for grant in sent.derived
+    ]
+    return tuple(records)

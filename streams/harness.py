@@ -1,0 +1,164 @@
+"""Drive a processor from outside, over a real broker: worker processes, raw input, catch-up, outputs.
+
+Used by the processor's integration and fault tests and by `lifecycle bench processor`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.settings import Settings
+from lifecycle.topics import TOPIC_BY_EVENT_TYPE
+from streams.app import INPUTS, group_id
+
+Raw = tuple[str, bytes | None, bytes]  # topic suffix, key, value
+
+
+def route_line(line: str, number: int) -> Raw:
+    """Where a JSON line goes: its type's topic keyed by serial (family for releases); anything else is poison
+    sent to the purchases topic under its own key."""
+    value = line.strip().encode()
+    try:
+        document = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        document = None
+    if isinstance(document, dict) and document.get("type") in TOPIC_BY_EVENT_TYPE:
+        kind = document["type"]
+        key = document.get("product", {}).get("family") if kind == "release" else document.get("serial")
+        if isinstance(key, str):
+            return TOPIC_BY_EVENT_TYPE[kind].suffix, key.encode(), value
+    return "purchases", f"poison-{number}".encode(), value
+
+
+def producer(settings: Settings, linger_ms: int = 20) -> KafkaProducer:
+    return KafkaProducer(acks="all", linger_ms=linger_ms, batch_size=256 * 1024, **kafka_python_config(settings))
+
+
+def produce(settings: Settings, records: Iterable[Raw]) -> int:
+    """Publish raw records (no validation: poison must reach the processor as it is); return how many."""
+    client = producer(settings)
+    count = 0
+    try:
+        for suffix, key, value in records:
+            client.send(settings.topic(suffix), key=key, value=value)
+            count += 1
+        client.flush()
+    finally:
+        client.close()
+    return count
+
+
+def read_all(settings: Settings, suffix: str, timeout: float = 60.0) -> list[Any]:
+    """Every record of a topic from the start to its current end (kafka-python ConsumerRecords)."""
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))
+    try:
+        name = settings.topic(suffix)
+        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not read to its end within {timeout}s")
+            for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def latest_by_key(settings: Settings, suffix: str) -> dict[str, dict[str, Any]]:
+    """The last value of each key of a topic, decoded (the entitlements as a compacted topic would keep them)."""
+    return {r.key.decode(): orjson.loads(r.value) for r in read_all(settings, suffix) if r.key is not None}
+
+
+def lag(settings: Settings, group: str) -> int:
+    """Messages in the processor's input topics not yet committed by `group`."""
+    admin = KafkaAdminClient(**kafka_python_config(settings))
+    consumer = KafkaConsumer(**kafka_python_config(settings))
+    try:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+        committed = {tp: meta.offset for tp, meta in offsets.items()}
+        partitions = [
+            TopicPartition(settings.topic(spec.suffix), p) for spec in INPUTS for p in range(spec.partitions)
+        ]
+        ends = consumer.end_offsets(partitions)
+        return sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items())
+    finally:
+        admin.close()
+        consumer.close()
+
+
+def wait_caught_up(settings: Settings, timeout: float = 120.0) -> None:
+    """Wait until the processor's group has committed every input message (twice in a row, a second apart)."""
+    deadline = time.monotonic() + timeout
+    group, zero_seen = group_id(settings), 0
+    while zero_seen < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"processor group {group} still {lag(settings, group)} messages behind")
+        zero_seen = zero_seen + 1 if lag(settings, group) == 0 else 0
+        time.sleep(1.0)
+
+
+@dataclass
+class WorkerProcess:
+    """`lifecycle worker` as a child process with its own data folder and web port."""
+
+    env: Mapping[str, str]
+    data_dir: Path
+    web_port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        env = {
+            **self.env,
+            "LIFECYCLE_WORKER_DATA_DIR": str(self.data_dir),
+            "LIFECYCLE_WEB_PORT": str(self.web_port),
+            "LIFECYCLE_METRICS_PORT": "0",
+        }
+        self._log = self.log_path.open("ab")
+        command = [str(Path(sys.executable).with_name("lifecycle")), "worker", "--loglevel", "warning"]
+        self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush, no commit."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """A clean stop (SIGTERM), waiting for it; kill -9 when it does not end in time."""
+        self._signal(signal.SIGTERM, timeout)
+
+    def _signal(self, signum: int, timeout: float = 30.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signum)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None

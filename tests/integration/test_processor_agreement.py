@@ -1,0 +1,92 @@
+"""The live processor agrees with `lifecycle replay` on the same events, and dead-letters poison with its origin."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lifecycle.replay import replay_events
+from lifecycle.rules import Policy
+from lifecycle.settings import Settings
+from streams.agreement import (
+    bring_to,
+    catalog_of,
+    emit_in_order,
+    live_notices,
+    notice_differences,
+    snapshot_differences,
+)
+from streams.harness import WorkerProcess, latest_by_key, produce, read_all, route_line, wait_caught_up
+
+pytestmark = pytest.mark.integration
+
+EVENTS = Path(__file__).parent / "data" / "processor_events.jsonl"
+AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def worker(topics: Settings, lifecycle_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
+    """One `lifecycle worker` on this test's topics, stopped afterwards."""
+    process = WorkerProcess(lifecycle_env, tmp_path / "worker-a", free_port(), tmp_path / "worker-a.log").start()
+    yield process
+    process.stop()
+
+
+def test_live_outputs_equal_replay_when_each_serial_keeps_its_order(topics: Settings, worker: WorkerProcess) -> None:
+    lines = EVENTS.read_text().splitlines()
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    emit_in_order(topics, lines)
+    ticks = bring_to(topics, AS_OF, policy, catalog_of(lines))
+    replayed = replay_events(lines, AS_OF, policy)
+    notices, conflicting = live_notices(topics)
+
+    assert ticks > 0
+    assert snapshot_differences(latest_by_key(topics, "entitlements"), replayed["entitlements"]) == []
+    assert notice_differences(notices, replayed["notices"]) == []
+    assert conflicting == []
+    assert worker.alive
+
+
+def test_poison_goes_to_the_deadletter_topic_with_reason_and_origin(topics: Settings, worker: WorkerProcess) -> None:
+    lines = EVENTS.read_text().splitlines()
+    emit_in_order(topics, lines)
+    dead = [orjson.loads(record.value) for record in read_all(topics, "deadletter")]
+    by_payload = {letter["payload"]: letter for letter in dead}
+    replayed = replay_events(lines, AS_OF, Policy.with_lead_days(topics.reminder_lead_days))
+
+    assert len(dead) == len(replayed["rejected"]) == 4
+    for rejected in replayed["rejected"]:
+        letter = by_payload[lines[rejected["line"] - 1].strip()]
+        assert letter["reason"] == rejected["reason"]
+        assert letter["component"] == "processor"
+        assert letter["origin"]["topic"] == topics.topic(route_line(lines[rejected["line"] - 1], 0)[0])
+        assert letter["origin"]["offset"] >= 0
+    assert {s["serial"] for s in replayed["entitlements"]} == set(latest_by_key(topics, "entitlements"))
+    assert worker.alive
+
+
+def test_a_message_with_a_key_other_than_its_serial_is_dead_lettered(topics: Settings, worker: WorkerProcess) -> None:
+    line = EVENTS.read_text().splitlines()[2]
+    suffix, _, value = route_line(line, 1)
+    produce(topics, [(suffix, b"not-the-serial", value), (suffix, None, b"\xff\xfe binary")])
+    wait_caught_up(topics)
+    dead = {letter["key"]: letter for letter in (orjson.loads(r.value) for r in read_all(topics, "deadletter"))}
+
+    assert set(dead) == {"not-the-serial", None}
+    assert "is not the event's serial" in dead["not-the-serial"]["reason"]
+    assert dead[None]["payload"] is None
+    assert dead[None]["payload_base64"]
+    assert dead[None]["reason"].startswith("not JSON")
+    assert latest_by_key(topics, "entitlements") == {}
