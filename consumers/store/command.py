@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 import psycopg2
 from kafka import KafkaConsumer, KafkaProducer
@@ -44,8 +45,16 @@ def check_schema(dsn: str) -> None:
         connection.close()
 
 
-def run_store(settings: Settings, stop: threading.Event, batch_size: int | None = None) -> None:
-    """Consume until `stop` is set: every snapshot becomes a row, every unreadable message a dead letter."""
+def run_store(
+    settings: Settings,
+    stop: threading.Event,
+    batch_size: int | None = None,
+    consumer_config: dict[str, Any] | None = None,
+) -> None:
+    """Consume until `stop` is set: every snapshot becomes a row, every unreadable message a dead letter.
+
+    `consumer_config` overrides KafkaConsumer options (tests shorten max_poll_interval_ms with it).
+    """
     dsn = app_dsn(settings)
     check_schema(dsn)
     batch_size = batch_size or settings.store_batch_size
@@ -58,7 +67,7 @@ def run_store(settings: Settings, stop: threading.Event, batch_size: int | None 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=batch_size,
-        **kafka,
+        **{**kafka, **(consumer_config or {})},
     )
     producer = KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5, max_block_ms=10_000, **kafka)
     store = EntitlementStore(
