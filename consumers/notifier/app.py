@@ -86,13 +86,19 @@ class Notifier:
         )
         self.backoff = backoff or Backoff()
         self.stop = threading.Event()
+        self._handled: set[tuple[str, int, int]] = set()
 
     def handle_batch(self, records: Sequence[Record]) -> None:
         """Handle the records in order; RetryLaterError leaves the whole batch to be retried (sent ones are skipped)."""
         for record in records:
+            position = (record.topic, record.partition, record.offset)
+            if position in self._handled:
+                continue  # handled before a temporary failure stopped this batch
             with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
                 outcome = self.handler.handle(record)
             metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
+            self._handled.add(position)
+        self._handled.clear()
 
     def run(self) -> None:
         """Consume until `stop` is set, then release every connection."""

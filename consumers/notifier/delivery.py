@@ -67,12 +67,31 @@ class SmtpTransport:
             raise
         return client
 
+    def _session(self) -> tuple[smtplib.SMTP, bool]:
+        """The open connection, or a new one (second item True); any failure to open one is temporary."""
+        if self._client is not None:
+            return self._client, False
+        try:
+            self._client = self._connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            where = f"{self._settings.smtp_host}:{self._settings.smtp_port}"
+            raise TransientDeliveryError(
+                f"cannot open an SMTP session with {where}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return self._client, True
+
     def send(self, notice_id: str, message: EmailMessage) -> None:
         """Send one message; raise TransientDeliveryError or PermanentDeliveryError on failure."""
+        client, fresh = self._session()
         try:
-            if self._client is None:
-                self._client = self._connect()
-            refused = self._client.send_message(message)
+            refused = client.send_message(message)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            self.close()
+            if fresh:
+                raise TransientDeliveryError("SMTP server closed the connection") from None
+            # The server dropped an idle connection: try once more on a new one.
+            self.send(notice_id, message)
+            return
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             codes = [code for code, _ in exc.recipients.values()]
@@ -80,12 +99,10 @@ class SmtpTransport:
             if codes and all(500 <= code < 600 for code in codes):
                 raise PermanentDeliveryError(f"recipient refused: {detail}") from exc
             raise TransientDeliveryError(f"recipient deferred: {detail}") from exc
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
-            # The server refusing the session (greeting, HELO, login) is no fault of this message: keep it.
-            self.close()
-            raise TransientDeliveryError(
-                f"SMTP session refused: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
-            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # For instance a non-ASCII address and a server without SMTPUTF8: this message can never go.
+            self._reset()
+            raise PermanentDeliveryError(f"SMTP server cannot take this message: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise _classify(exc.smtp_code, _reply_text(exc.smtp_error)) from exc

@@ -10,7 +10,7 @@ import orjson
 
 import schemas
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
-from consumers.notifier.ledger import Ledger, LedgerUnavailableError
+from consumers.notifier.ledger import Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
 
@@ -59,7 +59,11 @@ def decode_notice(raw: bytes | None) -> dict[str, Any]:
 
 
 class NoticeHandler:
-    """Delivers each notice at most once per ledger entry; everything undeliverable goes to dead letters."""
+    """Sends each notice once, as the ledger tells; everything undeliverable goes to dead letters.
+
+    A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
+    on the retry, not sent again; only a crash between the send and the record sends it twice.
+    """
 
     def __init__(
         self, renderer: NoticeRenderer, transport: Transport, ledger: Ledger, dead_letters: DeadLetters, mail_from: str
@@ -69,6 +73,7 @@ class NoticeHandler:
         self.ledger = ledger
         self.dead_letters = dead_letters
         self.mail_from = mail_from
+        self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
 
     def handle(self, record: Record) -> Outcome:
         """Deliver the notice in `record`; raise RetryLaterError when a later attempt may succeed."""
@@ -78,11 +83,19 @@ class NoticeHandler:
             self.dead_letters.send(record, f"invalid notice: {exc}")
             return Outcome.DEAD_LETTERED
         try:
+            unrecorded = self._sent_unrecorded.get(notice["notice_id"])
+            if unrecorded is not None:
+                self.ledger.record_sent(notice["notice_id"], *unrecorded)
+                del self._sent_unrecorded[notice["notice_id"]]
+                return Outcome.SENT
             if self.ledger.begin(notice).done:
                 return Outcome.DUPLICATE
             return self._deliver(record, notice)
         except LedgerUnavailableError as exc:
             raise RetryLaterError(str(exc)) from exc
+        except LedgerRejectedError as exc:
+            self.dead_letters.send(record, f"invalid notice: the delivery ledger refused it: {exc}")
+            return Outcome.DEAD_LETTERED
 
     def _deliver(self, record: Record, notice: Mapping[str, Any]) -> Outcome:
         notice_id = notice["notice_id"]
@@ -99,7 +112,10 @@ class NoticeHandler:
             raise RetryLaterError(str(exc)) from exc
         except PermanentDeliveryError as exc:
             return self._dead_letter(record, notice_id, f"delivery refused: {exc}")
-        self.ledger.record_sent(notice_id, self.transport.name, str(message["Message-ID"]), recipient.addr_spec)
+        delivery = (self.transport.name, str(message["Message-ID"]), recipient.addr_spec)
+        self._sent_unrecorded[notice_id] = delivery
+        self.ledger.record_sent(notice_id, *delivery)
+        del self._sent_unrecorded[notice_id]
         return Outcome.SENT
 
     def _dead_letter(self, record: Record, notice_id: str, reason: str) -> Outcome:

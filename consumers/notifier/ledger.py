@@ -40,6 +40,10 @@ class LedgerUnavailableError(Exception):
     """PostgreSQL cannot be reached or refused the statement; try again later."""
 
 
+class LedgerRejectedError(Exception):
+    """PostgreSQL refused the notice's values (a NUL character, an out-of-range date): retrying cannot help."""
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """Where delivery of one notice stands."""
@@ -81,6 +85,8 @@ class PostgresLedger:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise LedgerUnavailableError(f"PostgreSQL: {str(exc).strip()}") from exc
+        except (psycopg2.DataError, ValueError) as exc:
+            raise LedgerRejectedError(str(exc).strip()) from exc
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
         """Record that the notice is being handled (once) and return where its delivery stands."""

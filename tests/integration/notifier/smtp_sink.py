@@ -59,11 +59,11 @@ class SmtpSink:
 
 
 @contextmanager
-def running_smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
-    """Start an SMTP server on 127.0.0.1:<free port>; yield its handler and port."""
+def running_smtp_sink(**server_options: Any) -> Iterator[tuple[SmtpSink, int]]:
+    """Start an SMTP server on 127.0.0.1:<free port> (aiosmtpd SMTP options allowed); yield its handler and port."""
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **server_options)
     controller.start()
     try:
         yield sink, port

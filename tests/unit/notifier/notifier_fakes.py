@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
-from consumers.notifier.ledger import FINAL_STATUSES, LedgerEntry, LedgerUnavailableError
+from consumers.notifier.ledger import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
 
 
 @dataclass
@@ -30,10 +30,14 @@ class FakeRecord:
 class FakeLedger:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     available: bool = True
+    outages_on_record: int = 0  # how many record_* calls fail as if PostgreSQL went away
+    reject: bool = False
 
     def _check(self) -> None:
         if not self.available:
             raise LedgerUnavailableError("PostgreSQL: connection refused")
+        if self.reject:
+            raise LedgerRejectedError("A string literal cannot contain NUL (0x00) characters.")
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
         self._check()
@@ -42,6 +46,9 @@ class FakeLedger:
 
     def _update(self, notice_id: str, **changes: Any) -> None:
         self._check()
+        if self.outages_on_record:
+            self.outages_on_record -= 1
+            raise LedgerUnavailableError("PostgreSQL: server closed the connection unexpectedly")
         row = self.rows[notice_id]
         if row["status"] not in FINAL_STATUSES:
             row.update(changes, attempts=row["attempts"] + 1)

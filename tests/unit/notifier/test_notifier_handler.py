@@ -136,3 +136,31 @@ def test_an_unreachable_ledger_asks_for_a_retry(
     with pytest.raises(RetryLaterError, match="PostgreSQL"):
         handler.handle(FakeRecord.of(notice("support_started")))
     assert transport.sent == []
+
+
+def test_a_notice_sent_while_the_ledger_is_away_is_recorded_on_retry_not_sent_again(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger
+) -> None:
+    document = notice("support_started")
+    record = FakeRecord.of(document)
+    ledger.outages_on_record = 1
+
+    with pytest.raises(RetryLaterError, match="PostgreSQL"):
+        handler.handle(record)
+    assert handler.handle(record) is Outcome.SENT
+
+    assert len(transport.sent) == 1
+    assert ledger.rows[document["notice_id"]]["status"] == "sent"
+    assert handler.handle(record) is Outcome.DUPLICATE
+
+
+def test_a_notice_the_ledger_refuses_goes_to_dead_letters(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    ledger.reject = True
+
+    assert handler.handle(FakeRecord.of(notice("support_started"))) is Outcome.DEAD_LETTERED
+
+    ((_, reason),) = dead_letters.records
+    assert reason.startswith("invalid notice: the delivery ledger refused it: A string literal cannot contain NUL")
+    assert transport.sent == []

@@ -61,8 +61,9 @@ def test_a_recipient_name_with_line_breaks_stays_in_one_header() -> None:
     assert b"\r\nBcc:" not in message.as_bytes()
 
 
-def test_a_malformed_address_is_a_render_error() -> None:
-    document = notice("support_started", recipient={"email": "pat@exa\nmple.com@@"})
+@pytest.mark.parametrize("address", ["pat@exa\nmple.com@@", "josé@example.com"])
+def test_a_malformed_address_is_a_render_error(address: str) -> None:
+    document = notice("support_started", recipient={"email": address})
 
     with pytest.raises(RenderError):
         _message(document)
