@@ -1,0 +1,209 @@
+"""The local Kafka broker: jars fetched by Maven, KRaft storage formatted once, `java` started and checked."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from lifecycle.errors import UserError
+from lifecycle.settings import Settings
+from lifecycle.stack.jars import Say, fetch_jars
+from lifecycle.stack.processes import port_open, running_pid, tail, terminate
+
+MAIN_CLASS = "kafka.Kafka"
+HEAP = ("-Xms256m", "-Xmx768m")
+READY_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class KafkaPaths:
+    """Where the local broker keeps its jars, data, logs and pid file."""
+
+    root: Path
+
+    @property
+    def jars(self) -> Path:
+        return self.root / "jars"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "kafka.pid"
+
+    @property
+    def properties(self) -> Path:
+        return self.root / "server.properties"
+
+    @property
+    def log4j(self) -> Path:
+        return self.root / "log4j2.xml"
+
+
+def kafka_paths(settings: Settings) -> KafkaPaths:
+    """The local broker's folder under LIFECYCLE_HOME."""
+    return KafkaPaths(settings.home / "kafka")
+
+
+def _server_properties(paths: KafkaPaths, port: int) -> str:
+    controller = port + 1
+    return f"""process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{controller}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={paths.data}
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.segment.bytes=16777216
+"""
+
+
+def _log4j_config(paths: KafkaPaths) -> str:
+    log = paths.logs / "server.log"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="warn">
+  <Appenders>
+    <RollingFile name="server" fileName="{log}" filePattern="{log}.%i">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+      <SizeBasedTriggeringPolicy size="20MB"/>
+      <DefaultRolloverStrategy max="3"/>
+    </RollingFile>
+  </Appenders>
+  <Loggers>
+    <Root level="INFO"><AppenderRef ref="server"/></Root>
+  </Loggers>
+</Configuration>
+"""
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise UserError("java not found: install a Java 17+ runtime (apt-get install -y default-jre-headless)")
+    return java
+
+
+def _java_command(paths: KafkaPaths, main_class: str) -> list[str]:
+    return [_java(), *HEAP, "-cp", f"{paths.jars}/*", f"-Dlog4j2.configurationFile={paths.log4j}", main_class]
+
+
+def _cluster_id() -> str:
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
+def format_storage(paths: KafkaPaths, say: Say) -> None:
+    """Format the KRaft storage (combined broker and controller, node 1) unless it was formatted before."""
+    if (paths.data / "meta.properties").is_file():
+        return
+    say(f"kafka: formatting KRaft storage in {paths.data}")
+    command = [
+        *_java_command(paths, "kafka.tools.StorageTool"),
+        *("format", "--standalone", "-t", _cluster_id(), "-c", str(paths.properties)),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise UserError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+
+def answers_metadata(port: int) -> bool:
+    """True when the broker on 127.0.0.1:port answers a metadata request."""
+    kafka_logger = logging.getLogger("kafka")
+    level = kafka_logger.level
+    kafka_logger.setLevel(logging.CRITICAL)
+    try:
+        client = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", bootstrap_timeout_ms=2000)
+        try:
+            client.list_topics()
+        finally:
+            client.close()
+    except KafkaError:
+        return False
+    finally:
+        kafka_logger.setLevel(level)
+    return True
+
+
+def start_kafka(settings: Settings, say: Say) -> None:
+    """Start the local broker (fetching and formatting first when needed) and wait until it answers."""
+    paths = kafka_paths(settings)
+    port = settings.kafka_port
+    pid = running_pid(paths.pid_file, str(paths.properties))
+    if pid is not None:
+        say(f"kafka: already running (pid {pid}) at 127.0.0.1:{port}")
+        return
+    for busy in (port, port + 1):
+        if port_open("127.0.0.1", busy):
+            raise UserError(f"port {busy} is in use by another process; set LIFECYCLE_KAFKA_PORT to a free port")
+    _java()
+    for folder in (paths.root, paths.data, paths.logs):
+        folder.mkdir(parents=True, exist_ok=True)
+    fetch_jars(paths.jars, say)
+    paths.properties.write_text(_server_properties(paths, port))
+    paths.log4j.write_text(_log4j_config(paths))
+    format_storage(paths, say)
+    started = time.monotonic()
+    with (paths.logs / "stdout.log").open("ab") as stdout:
+        process = subprocess.Popen(
+            [*_java_command(paths, MAIN_CLASS), str(paths.properties)],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    paths.pid_file.write_text(f"{process.pid}\n")
+    while not answers_metadata(port):
+        if process.poll() is not None:
+            raise UserError(f"the Kafka broker exited with {process.returncode}:\n{tail(paths.logs / 'server.log')}")
+        if time.monotonic() - started > READY_TIMEOUT_S:
+            raise UserError(f"the Kafka broker did not answer within {READY_TIMEOUT_S:.0f}s; see {paths.logs}")
+        time.sleep(0.5)
+    say(f"kafka: ready at 127.0.0.1:{port} (pid {process.pid}) after {time.monotonic() - started:.1f}s")
+
+
+def kafka_status(settings: Settings) -> tuple[bool, str]:
+    """Whether the local broker runs, and a line saying so."""
+    paths = kafka_paths(settings)
+    pid = running_pid(paths.pid_file, str(paths.properties))
+    if pid is None:
+        return False, "kafka: not running (started by this stack)"
+    answers = "answers metadata requests" if answers_metadata(settings.kafka_port) else "does NOT answer yet"
+    return True, f"kafka: running (pid {pid}) at 127.0.0.1:{settings.kafka_port}, {answers}; logs {paths.logs}"
+
+
+def stop_kafka(settings: Settings, say: Say) -> None:
+    """Stop the broker this stack started, if it runs."""
+    paths = kafka_paths(settings)
+    pid = running_pid(paths.pid_file, str(paths.properties))
+    if pid is None:
+        say("kafka: not running")
+    else:
+        killed = terminate(pid, str(paths.properties), timeout=60.0)
+        say(f"kafka: stopped (pid {pid}{', killed after 60s' if killed else ''})")
+    paths.pid_file.unlink(missing_ok=True)
