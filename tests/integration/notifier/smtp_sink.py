@@ -59,10 +59,10 @@ class SmtpSink:
 
 
 @contextmanager
-def running_smtp_sink(**server_options: Any) -> Iterator[tuple[SmtpSink, int]]:
-    """Start an SMTP server on 127.0.0.1:<free port> (aiosmtpd SMTP options allowed); yield its handler and port."""
+def running_smtp_sink(port: int = 0, **server_options: Any) -> Iterator[tuple[SmtpSink, int]]:
+    """Start an SMTP server on 127.0.0.1:<port, or a free one> with aiosmtpd options; yield handler and port."""
     sink = SmtpSink()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, **server_options)
     controller.start()
     try:

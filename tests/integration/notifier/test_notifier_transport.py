@@ -77,14 +77,18 @@ def test_a_refused_connection_is_temporary(settings: Settings) -> None:
         transport.send("n", _message())
 
 
-def test_a_connection_dropped_while_idle_is_reopened(smtp: tuple[SmtpSink, int], transport: SmtpTransport) -> None:
-    transport.send("a", _message())
-    assert transport._client is not None
-    transport._client.sock.close()  # as if the server had timed the idle session out
-
-    transport.send("b", _message())
-
-    assert len(smtp[0].wait_for(2)) == 2
+def test_a_connection_dropped_while_idle_is_reopened(settings: Settings) -> None:
+    port = free_port()
+    transport = SmtpTransport(dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port), timeout=10)
+    try:
+        with running_smtp_sink(port) as (first, _):
+            transport.send("a", _message())
+            first.wait_for(1)
+        with running_smtp_sink(port) as (restarted, _):  # the idle connection died with the first server
+            transport.send("b", _message())
+            assert len(restarted.wait_for(1)) == 1
+    finally:
+        transport.close()
 
 
 def test_the_ledger_begins_once_and_keeps_the_final_status(migrated: Settings) -> None:
