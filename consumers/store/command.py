@@ -50,10 +50,12 @@ def run_store(
     stop: threading.Event,
     batch_size: int | None = None,
     consumer_config: dict[str, Any] | None = None,
+    group: str | None = None,
 ) -> None:
     """Consume until `stop` is set: every snapshot becomes a row, every unreadable message a dead letter.
 
-    `consumer_config` overrides KafkaConsumer options (tests shorten max_poll_interval_ms with it).
+    `consumer_config` overrides KafkaConsumer options (tests shorten max_poll_interval_ms with it);
+    `group` replaces the consumer group (benchmarks re-read the topic with a fresh one).
     """
     dsn = app_dsn(settings)
     check_schema(dsn)
@@ -62,7 +64,7 @@ def run_store(
     consumer = KafkaConsumer(
         settings.topic(topics.ENTITLEMENTS.suffix),
         settings.topic(topics.RELEASES.suffix),
-        group_id=group_id(settings),
+        group_id=group or group_id(settings),
         client_id=f"{settings.topic_prefix}-store",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -1,0 +1,127 @@
+"""The poll-apply-commit loop: commits follow effects, outages pause and retry, nothing is skipped."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from kafka import TopicPartition
+
+from consumers.kafka_loop import Backoff, run_batches
+
+pytestmark = pytest.mark.unit
+
+TP = TopicPartition("p.entitlements", 0)
+FAST = Backoff(initial=0.001, maximum=0.001)
+
+
+class DatabaseDownError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    value: bytes | None = None
+
+
+@dataclass
+class FakeConsumer:
+    """Hands out scripted poll results; records pauses, polls while paused and commits."""
+
+    batches: list[list[FakeRecord]]
+    stop: threading.Event
+    paused_set: set[TopicPartition] = field(default_factory=set)
+    paused_polls: int = 0
+    commits: list[dict[TopicPartition, int]] = field(default_factory=list)
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused_set.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused_set.difference_update(partitions)
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self.paused_set)
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[FakeRecord]]:
+        if self.paused_set:
+            self.paused_polls += 1
+            return {}
+        if not self.batches:
+            self.stop.set()
+            return {}
+        return {TP: self.batches.pop(0)}
+
+    def commit(self, offsets: dict[TopicPartition, Any]) -> None:
+        self.commits.append({tp: om.offset for tp, om in offsets.items()})
+
+
+def records(*offsets: int) -> list[FakeRecord]:
+    return [FakeRecord(TP.topic, TP.partition, offset) for offset in offsets]
+
+
+def test_offsets_are_committed_after_each_applied_batch() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0, 1), records(2)], stop)
+    applied: list[list[int]] = []
+    run_batches(
+        consumer, lambda batch: applied.append([r.offset for r in batch]), stop=stop, transient=(), backoff=FAST
+    )
+    assert applied == [[0, 1], [2]]
+    assert consumer.commits == [{TP: 2}, {TP: 3}]
+
+
+def test_an_outage_pauses_polls_and_retries_the_same_batch_before_committing() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0, 1)], stop)
+    attempts: list[list[int]] = []
+
+    def apply(batch: Sequence[FakeRecord]) -> None:
+        attempts.append([r.offset for r in batch])
+        if len(attempts) < 4:
+            raise DatabaseDownError("connection refused")
+
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    assert attempts == [[0, 1]] * 4
+    assert consumer.paused_polls == 3  # kept polling (paused) while waiting: the group keeps the member
+    assert consumer.paused_set == set()
+    assert consumer.commits == [{TP: 2}]
+
+
+def test_stopping_during_an_outage_commits_nothing() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0)], stop)
+
+    def apply(batch: Sequence[FakeRecord]) -> None:
+        stop.set()
+        raise DatabaseDownError("still down")
+
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    assert consumer.commits == []
+
+
+def test_an_unexpected_error_stops_the_loop_without_committing() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0)], stop)
+
+    def apply(batch: Sequence[FakeRecord]) -> None:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    assert consumer.commits == []
+
+
+def test_backoff_doubles_up_to_its_maximum() -> None:
+    delays = Backoff(initial=0.5, maximum=3.0).delays()
+    assert [next(delays) for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
