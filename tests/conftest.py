@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from topic_reading import read_topic
 
-from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -134,32 +132,7 @@ def topics(settings: Settings) -> Iterator[Settings]:
     delete_topics(settings)
 
 
-def read_topic(settings: Settings, suffix: str, timeout: float = 10.0) -> list[tuple[bytes | None, bytes | None]]:
-    """Every (key, value) of a topic under the settings' prefix, read from the start to its current end."""
-    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))
-    try:
-        name = settings.topic(suffix)
-        deadline = time.monotonic() + timeout
-        partitions = consumer.partitions_for_topic(name)
-        while not partitions and time.monotonic() < deadline:
-            time.sleep(0.1)
-            partitions = consumer.partitions_for_topic(name)
-        assert partitions, f"topic {name} does not exist"
-        assigned = [TopicPartition(name, partition) for partition in sorted(partitions)]
-        consumer.assign(assigned)
-        consumer.seek_to_beginning(*assigned)
-        end = consumer.end_offsets(assigned)
-        records: list[tuple[bytes | None, bytes | None]] = []
-        while any(consumer.position(tp) < end[tp] for tp in assigned):
-            assert time.monotonic() < deadline, f"topic {name} not read to its end within {timeout}s"
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend((record.key, record.value) for record in batch)
-        return records
-    finally:
-        consumer.close()
-
-
 @pytest.fixture(name="read_topic")
 def read_topic_fixture() -> object:
-    """The `read_topic(settings, suffix, timeout)` helper, for tests that prefer a fixture to an import."""
+    """The `read_topic(settings, suffix, timeout)` helper as a fixture (or `from topic_reading import read_topic`)."""
     return read_topic
