@@ -1,0 +1,174 @@
+"""`lifecycle up` on a fresh home: its own broker and PostgreSQL, every process, samples; Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+TOKEN = "up-smoke-token"
+READY_TIMEOUT_S = 420.0
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def free_port(span: int = 1) -> int:
+    """A port p with p..p+span-1 all free right now."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port + span < 65000 and all(_free(port + offset) for offset in range(span)):
+            return port
+    raise AssertionError("no free port range found")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not happen within {timeout:.0f}s")
+
+
+def processes_of(home: Path) -> list[str]:
+    """Live processes whose command line or environment mentions this home folder."""
+    marker = str(home).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (marker in cmdline or marker in environ):
+            found.append(f"{entry.name}: {cmdline.replace(bytes(1), b' ').decode(errors='replace')[:200]}")
+    return found
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A fresh LIFECYCLE_HOME the `postgres` user can reach (PostgreSQL runs as that user when we are root)."""
+    folder = Path(tempfile.mkdtemp(prefix="lifecycle-up-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def dashboard_get(url: str, token: str | None) -> int:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            json.loads(response.read())
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def entitlement_count(dsn: str, pattern: str) -> int:
+    try:
+        with psycopg2.connect(dsn, connect_timeout=3) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM entitlements WHERE serial LIKE %s", (pattern,))
+            count: int = cursor.fetchone()[0]
+        connection.close()
+        return count
+    except psycopg2.Error:
+        return 0
+
+
+@pytest.mark.timeout(900)
+def test_up_runs_the_pipeline_and_ctrl_c_leaves_nothing_behind(home: Path) -> None:
+    kafka_port, pg_port, metrics_base = free_port(2), free_port(), free_port(6)
+    dashboard_port, web_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LIFECYCLE_")}
+    env.update(
+        LIFECYCLE_HOME=str(home),
+        LIFECYCLE_TOPIC_PREFIX=f"t{secrets.token_hex(5)}",
+        LIFECYCLE_KAFKA_PORT=str(kafka_port),
+        LIFECYCLE_PG_PORT=str(pg_port),
+        LIFECYCLE_METRICS_PORT=str(metrics_base),
+        LIFECYCLE_DASHBOARD_PORT=str(dashboard_port),
+        LIFECYCLE_WEB_PORT=str(web_port),
+        LIFECYCLE_DASHBOARD_TOKEN=TOKEN,
+        LIFECYCLE_SCHEDULER_INTERVAL="5",
+    )
+    output = home.parent / f"{home.name}.out"
+    started = time.monotonic()
+    with output.open("wb") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "lifecycle.cli", "up", "--rate", "3"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        text = lambda: output.read_text(errors="replace")  # noqa: E731
+        wait_for("READY", lambda: "READY in" in text() or up.poll() is not None, READY_TIMEOUT_S)
+        assert up.poll() is None, text()[-4000:]
+        ready_s = time.monotonic() - started
+        overview = f"http://127.0.0.1:{dashboard_port}/api/overview"
+        assert dashboard_get(overview, None) == 401
+        assert dashboard_get(overview, TOKEN) == 200
+        dsn = f"postgresql://postgres@127.0.0.1:{pg_port}/lifecycle"
+        wait_for("a sample purchase in the store", lambda: entitlement_count(dsn, "SN-%"), 180)
+        wait_for("a live purchase in the store", lambda: entitlement_count(dsn, "LIVE-%"), 120)
+        wait_for("an .eml in the outbox", lambda: list((home / "outbox").rglob("*.eml")), 180)
+        assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/login#token=" + TOKEN, text())
+        print(f"lifecycle up ready after {ready_s:.1f}s (fresh home)")
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+        code = up.wait(timeout=180)
+        keep_logs(home, output)
+    log = output.read_text(errors="replace")
+    assert code == 0, log[-4000:]
+    assert "stopped" in log.splitlines()[-1], log[-2000:]
+    leftovers = wait_for_nothing(home)
+    assert leftovers == [], leftovers
+
+
+def keep_logs(home: Path, output: Path) -> None:
+    """Copy the run's logs to test-artifacts/up-logs for a look after the test."""
+    keep = ARTIFACTS / "up-logs"
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(home / "logs", keep)
+    shutil.copy(output, keep / "up.out")
+
+
+def wait_for_nothing(home: Path, timeout: float = 20.0) -> list[str]:
+    """The processes still tied to `home` once they had `timeout` seconds to go."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_of(home)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
