@@ -53,7 +53,9 @@ class Children:
         for name, process in self.running.items():
             code = process.poll()
             if code is not None:
-                raise UserError(f"{name} exited with {code}; see {self.logs / name}.log")
+                log_path = self.logs / f"{name}.log"
+                last = log_path.read_text(errors="replace").strip().splitlines()[-8:]
+                raise UserError(f"{name} exited with {code}; the end of {log_path}:\n  " + "\n  ".join(last))
 
     def stop_all(self) -> None:
         """SIGTERM every child in reverse start order, SIGKILL any still alive after STOP_TIMEOUT_S."""

@@ -61,7 +61,8 @@ class Sampler:
             return await asyncio.to_thread(call)
         except Exception as exc:  # every failure is shown on the page; the loop goes on
             errors[name] = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
-            log.warning("sampling %s failed: %s", name, errors[name])
+            if self.snapshot.errors.get(name) != errors[name]:
+                log.warning("sampling %s failed: %s", name, errors[name])
             return None
 
     async def sample_once(self) -> None:
