@@ -11,6 +11,7 @@ from types import FrameType
 from consumers.kafka_loop import Backoff
 from consumers.notifier.render import TEMPLATES_DIR
 from lifecycle import metrics
+from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 
@@ -27,11 +28,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the notifier until SIGTERM or SIGINT."""
+    from kafka.errors import KafkaError
+
+    from consumers.db import app_dsn
     from consumers.notifier.app import Notifier
+    from consumers.notifier.ledger import PostgresLedger
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    notifier = Notifier(settings, templates_dir=args.templates, backoff=Backoff(maximum=args.max_backoff))
+    if not (args.templates / "notices").is_dir():
+        raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")
+    ledger = PostgresLedger(app_dsn(settings))
+    ledger.check()
+    ledger.close()
+    try:
+        notifier = Notifier(settings, templates_dir=args.templates, backoff=Backoff(maximum=args.max_backoff))
+    except KafkaError as exc:
+        raise UserError(f"cannot reach Kafka at {','.join(settings.kafka_bootstrap)}: {exc}") from None
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger(__name__).info("signal %d: stopping after the current notice", signum)

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
+
+from lifecycle.errors import UserError
 
 SENT = "sent"
 DEAD_LETTERED = "dead_lettered"
@@ -87,6 +90,16 @@ class PostgresLedger:
             raise LedgerUnavailableError(f"PostgreSQL: {str(exc).strip()}") from exc
         except (psycopg2.DataError, ValueError) as exc:
             raise LedgerRejectedError(str(exc).strip()) from exc
+
+    def check(self) -> None:
+        """Fail with a UserError when the database cannot be reached or was never migrated."""
+        try:
+            self._execute("SELECT count(*) FROM delivery_ledger WHERE false", ())
+        except LedgerUnavailableError as exc:
+            raise UserError(f"{exc}; check LIFECYCLE_DATABASE_URL") from None
+        except psycopg2.errors.UndefinedTable:
+            self.close()
+            raise UserError("the delivery_ledger table does not exist: run `lifecycle db migrate` first") from None
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
         """Record that the notice is being handled (once) and return where its delivery stands."""

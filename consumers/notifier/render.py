@@ -10,7 +10,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, Undefined
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+def _templates_dir() -> Path:
+    """`templates/` of the source tree, else of the working directory (an installed package, as in the image)."""
+    candidates = (Path(__file__).resolve().parents[2] / "templates", Path.cwd() / "templates")
+    return next((folder for folder in candidates if (folder / "notices").is_dir()), candidates[0])
+
+
+TEMPLATES_DIR = _templates_dir()
 
 # Keys of `data` a template may use although a notice can lack them; everything else a template
 # touches is required, and StrictUndefined turns its absence into a RenderError.

@@ -36,3 +36,22 @@ def test_the_command_delivers_to_the_outbox_and_stops_on_sigterm(
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["Subject"].startswith("Pay Per Incident support added to Acronis Backup Advanced")
     assert b"no SMTP host: writing .eml files to" in output
+
+
+def test_the_command_explains_an_unmigrated_database_in_one_line(lifecycle_env: dict[str, str]) -> None:
+    env = {**lifecycle_env, "LIFECYCLE_METRICS_PORT": "0"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "lifecycle.cli", "notifier"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "lifecycle notifier: the delivery_ledger table does not exist: run `lifecycle db migrate` first"
+    )
+    assert "Traceback" not in result.stderr
