@@ -1,0 +1,113 @@
+"""`lifecycle stack`: status of an empty home, and a whole up/status/down cycle on spare ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from kafka import KafkaAdminClient
+
+STACK_TIMEOUT_S = 600
+
+
+def stack(env: dict[str, str], action: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "lifecycle.cli", "stack", action]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=STACK_TIMEOUT_S, check=False)
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 1 both free (the broker and its controller)."""
+    for _attempt in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port: int = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise AssertionError("no two adjacent free ports found")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def stack_home() -> Iterator[Path]:
+    """A LIFECYCLE_HOME the postgres user can reach (pytest's tmp_path is private to root)."""
+    home = Path(tempfile.mkdtemp(prefix="lifecycle-stack-", dir="/tmp"))
+    home.chmod(0o755)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def stack_env(home: Path, kafka_port: int, pg_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LIFECYCLE_HOME": str(home),
+        "LIFECYCLE_KAFKA_PORT": str(kafka_port),
+        "LIFECYCLE_PG_PORT": str(pg_port),
+        "LIFECYCLE_DATABASE_URL": "",
+    }
+
+
+def test_status_of_a_stack_that_never_started(stack_home: Path) -> None:
+    result = stack(stack_env(stack_home, free_port_pair(), free_port()), "status")
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "kafka: not running (started by this stack)",
+        "postgresql: not running (started by this stack)",
+    ]
+
+
+def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
+    kafka_port, pg_port = free_port_pair(), free_port()
+    env = stack_env(stack_home, kafka_port, pg_port)
+    dsn = f"postgresql://postgres@127.0.0.1:{pg_port}/lifecycle"
+    try:
+        up = stack(env, "up")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"kafka: ready at 127.0.0.1:{kafka_port}" in up.stdout
+        assert f"export LIFECYCLE_DATABASE_URL={dsn}" in up.stdout
+
+        status = stack(env, "status")
+        assert status.returncode == 0, status.stdout
+        kafka_line, pg_line = status.stdout.splitlines()
+        assert kafka_line.startswith("kafka: running (pid ")
+        assert f"at 127.0.0.1:{kafka_port}, answers metadata requests" in kafka_line
+        assert pg_line.startswith("postgresql: running (pid ")
+        assert pg_line.endswith(f"DSN {dsn}")
+
+        admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kafka_port}")
+        try:
+            assert admin.describe_cluster()["brokers"][0]["port"] == kafka_port
+        finally:
+            admin.close()
+        with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT current_database()")
+            assert cursor.fetchone() == ("lifecycle",)
+        assert "Kafka Server started" in (stack_home / "kafka" / "logs" / "server.log").read_text()
+
+        again = stack(env, "up")
+        assert again.returncode == 0
+        assert "kafka: already running" in again.stdout
+    finally:
+        down = stack(env, "down")
+    assert down.returncode == 0
+    assert "kafka: stopped" in down.stdout
+    assert "postgresql: stopped" in down.stdout
+    assert stack(env, "status").returncode == 1
