@@ -72,7 +72,7 @@ class Ledger(Protocol):
 
 
 class PostgresLedger:
-    """The ledger table `delivery_ledger`; each call is its own short transaction."""
+    """The ledger table `delivery_ledger`; each call is one statement, committed on its own."""
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
@@ -81,8 +81,11 @@ class PostgresLedger:
     def _execute(self, statement: str, parameters: Any) -> tuple[Any, ...] | None:
         try:
             if self._connection is None or self._connection.closed:
-                self._connection = psycopg2.connect(self._dsn, connect_timeout=10)
-            with self._connection, self._connection.cursor() as cursor:
+                self._connection = psycopg2.connect(
+                    self._dsn, connect_timeout=10, application_name="lifecycle-notifier"
+                )
+                self._connection.autocommit = True  # every statement is its own transaction: one round trip
+            with self._connection.cursor() as cursor:
                 cursor.execute(statement, parameters)
                 return cursor.fetchone() if cursor.description else None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
