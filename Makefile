@@ -1,0 +1,76 @@
+# Development and CI entry points; `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest
+LIFECYCLE := $(BIN)/lifecycle
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The local stack's ports, and the test settings that reach what `lifecycle stack up` starts.
+export LIFECYCLE_KAFKA_PORT ?= 9092
+export LIFECYCLE_PG_PORT ?= 5433
+export LIFECYCLE_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(LIFECYCLE_KAFKA_PORT)
+export LIFECYCLE_TEST_PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:$(LIFECYCLE_PG_PORT)/postgres
+# When set, test-all writes pytest's exit status into this file (.ci/run reports it as its own).
+TEST_STATUS_FILE ?=
+
+.PHONY: help setup test-deps lint typecheck unit integration e2e test bench stack-up stack-down up test-all
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## Create the virtualenv .venv and install the project with its dev tools
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+test-deps: ## Install what the tests need from Debian when missing: Java, Maven, PostgreSQL, chromium
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	else echo "java, maven, postgresql and chromium are installed"; fi
+
+lint: ## Check style: ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: ## Check types with mypy (strict)
+	$(BIN)/mypy
+
+unit: ## Run the unit tests (no services)
+	$(PYTEST) -m unit
+
+integration: ## Run the integration tests (needs the stack)
+	$(PYTEST) -m integration
+
+e2e: ## Run the end-to-end tests (needs the stack and chromium)
+	$(PYTEST) -m e2e
+
+test: ## Run every test except the benchmarks (needs the stack)
+	$(PYTEST) -m "not bench"
+
+bench: ## Run the benchmarks and print their figures (needs the stack)
+	$(PYTEST) -m bench -s
+
+stack-up: ## Start the local Kafka broker and PostgreSQL
+	$(LIFECYCLE) stack up
+
+stack-down: ## Stop the local Kafka broker and PostgreSQL
+	$(LIFECYCLE) stack down
+
+up: ## Run the whole pipeline on the local stack
+	$(LIFECYCLE) up
+
+test-all: setup test-deps ## Fresh machine: set up, install, start the stack, run all tests but benchmarks, stop the stack
+	@trap '$(LIFECYCLE) stack down' EXIT; \
+	status=0; \
+	$(LIFECYCLE) stack up && $(PYTEST) -m "not bench" || status=$$?; \
+	if [ -n "$(TEST_STATUS_FILE)" ]; then echo $$status > "$(TEST_STATUS_FILE)"; fi; \
+	exit $$status
