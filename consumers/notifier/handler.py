@@ -13,6 +13,7 @@ from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliver
 from consumers.notifier.ledger import Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
+from lifecycle import metrics
 
 COMPONENT = "notifier"
 
@@ -116,6 +117,7 @@ class NoticeHandler:
         self._sent_unrecorded[notice_id] = delivery
         self.ledger.record_sent(notice_id, *delivery)
         del self._sent_unrecorded[notice_id]
+        metrics.NOTICES_DELIVERED.labels(notice["kind"], self.transport.name).inc()
         return Outcome.SENT
 
     def _dead_letter(self, record: Record, notice_id: str, reason: str) -> Outcome:

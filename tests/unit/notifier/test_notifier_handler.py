@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 from notifier_fakes import PERMANENT, TRANSIENT, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
+from prometheus_client import REGISTRY
 
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.render import NoticeRenderer
+
+
+def _delivered(kind: str) -> float:
+    labels = {"kind": kind, "transport": "smtp"}
+    return REGISTRY.get_sample_value("lifecycle_notices_delivered_total", labels) or 0.0
 
 
 @pytest.fixture
@@ -32,8 +38,11 @@ def handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDead
 
 def test_a_notice_is_sent_and_recorded(handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger) -> None:
     document = notice("support_started")
+    before = _delivered("support_started")
 
     assert handler.handle(FakeRecord.of(document)) is Outcome.SENT
+
+    assert _delivered("support_started") == before + 1
 
     assert len(transport.sent) == 1
     assert transport.sent[0]["To"] == "Pat Customer <pat@example.com>"
