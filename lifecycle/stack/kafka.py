@@ -178,7 +178,7 @@ def start_kafka(settings: Settings, say: Say) -> None:
             start_new_session=True,
         )
     paths.pid_file.write_text(f"{process.pid}\n")
-    while not answers_metadata(port):
+    while not (port_open("127.0.0.1", port) and answers_metadata(port)):
         if process.poll() is not None:
             raise UserError(f"the Kafka broker exited with {process.returncode}:\n{tail(paths.logs / 'server.log')}")
         if time.monotonic() - started > READY_TIMEOUT_S:
