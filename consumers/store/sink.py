@@ -64,7 +64,7 @@ class EntitlementStore:
                 raise
             self._send_deadletters(batch.rejected)
         metrics.EVENTS.labels(COMPONENT, "applied").inc(changed)
-        metrics.EVENTS.labels(COMPONENT, "stale").inc(len(batch.entitlements) + len(batch.releases) - changed)
+        metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) - changed, 0))
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
