@@ -14,7 +14,15 @@ import orjson
 
 import schemas
 from lifecycle.errors import UserError
-from lifecycle.rules import Outcome, Policy, Release, SerialState, apply_event, catalog_from_releases, release_from_event
+from lifecycle.rules import (
+    Outcome,
+    Policy,
+    Release,
+    SerialState,
+    apply_event,
+    catalog_from_releases,
+    release_from_event,
+)
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.engine import advance, event_time, next_due
 from lifecycle.rules.model import Catalog
@@ -104,9 +112,7 @@ class Replay:
         """The replay's result as design §5 gives it."""
         return {
             "as_of": iso_instant(self.clock) if self.clock else None,
-            "entitlements": [
-                state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None
-            ],
+            "entitlements": [state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None],
             "notices": self.notices,
             "rejected": self.rejected,
         }

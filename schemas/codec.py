@@ -45,8 +45,9 @@ def validate(kind: str, document: Any) -> dict[str, Any]:
     try:
         _validator(kind)(document)
     except fastjsonschema.JsonSchemaValueException as exc:
-        field = _field_name(exc.name)
-        problem = exc.message.removeprefix(exc.name + " ").removeprefix(exc.name)
+        path = exc.name or "data"
+        field = _field_name(path)
+        problem = exc.message.removeprefix(path + " ").removeprefix(path)
         raise InvalidMessage(f"{field}: {problem}") from None
     _check_calendar(document)
     return document  # type: ignore[no-any-return]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from lifecycle.rules.model import Catalog, Event, Release
 
 _PARTS = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=65536)
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     """A sort key that orders versions naturally: 9 < 10 < 11.5 < 2015."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _PARTS.split(version) if part)

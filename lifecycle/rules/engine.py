@@ -7,13 +7,12 @@ derived events are sent once: their deterministic ids are remembered in the stat
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from lifecycle.rules.calendar import day_start, iso_instant
 from lifecycle.rules.fold import Decision, Fold
-from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot
+from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, evolve
 from lifecycle.rules.purchase import on_purchase, on_upgrade_grant
 from lifecycle.rules.registration import on_registration
 from lifecycle.rules.renewal import on_renewal
@@ -56,8 +55,8 @@ def _stamp(before: Fold, decision: Decision, event: Event) -> Fold:
     fold = decision.fold
     if fold.entitlement is None or fold.entitlement == before.entitlement:
         return fold
-    stamped = replace(fold.entitlement, updated_at=iso_instant(event_time(event)), last_event_id=str(event["event_id"]))
-    return replace(fold, entitlement=stamped)
+    stamped = evolve(fold.entitlement, updated_at=iso_instant(event_time(event)), last_event_id=str(event["event_id"]))
+    return evolve(fold, entitlement=stamped)
 
 
 def _fold_one(
@@ -92,12 +91,12 @@ def _publish(
     emitted = state.emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
     snapshot: Snapshot | None = None
     revision = state.revision
-    if fold.entitlement is not None:
+    if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
         candidate = fold.entitlement.snapshot(state.revision)
         if candidate != state.snapshot:
             revision += 1
-            snapshot = fold.entitlement.snapshot(revision)
-    new_state = replace(
+            snapshot = {**candidate, "revision": revision}
+    new_state = evolve(
         state,
         history=history,
         clock=fold.clock,
@@ -120,9 +119,7 @@ def current_fold(state: SerialState, catalog: Catalog, policy: Policy) -> Fold:
     return fold
 
 
-def apply_event(
-    state: SerialState | None, event: Event, clock: datetime, catalog: Catalog, policy: Policy
-) -> Outcome:
+def apply_event(state: SerialState | None, event: Event, clock: datetime, catalog: Catalog, policy: Policy) -> Outcome:
     """Apply one validated event for `event["serial"]` at event time `clock`."""
     state = state or SerialState(str(event["serial"]))
     if event["type"] == "tick":

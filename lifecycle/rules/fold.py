@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -36,4 +36,3 @@ class Decision:
 def refuse(fold: Fold, reason: str) -> Decision:
     """Refuse the event: nothing changes."""
     return Decision(fold, rejection=reason)
-

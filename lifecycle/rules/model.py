@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 Event = Mapping[str, Any]
 """A validated contract document (see `schemas.decode_event`)."""
@@ -17,6 +17,15 @@ Notice = dict[str, Any]
 """A notice, the value of the notices topic."""
 
 PROGRAMS = ("home_perpetual", "home_subscription", "advantage_premier", "none")
+
+_T = TypeVar("_T")
+
+
+def evolve(instance: _T, **changes: Any) -> _T:
+    """A copy of a frozen dataclass with some fields changed (`dataclasses.replace` without re-running __init__)."""
+    copied = object.__new__(type(instance))
+    object.__setattr__(copied, "__dict__", {**instance.__dict__, **changes})
+    return copied
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,17 @@ from lifecycle.rules.model import Notice
 
 def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra: Any) -> Notice:
     """A notice of `kind` about `entitlement`, due on `due_on`; `key` makes its id unique per occasion."""
+    support = entitlement.support()
     data: dict[str, Any] = {
         "product": dict(entitlement.product),
         "program": entitlement.program,
         "status": entitlement.status,
         "starts_on": entitlement.starts_on.isoformat() if entitlement.starts_on else None,
         "expires_on": entitlement.expires_on.isoformat() if entitlement.expires_on else None,
-        **{name: entitlement.support()[name] for name in ("channels", "hours", "priority", "ppi_credits")},
+        "channels": support["channels"],
+        "hours": support["hours"],
+        "priority": support["priority"],
+        "ppi_credits": support["ppi_credits"],
         **extra,
     }
     if entitlement.contact:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse
-from lifecycle.rules.model import Catalog, Event
+from lifecycle.rules.model import Catalog, Event, evolve
 from lifecycle.rules.notices import notice
 from lifecycle.rules.registration import register
 from lifecycle.rules.support import program_for, start_support, version_supported_on
@@ -37,19 +36,19 @@ def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
         contact=event.get("contact"),
         applied_orders=frozenset({event["order_id"]}),
     )
-    entitlement = replace(entitlement, version_supported=version_supported_on(entitlement, day, catalog))
+    entitlement = evolve(entitlement, version_supported=version_supported_on(entitlement, day, catalog))
     if program == "none":
         # R2/R7: OEM editions and Business products bought before 2009-03-02 include no program.
-        return Decision(replace(fold, entitlement=replace(entitlement, status="no_support")))
+        return Decision(evolve(fold, entitlement=evolve(entitlement, status="no_support")))
     if event["channel"] == "retail_box":
         # R1: a boxed product's support starts when its serial is registered.
         if fold.early_registration is not None:
-            pending = replace(fold, entitlement=entitlement, early_registration=None)
+            pending = evolve(fold, entitlement=entitlement, early_registration=None)
             return register(pending, fold.early_registration, catalog, not_before=day)
-        return Decision(replace(fold, entitlement=entitlement))
+        return Decision(evolve(fold, entitlement=entitlement))
     # R1: online store (and, as documented, partner) purchases start on the purchase date.
     started, notices = start_support(entitlement, day, catalog)
-    return Decision(replace(fold, entitlement=started), notices)
+    return Decision(evolve(fold, entitlement=started), notices)
 
 
 def _order_of(entitlement: Entitlement) -> str:
@@ -62,16 +61,20 @@ def _add_incident_credit(fold: Fold, event: Event) -> Decision:
     if entitlement is None:
         return refuse(fold, f"Pay Per Incident for unknown serial {fold.serial}: it needs a registered Home product")
     if entitlement.line != "home":
-        return refuse(fold, f"Pay Per Incident is for Home products only; serial {fold.serial} is a {entitlement.line} product")
+        return refuse(
+            fold, f"Pay Per Incident is for Home products only; serial {fold.serial} is a {entitlement.line} product"
+        )
     if entitlement.status == "pending_registration":
         return refuse(fold, f"Pay Per Incident needs a registered product; register serial {fold.serial} first")
     if entitlement.status == "superseded":
-        return refuse(fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}; buy Pay Per Incident for that one")
+        return refuse(
+            fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}; buy Pay Per Incident for that one"
+        )
     credits = int(event["license"]["quantity"])
-    credited = replace(entitlement, ppi_credits=entitlement.ppi_credits + credits)
+    credited = evolve(entitlement, ppi_credits=entitlement.ppi_credits + credits)
     day = utc_day(parse_instant(event["occurred_at"]))
     added = notice("ppi_added", credited, day, event["order_id"], credits_added=credits, price=event["price"])
-    return Decision(replace(fold, entitlement=credited), (added,))
+    return Decision(evolve(fold, entitlement=credited), (added,))
 
 
 def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
@@ -96,4 +99,4 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
         contact=event.get("contact"),
         upgraded_from=event["upgraded_from"],
     )
-    return Decision(replace(fold, entitlement=entitlement))
+    return Decision(evolve(fold, entitlement=entitlement))

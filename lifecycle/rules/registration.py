@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.fold import Decision, Fold, refuse
-from lifecycle.rules.model import Catalog, Event
+from lifecycle.rules.model import Catalog, Event, evolve
 from lifecycle.rules.support import renew, start_support
 from schemas import parse_instant
 
@@ -19,7 +18,7 @@ def on_registration(fold: Fold, event: Event, catalog: Catalog) -> Decision:
     if fold.entitlement is None:
         if fold.early_registration is not None:
             return Decision(fold)  # the first registration stands
-        return Decision(replace(fold, early_registration=event))
+        return Decision(evolve(fold, early_registration=event))
     return register(fold, event, catalog, not_before=None)
 
 
@@ -33,17 +32,17 @@ def register(fold: Fold, event: Event, catalog: Catalog, not_before: date | None
         return Decision(fold)  # registering again changes nothing
     if entitlement.channel != "retail_box" and entitlement.account_id != event["account_id"]:
         return refuse(fold, f"serial {fold.serial} was bought by another account")
-    registered = replace(
+    registered = evolve(
         entitlement,
         account_id=event["account_id"],
         registered_at=event["occurred_at"],
         contact=event.get("contact") or entitlement.contact,
     )
     if registered.status != "pending_registration":
-        return Decision(replace(fold, entitlement=registered))
+        return Decision(evolve(fold, entitlement=registered))
     day = utc_day(parse_instant(event["occurred_at"]))
     started, notices = start_support(registered, max(day, not_before or day), catalog)
-    return Decision(replace(fold, entitlement=started), notices)
+    return Decision(evolve(fold, entitlement=started), notices)
 
 
 def _register_renewal_order(fold: Fold, event: Event) -> Decision:
@@ -59,7 +58,7 @@ def _register_renewal_order(fold: Fold, event: Event) -> Decision:
             if entitlement.status == "superseded":
                 return refuse(fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}")
             renewed, confirmation = renew(entitlement, order_id, pending.term_months, max(day, pending.ordered_on))
-            return Decision(replace(fold, entitlement=renewed), (confirmation,))
+            return Decision(evolve(fold, entitlement=renewed), (confirmation,))
     if order_id in fold.registered_orders:
         return Decision(fold)
-    return Decision(replace(fold, registered_orders={**fold.registered_orders, order_id: day}))
+    return Decision(evolve(fold, registered_orders={**fold.registered_orders, order_id: day}))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import PendingRenewal
 from lifecycle.rules.fold import Decision, Fold, refuse
-from lifecycle.rules.model import Event
+from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.support import renew
 from schemas import parse_instant
 
@@ -21,26 +19,30 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
     if entitlement.line == "oem":
         return refuse(fold, f"serial {serial} is an OEM product: OEM editions have no vendor support to renew")
     if entitlement.program == "home_perpetual":
-        return refuse(fold, f"serial {serial} is a Home perpetual license: only subscriptions and Business support renew")
+        return refuse(
+            fold, f"serial {serial} is a Home perpetual license: only subscriptions and Business support renew"
+        )
     if entitlement.status == "superseded":
         return refuse(fold, f"serial {serial} was upgraded to {entitlement.upgraded_to}; renew that serial")
     if entitlement.status == "pending_registration":
         return refuse(fold, f"serial {serial} is not registered yet; register it before renewing")
     order_id = event["renewal_order_id"]
-    if order_id in entitlement.applied_orders or any(p.renewal_order_id == order_id for p in entitlement.pending_renewals):
+    if order_id in entitlement.applied_orders or any(
+        p.renewal_order_id == order_id for p in entitlement.pending_renewals
+    ):
         return Decision(fold)  # the same order again
     day = utc_day(parse_instant(event["occurred_at"]))
     months = int(event["term_months"])
     if event["channel"] == "online_store":
         renewed, confirmation = renew(entitlement, order_id, months, day)
-        return Decision(replace(fold, entitlement=renewed), (confirmation,))
+        return Decision(evolve(fold, entitlement=renewed), (confirmation,))
     registered_on = fold.registered_orders.get(order_id)
     if registered_on is not None:
         # The registration came first (R14): the renewal takes effect now that the order is known.
         renewed, confirmation = renew(entitlement, order_id, months, max(day, registered_on))
         remaining = {k: v for k, v in fold.registered_orders.items() if k != order_id}
-        return Decision(replace(fold, entitlement=renewed, registered_orders=remaining), (confirmation,))
-    waiting = replace(
+        return Decision(evolve(fold, entitlement=renewed, registered_orders=remaining), (confirmation,))
+    waiting = evolve(
         entitlement, pending_renewals=(*entitlement.pending_renewals, PendingRenewal(order_id, months, day))
     )
-    return Decision(replace(fold, entitlement=waiting))
+    return Decision(evolve(fold, entitlement=waiting))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from lifecycle.rules.calendar import add_months
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.entitlement import BUSINESS_INCLUDED_MONTHS, BUSINESS_PROGRAM_SINCE, Entitlement
-from lifecycle.rules.model import Catalog, Notice
+from lifecycle.rules.model import Catalog, Notice, evolve
 from lifecycle.rules.notices import notice
 
 
@@ -38,10 +37,10 @@ def version_supported_on(entitlement: Entitlement, day: date, catalog: Catalog) 
 def start_support(entitlement: Entitlement, day: date, catalog: Catalog) -> tuple[Entitlement, tuple[Notice, ...]]:
     """Begin the included support period on `day` (the purchase or registration date, R1)."""
     if entitlement.program == "none":
-        return replace(entitlement, status="no_support"), ()
+        return evolve(entitlement, status="no_support"), ()
     months = term_months(entitlement)
     supported = version_supported_on(entitlement, day, catalog)
-    started = replace(
+    started = evolve(
         entitlement,
         starts_on=day,
         expires_on=add_months(day, months) if months else None,
@@ -58,7 +57,7 @@ def renew(entitlement: Entitlement, order_id: str, months: int, effective: date)
     lapsed = entitlement.status != "active" or entitlement.expires_on is None or entitlement.expires_on <= effective
     base = effective if lapsed or entitlement.expires_on is None else entitlement.expires_on
     program = "advantage_premier" if entitlement.line == "business" else entitlement.program
-    renewed = replace(
+    renewed = evolve(
         entitlement,
         program=program,
         status="active",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from lifecycle.rules.calendar import day_start, days_before, iso_instant
 from lifecycle.rules.catalog import support_ends_on, version_key
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Fold
-from lifecycle.rules.model import Catalog, Notice, Policy
+from lifecycle.rules.model import Catalog, Notice, Policy, evolve
 from lifecycle.rules.notices import notice
+
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> str:
@@ -36,7 +37,7 @@ def version_end(entitlement: Entitlement, catalog: Catalog) -> date | None:
 def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) -> tuple[Fold, list[Notice]]:
     """Fire everything due in (fold.clock, until]; overdue version ends are caught up too."""
     if fold.clock is None:
-        return replace(fold, clock=until), []
+        return evolve(fold, clock=until), []
     until = max(until, fold.clock)
     entitlement, since, notices = fold.entitlement, fold.clock, []
     while entitlement is not None:
@@ -46,12 +47,12 @@ def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) 
         entitlement, fired, moment = step
         notices.extend(fired)
         since = max(since, moment)
-    return replace(fold, entitlement=entitlement, clock=until), notices
+    return evolve(fold, entitlement=entitlement, clock=until), notices
 
 
 def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catalog, policy: Policy) -> datetime | None:
     """The instant of the next transition after `since`, if any."""
-    step = _next_transition(entitlement, since, datetime.max.replace(tzinfo=UTC), catalog, policy)
+    step = _next_transition(entitlement, since, _END_OF_TIME, catalog, policy)
     return None if step is None else max(step[2], since)
 
 
@@ -60,12 +61,15 @@ def _next_transition(
 ) -> tuple[Entitlement, list[Notice], datetime] | None:
     """The earliest due transition after `since`, applied; None when nothing more falls due by `until`."""
     candidates: list[tuple[datetime, int, str, int | None]] = []
-    for day, lead in reminder_days(entitlement, policy):
-        if since < day_start(day) <= until:
-            candidates.append((day_start(day), 0, "reminder", lead))
-    if entitlement.status == "active" and entitlement.expires_on and day_start(entitlement.expires_on) <= until:
-        candidates.append((day_start(entitlement.expires_on), 1, "expiry", None))
-    ends_on = version_end(entitlement, catalog)
+    if entitlement.status == "active" and entitlement.expires_on:
+        expires_at = day_start(entitlement.expires_on)
+        for reminder_day, lead_days in reminder_days(entitlement, policy):
+            reminder_at = day_start(reminder_day)
+            if since < reminder_at <= until:
+                candidates.append((reminder_at, 0, "reminder", lead_days))
+        if expires_at <= until:
+            candidates.append((expires_at, 1, "expiry", None))
+    ends_on = version_end(entitlement, catalog) if entitlement.family in catalog else None
     if ends_on is not None and day_start(ends_on) <= until:
         candidates.append((day_start(ends_on), 2, "version_check", None))
     if not candidates:
@@ -74,17 +78,16 @@ def _next_transition(
     day = moment.date()
     stamp = {"updated_at": iso_instant(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
     if kind == "reminder":
-        assert lead is not None and entitlement.expires_on is not None
-        key = f"{entitlement.expires_on.isoformat()}:{lead}"
+        key = f"{entitlement.expires_on}:{lead}"
         return entitlement, [notice("expiry_reminder", entitlement, day, key, lead_days=lead)], moment
     if kind == "expiry":
         # R11: support ends on expires_on, and free upgrades with it.
-        expired = replace(entitlement, status="expired", **stamp)  # type: ignore[arg-type]
+        expired = evolve(entitlement, status="expired", **stamp)
         return expired, [notice("support_expired", expired, day, day.isoformat())], moment
     # R10: the version left the support lifecycle; a Home perpetual license's support ends with it.
-    ended = replace(entitlement, version_supported=False, **stamp)  # type: ignore[arg-type]
+    ended = evolve(entitlement, version_supported=False, **stamp)
     if ended.program == "home_perpetual" and ended.status == "active":
-        ended = replace(ended, status="version_unsupported")
+        ended = evolve(ended, status="version_unsupported")
         newest = max((r.version for r in catalog.get(ended.family, ())), key=version_key, default=None)
         ended_notice = notice("version_end_of_support", ended, day, ended.version, current_version=newest)
         return ended, [ended_notice], moment

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse
-from lifecycle.rules.model import Event
+from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.notices import notice
 from schemas import parse_instant
 
@@ -32,14 +31,19 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
     day = utc_day(parse_instant(event["occurred_at"]))
     if not source.support()["free_upgrades"]:
         denied = notice(
-            "upgrade_denied", source, day, event["event_id"], to_product=dict(event["to_product"]), reason=_why_denied(source)
+            "upgrade_denied",
+            source,
+            day,
+            event["event_id"],
+            to_product=dict(event["to_product"]),
+            reason=_why_denied(source),
         )
         return Decision(fold, (denied,))
-    superseded = replace(source, status="superseded", upgraded_to=new_serial)
+    superseded = evolve(source, status="superseded", upgraded_to=new_serial)
     granted = notice(
         "upgrade_granted", superseded, day, new_serial, new_serial=new_serial, to_product=dict(event["to_product"])
     )
-    return Decision(replace(fold, entitlement=superseded), (granted,), (_grant(source, event),))
+    return Decision(evolve(fold, entitlement=superseded), (granted,), (_grant(source, event),))
 
 
 def _why_denied(source: Entitlement) -> str:

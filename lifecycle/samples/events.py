@@ -8,7 +8,12 @@ from typing import Any
 from lifecycle.rules.calendar import iso_instant
 
 PRODUCTS: dict[str, dict[str, str]] = {
-    "backup-advanced": {"sku": "ABA-WS", "name": "Backup Advanced for Windows Server", "line": "business", "family": "backup"},
+    "backup-advanced": {
+        "sku": "ABA-WS",
+        "name": "Backup Advanced for Windows Server",
+        "line": "business",
+        "family": "backup",
+    },
     "backup-vmware": {"sku": "AB-VMW", "name": "Backup for VMware", "line": "business", "family": "backup-vmware"},
     "snap-deploy": {"sku": "ASD-M", "name": "Snap Deploy", "line": "business", "family": "snap-deploy"},
     "true-image": {"sku": "ATI-H", "name": "True Image", "line": "home", "family": "true-image"},
@@ -70,7 +75,11 @@ def ppi(event_id: str, at: datetime, serial: str, account: str, quantity: int = 
 
 
 def registration(
-    event_id: str, at: datetime, serial: str, account: str, renewal_order_id: str | None = None,
+    event_id: str,
+    at: datetime,
+    serial: str,
+    account: str,
+    renewal_order_id: str | None = None,
     contact: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A registration of a serial, or of a renewal order for it."""
@@ -96,7 +105,9 @@ def renewal(
     }
 
 
-def upgrade(event_id: str, at: datetime, serial: str, account: str, new_serial: str, name: str, version: str) -> dict[str, Any]:
+def upgrade(
+    event_id: str, at: datetime, serial: str, account: str, new_serial: str, name: str, version: str
+) -> dict[str, Any]:
     """An upgrade request from the account portal."""
     return {
         **_envelope(event_id, "upgrade", at, "account-portal"),

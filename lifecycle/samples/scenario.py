@@ -25,10 +25,11 @@ class Timeline:
     def __init__(self) -> None:
         self._items: list[tuple[datetime, int, dict[str, Any]]] = []
 
-    def add(self, event: dict[str, Any], arrives: datetime | None = None) -> dict[str, Any]:
-        at = arrives or datetime.fromisoformat(event["occurred_at"])
-        self._items.append((at, len(self._items), event))
-        return event
+    def add(self, event: dict[str, Any], arrives: datetime | None = None) -> None:
+        """Add an event that happened by END (the stream's present)."""
+        if datetime.fromisoformat(event["occurred_at"]) > END:
+            return
+        self._items.append((arrives or datetime.fromisoformat(event["occurred_at"]), len(self._items), event))
 
     def events(self) -> list[dict[str, Any]]:
         return [event for _, _, event in sorted(self._items, key=lambda item: (item[0], item[1]))]
@@ -61,7 +62,11 @@ def build_sample() -> list[dict[str, Any]]:
         "snap-deploy": ("5", "6"),
     }.items():
         for index, version in enumerate(versions):
-            released = datetime(2023 + index, 9, 1, 8, 0, tzinfo=UTC) if name == "true-image" else START + timedelta(days=300 * index)
+            released = (
+                datetime(2023 + index, 9, 1, 8, 0, tzinfo=UTC)
+                if name == "true-image"
+                else START + timedelta(days=300 * index)
+            )
             line.add(ev.release(next_id("rel"), released, name, version))
 
     for index in range(150):
@@ -71,12 +76,34 @@ def build_sample() -> list[dict[str, Any]]:
         bought = moment(START, END - timedelta(days=30))
         kind = index % 10
         if kind in (0, 1, 2):  # Business, online store: a year of Advantage Premier (R2, R3)
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, "backup-advanced", rng.choice(("12", "12.5")),
-                                 quantity=rng.randint(1, 5), contact=contact, amount="899.00"))
+            line.add(
+                ev.purchase(
+                    next_id("pur"),
+                    bought,
+                    serial,
+                    account,
+                    "backup-advanced",
+                    rng.choice(("12", "12.5")),
+                    quantity=rng.randint(1, 5),
+                    contact=contact,
+                    amount="899.00",
+                )
+            )
             _business_aftercare(line, rng, next_id, serial, account, bought)
         elif kind == 3:  # Business, boxed retail: support starts at registration (R1)
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, "backup-vmware", "12", channel="retail_box",
-                                 contact=contact, amount="1299.00"))
+            line.add(
+                ev.purchase(
+                    next_id("pur"),
+                    bought,
+                    serial,
+                    account,
+                    "backup-vmware",
+                    "12",
+                    channel="retail_box",
+                    contact=contact,
+                    amount="1299.00",
+                )
+            )
             registered = bought + timedelta(days=rng.randint(1, 40))
             reg = ev.registration(next_id("reg"), registered, serial, account, contact=contact)
             # Half of them arrive before the purchase record (R14).
@@ -85,24 +112,55 @@ def build_sample() -> list[dict[str, Any]]:
         elif kind in (4, 5):  # Home perpetual, online or boxed (R4, R10)
             channel = "online_store" if kind == 4 else "retail_box"
             version = rng.choice(("2023", "2024", "2025"))
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, "true-image", version, channel=channel, contact=contact))
+            line.add(
+                ev.purchase(
+                    next_id("pur"), bought, serial, account, "true-image", version, channel=channel, contact=contact
+                )
+            )
             if channel == "retail_box" and index % 3:
                 line.add(ev.registration(next_id("reg"), bought + timedelta(days=rng.randint(0, 20)), serial, account))
             if index % 4 == 0:  # R6: Pay Per Incident for a registered Home product
                 line.add(ev.ppi(next_id("ppi"), bought + timedelta(days=rng.randint(60, 400)), serial, account))
         elif kind in (6, 7):  # Home subscription (R5), renewed online sometimes (R8)
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, "true-image", "2025", license_type="subscription",
-                                 term_months=12, contact=contact, amount="59.99"))
+            line.add(
+                ev.purchase(
+                    next_id("pur"),
+                    bought,
+                    serial,
+                    account,
+                    "true-image",
+                    "2025",
+                    license_type="subscription",
+                    term_months=12,
+                    contact=contact,
+                    amount="59.99",
+                )
+            )
             if index % 3 == 0:
                 at = bought + timedelta(days=rng.randint(300, 420))
                 line.add(ev.renewal(next_id("ren"), at, serial, account, f"ro-{serial}-1", 12, "online_store"))
         elif kind == 8:  # OEM: no vendor support (R7); a renewal for it is refused
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, rng.choice(("discwizard", "maxblast")), "5",
-                                 channel="partner", contact=contact, amount="0.00"))
+            line.add(
+                ev.purchase(
+                    next_id("pur"),
+                    bought,
+                    serial,
+                    account,
+                    rng.choice(("discwizard", "maxblast")),
+                    "5",
+                    channel="partner",
+                    contact=contact,
+                    amount="0.00",
+                )
+            )
             if index % 20 == 8:
                 line.add(ev.renewal(next_id("ren"), bought + timedelta(days=90), serial, account, f"ro-{serial}-1"))
         else:  # Partner-sold Home perpetual product (documented assumption: starts on the purchase date)
-            line.add(ev.purchase(next_id("pur"), bought, serial, account, "disk-director", "12.5", channel="partner", contact=contact))
+            line.add(
+                ev.purchase(
+                    next_id("pur"), bought, serial, account, "disk-director", "12.5", channel="partner", contact=contact
+                )
+            )
 
     _edge_cases(line, next_id)
     events = line.events()
@@ -112,7 +170,9 @@ def build_sample() -> list[dict[str, Any]]:
     return events
 
 
-def _business_aftercare(line: Timeline, rng: random.Random, next_id: Any, serial: str, account: str, start: datetime) -> None:
+def _business_aftercare(
+    line: Timeline, rng: random.Random, next_id: Any, serial: str, account: str, start: datetime
+) -> None:
     """Renewals through Sales with registration, upgrades while active, and lapses."""
     expiry = start + timedelta(days=365)
     choice = rng.randrange(4)
@@ -122,13 +182,19 @@ def _business_aftercare(line: Timeline, rng: random.Random, next_id: Any, serial
         line.add(ev.renewal(next_id("ren"), ordered, serial, account, order, 12, "sales"))
         registered = ordered + timedelta(days=rng.randint(1, 10))
         # Sometimes the registration of the order arrives before the order itself (R14).
-        line.add(ev.registration(next_id("reg"), registered, serial, account, renewal_order_id=order),
-                 arrives=ordered - timedelta(hours=2) if rng.random() < 0.4 else None)
+        line.add(
+            ev.registration(next_id("reg"), registered, serial, account, renewal_order_id=order),
+            arrives=ordered - timedelta(hours=2) if rng.random() < 0.4 else None,
+        )
     elif choice == 1:  # free upgrade while active (R9)
         at = start + timedelta(days=rng.randint(30, 300))
         line.add(ev.upgrade(next_id("upg"), at, serial, account, f"{serial}-U", "backup-advanced", "12.5"))
     elif choice == 2:  # lapsed, then an upgrade is denied and a partner renewal registered later (R9, R8)
-        line.add(ev.upgrade(next_id("upg"), expiry + timedelta(days=20), serial, account, f"{serial}-U", "backup-advanced", "12.5"))
+        line.add(
+            ev.upgrade(
+                next_id("upg"), expiry + timedelta(days=20), serial, account, f"{serial}-U", "backup-advanced", "12.5"
+            )
+        )
         order = f"ro-{serial}-1"
         ordered = expiry + timedelta(days=45)
         line.add(ev.renewal(next_id("ren"), ordered, serial, account, order, 12, "partner"))
@@ -140,18 +206,38 @@ def _edge_cases(line: Timeline, next_id: Any) -> None:
     """Rule breaks and rarities the rules must handle."""
     at = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
     # R2: a Business product bought before 2009-03-02 has no program until a renewal is registered.
-    legacy = ev.purchase(next_id("pur"), datetime(2008, 11, 3, 10, 0, tzinfo=UTC), "SN-LEGACY", "acct-legacy",
-                         "backup-advanced", "10", channel="partner", amount="599.00")
+    legacy = ev.purchase(
+        next_id("pur"),
+        datetime(2008, 11, 3, 10, 0, tzinfo=UTC),
+        "SN-LEGACY",
+        "acct-legacy",
+        "backup-advanced",
+        "10",
+        channel="partner",
+        amount="599.00",
+    )
     line.add(legacy, arrives=at)
-    line.add(ev.renewal(next_id("ren"), at + timedelta(days=1), "SN-LEGACY", "acct-legacy", "ro-legacy-1", 12, "partner"))
-    line.add(ev.registration(next_id("reg"), at + timedelta(days=2), "SN-LEGACY", "acct-legacy", renewal_order_id="ro-legacy-1"))
+    line.add(
+        ev.renewal(next_id("ren"), at + timedelta(days=1), "SN-LEGACY", "acct-legacy", "ro-legacy-1", 12, "partner")
+    )
+    line.add(
+        ev.registration(
+            next_id("reg"), at + timedelta(days=2), "SN-LEGACY", "acct-legacy", renewal_order_id="ro-legacy-1"
+        )
+    )
     # R6: PPI for a Business product, and for an unknown serial: refused.
     line.add(ev.purchase(next_id("pur"), at, "SN-EDGE-B", "acct-edge", "backup-advanced", "12.5", amount="899.00"))
     line.add(ev.purchase(next_id("pur"), at, "SN-EDGE-H", "acct-edge", "true-image", "2024"))
     line.add(ev.ppi(next_id("ppi"), at + timedelta(days=3), "SN-EDGE-B", "acct-edge"))
     line.add(ev.ppi(next_id("ppi"), at + timedelta(days=4), "SN-NOPE", "acct-x"))
     # R8: a renewal of a Home perpetual license, and of an unknown serial: refused.
-    line.add(ev.renewal(next_id("ren"), at + timedelta(days=5), "SN-EDGE-H", "acct-edge", "ro-edge-h", 12, "online_store"))
+    line.add(
+        ev.renewal(next_id("ren"), at + timedelta(days=5), "SN-EDGE-H", "acct-edge", "ro-edge-h", 12, "online_store")
+    )
     line.add(ev.renewal(next_id("ren"), at + timedelta(days=6), "SN-GHOST", "acct-x", "ro-ghost", 12, "sales"))
     # R9: a Home perpetual license has no free upgrades: denied.
-    line.add(ev.upgrade(next_id("upg"), at + timedelta(days=7), "SN-EDGE-H", "acct-edge", "SN-EDGE-H-U", "true-image", "2025"))
+    line.add(
+        ev.upgrade(
+            next_id("upg"), at + timedelta(days=7), "SN-EDGE-H", "acct-edge", "SN-EDGE-H-U", "true-image", "2025"
+        )
+    )

@@ -46,7 +46,9 @@ def _purchase(number: int, at: datetime, serial: str, account: str, kind: str) -
     if kind == "business":
         return ev.purchase(event_id, at, serial, account, "backup-advanced", "12", quantity=3, amount="899.00")
     if kind == "home-sub":
-        return ev.purchase(event_id, at, serial, account, "true-image", "2025", license_type="subscription", term_months=12)
+        return ev.purchase(
+            event_id, at, serial, account, "true-image", "2025", license_type="subscription", term_months=12
+        )
     if kind == "retail":
         return ev.purchase(event_id, at, serial, account, "backup-vmware", "12", channel="retail_box")
     if kind == "oem":

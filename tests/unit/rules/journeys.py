@@ -46,7 +46,9 @@ class Journey:
         outcome = Outcome(None)
         for event in events:
             serial = str(event["serial"])
-            outcome = self._take(serial, apply_event(self.states.get(serial), event, event_time(event), self.catalog, self.policy))
+            outcome = self._take(
+                serial, apply_event(self.states.get(serial), event, event_time(event), self.catalog, self.policy)
+            )
             if outcome.rejection is None:
                 self.accepted.append(event)
         return outcome

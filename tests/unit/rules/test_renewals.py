@@ -31,7 +31,10 @@ def test_sales_renewal_waits_for_its_registration() -> None:
 
 
 def test_renewal_after_a_lapse_runs_from_its_effective_date() -> None:
-    """FAQ "My support subscription expired a while ago": renew through Sales or a Partner; later of expiry and effect."""
+    """FAQ "My support subscription expired a while ago": renew through Sales or a Partner.
+
+    The new expiry runs from the later of the old expiry and the effective date (R8).
+    """
     trip = journey([BUSINESS])
     trip.wait_until("2026-05-01")
     assert trip.snapshot("S")["status"] == "expired"
@@ -49,13 +52,19 @@ def test_renewal_after_a_lapse_runs_from_its_effective_date() -> None:
 
 def test_renewal_registers_a_legacy_business_program() -> None:
     """R2: a pre-2009 Business purchase has no program until a renewal is registered."""
-    trip = journey([
-        ev.purchase("p", at("2008-06-01"), "S", "a", "backup-advanced", "10", channel="partner"),
-        ev.renewal("n", at("2024-01-10"), "S", "a", "ro1", 12, "sales"),
-        ev.registration("r", at("2024-01-12"), "S", "a", renewal_order_id="ro1"),
-    ])
+    trip = journey(
+        [
+            ev.purchase("p", at("2008-06-01"), "S", "a", "backup-advanced", "10", channel="partner"),
+            ev.renewal("n", at("2024-01-10"), "S", "a", "ro1", 12, "sales"),
+            ev.registration("r", at("2024-01-12"), "S", "a", renewal_order_id="ro1"),
+        ]
+    )
     support = trip.snapshot("S")["support"]
-    assert (trip.snapshot("S")["status"], support["program"], support["expires_on"]) == ("active", "advantage_premier", "2025-01-12")
+    assert (trip.snapshot("S")["status"], support["program"], support["expires_on"]) == (
+        "active",
+        "advantage_premier",
+        "2025-01-12",
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,13 @@ from journeys import at, journey
 from lifecycle.rules import Policy, Release, catalog_from_releases, due_ticks
 from lifecycle.samples import events as ev
 
-TRUE_IMAGE = catalog_from_releases([
-    Release("true-image", "2025", date(2025, 9, 1)),
-    Release("true-image", "2026", date(2026, 9, 1)),
-    Release("true-image", "2027", date(2027, 9, 1)),
-])
+TRUE_IMAGE = catalog_from_releases(
+    [
+        Release("true-image", "2025", date(2025, 9, 1)),
+        Release("true-image", "2026", date(2026, 9, 1)),
+        Release("true-image", "2027", date(2027, 9, 1)),
+    ]
+)
 
 
 def test_reminders_then_expiry() -> None:
@@ -24,7 +26,11 @@ def test_reminders_then_expiry() -> None:
     assert trip.snapshot("S")["status"] == "active"
     trip.wait_until("2026-03-15")
     snapshot = trip.snapshot("S")
-    assert (snapshot["status"], snapshot["support"]["free_upgrades"], snapshot["support"]["channels"]) == ("expired", False, [])
+    assert (snapshot["status"], snapshot["support"]["free_upgrades"], snapshot["support"]["channels"]) == (
+        "expired",
+        False,
+        [],
+    )
     assert trip.notices[-1]["notice_id"] == "support_expired:S:2026-03-15"
 
 
@@ -62,7 +68,11 @@ def test_release_ends_support_for_old_home_perpetual_versions() -> None:
 def test_release_only_flags_other_programs() -> None:
     """R10: a subscription on an old version keeps its term; only the flag changes."""
     trip = journey(
-        [ev.purchase("p", at("2027-01-01"), "S", "a", "true-image", "2025", license_type="subscription", term_months=12)],
+        [
+            ev.purchase(
+                "p", at("2027-01-01"), "S", "a", "true-image", "2025", license_type="subscription", term_months=12
+            )
+        ],
         catalog=TRUE_IMAGE,
     )
     trip.wait_until("2027-09-02")

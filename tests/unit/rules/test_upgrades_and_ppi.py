@@ -9,10 +9,12 @@ from lifecycle.samples import events as ev
 
 def test_ppi_adds_a_credit_with_phone_and_priority() -> None:
     """FAQ: PPI gives phone support and priority chat/email for one case, $20.00 per incident (R6)."""
-    trip = journey([
-        ev.purchase("p", at("2025-01-01"), "S", "a", "true-image", "2025"),
-        ev.ppi("i", at("2025-03-01"), "S", "a"),
-    ])
+    trip = journey(
+        [
+            ev.purchase("p", at("2025-01-01"), "S", "a", "true-image", "2025"),
+            ev.ppi("i", at("2025-03-01"), "S", "a"),
+        ]
+    )
     support = trip.snapshot("S")["support"]
     assert (support["ppi_credits"], support["channels"], support["priority"]) == (1, ["chat", "email", "phone"], True)
     assert trip.kinds()[-1] == "ppi_added"
@@ -20,29 +22,35 @@ def test_ppi_adds_a_credit_with_phone_and_priority() -> None:
 
 def test_ppi_for_a_business_product_is_rejected() -> None:
     """FAQ: Pay Per Incident is for Home products only."""
-    trip = journey([
-        ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "12.5"),
-        ev.ppi("i", at("2025-03-01"), "S", "a"),
-    ])
+    trip = journey(
+        [
+            ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "12.5"),
+            ev.ppi("i", at("2025-03-01"), "S", "a"),
+        ]
+    )
     assert trip.rejections == ["Pay Per Incident is for Home products only; serial S is a business product"]
     assert trip.snapshot("S")["support"]["ppi_credits"] == 0
 
 
 def test_ppi_needs_a_registered_product() -> None:
     """FAQ: PPI is bought after choosing a registered product."""
-    trip = journey([
-        ev.purchase("p", at("2025-01-01"), "S", "shop", "true-image", "2025", channel="retail_box"),
-        ev.ppi("i", at("2025-03-01"), "S", "a"),
-    ])
+    trip = journey(
+        [
+            ev.purchase("p", at("2025-01-01"), "S", "shop", "true-image", "2025", channel="retail_box"),
+            ev.ppi("i", at("2025-03-01"), "S", "a"),
+        ]
+    )
     assert trip.rejections == ["Pay Per Incident needs a registered product; register serial S first"]
 
 
 def test_upgrade_while_active_is_free_and_moves_support() -> None:
     """FAQ "How do I receive an upgrade for my Business product under maintenance?" (R9)."""
-    trip = journey([
-        ev.purchase("p", at("2025-03-15"), "S", "a", "backup-advanced", "12", contact={"email": "a@x.example"}),
-        ev.upgrade("u", at("2025-09-01"), "S", "a", "S2", "backup-advanced", "12.5"),
-    ])
+    trip = journey(
+        [
+            ev.purchase("p", at("2025-03-15"), "S", "a", "backup-advanced", "12", contact={"email": "a@x.example"}),
+            ev.upgrade("u", at("2025-09-01"), "S", "a", "S2", "backup-advanced", "12.5"),
+        ]
+    )
     source, target = trip.snapshot("S"), trip.snapshot("S2")
     assert (source["status"], source["upgraded_to"]) == ("superseded", "S2")
     assert (target["status"], target["account_id"], target["upgraded_from"]) == ("active", "a", "S")

@@ -1,0 +1,81 @@
+"""`lifecycle replay` end to end on the sample stream, and its handling of bad lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lifecycle.cli import main
+from lifecycle.samples import build_sample
+
+EXPECTED = Path(__file__).parent / "data" / "sample-replay.json"
+AS_OF = "2026-11-01T00:00:00Z"
+
+
+@pytest.fixture
+def sample_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sample.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in build_sample()))
+    return path
+
+
+def test_sample_stream_gives_the_checked_in_output(sample_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(sample_file), "--as-of", AS_OF]) == 0
+    produced = json.loads(capsys.readouterr().out)
+    expected = json.loads(EXPECTED.read_text())
+    assert produced["as_of"] == AS_OF
+    assert produced["entitlements"] == expected["entitlements"]
+    assert produced["notices"] == expected["notices"]
+    assert produced["rejected"] == expected["rejected"]
+
+
+def test_sample_stream_exercises_every_status_notice_and_refusal() -> None:
+    expected = json.loads(EXPECTED.read_text())
+    statuses = {e["status"] for e in expected["entitlements"]}
+    assert statuses == {"pending_registration", "active", "expired", "superseded", "no_support", "version_unsupported"}
+    kinds = {n["kind"] for n in expected["notices"]}
+    assert kinds == {
+        "support_started",
+        "expiry_reminder",
+        "support_expired",
+        "renewal_confirmed",
+        "upgrade_granted",
+        "upgrade_denied",
+        "version_end_of_support",
+        "ppi_added",
+    }
+    reasons = " ".join(r["reason"] for r in expected["rejected"])
+    for fragment in ("Home products only", "unknown serial", "Home perpetual license", "OEM product"):
+        assert fragment in reasons
+    assert [e["serial"] for e in expected["entitlements"]] == sorted(e["serial"] for e in expected["entitlements"])
+
+
+def test_bad_lines_are_rejected_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = build_sample()[:20]
+    lines = [orjson.dumps(e).decode() for e in events]
+    lines.insert(3, "{oops")
+    purchase = next(e for e in events if e["type"] == "purchase")
+    lines.insert(7, json.dumps({**purchase, "event_id": "bad-1", "channel": "flea_market"}))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["replay", str(path), "--as-of", AS_OF]) == 0
+    rejected = json.loads(capsys.readouterr().out)["rejected"]
+    assert rejected[0]["line"] == 4
+    assert rejected[0]["reason"].startswith("not JSON")
+    assert rejected[1] == {"line": 8, "event_id": "bad-1", "reason": rejected[1]["reason"]}
+    assert rejected[1]["reason"].startswith("channel: must be one of")
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(tmp_path / "nope.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_replay_is_deterministic(sample_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["replay", str(sample_file), "--as-of", AS_OF])
+    first = capsys.readouterr().out
+    main(["replay", str(sample_file), "--as-of", AS_OF])
+    assert capsys.readouterr().out == first
