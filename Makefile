@@ -17,7 +17,7 @@ export LIFECYCLE_TEST_PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:$(LIFECYCL
 # When set, test-all writes pytest's exit status into this file (.ci/run reports it as its own).
 TEST_STATUS_FILE ?=
 
-.PHONY: help setup test-deps lint typecheck unit integration e2e test bench stack-up stack-down up test-all
+.PHONY: help setup deps debian-packages test-deps lint typecheck unit integration e2e test bench stack-up stack-down up test-all
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -26,16 +26,24 @@ setup: ## Create the virtualenv .venv and install the project with its dev tools
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
 
-test-deps: ## Install what the tests need from Debian when missing: Java, Maven, PostgreSQL, chromium
+deps: ## Install what the stack needs from Debian when missing: Java, Maven, PostgreSQL
+	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql"
+
+test-deps: ## Install what the tests need from Debian when missing: the stack's packages and chromium
+	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql chromium:chromium"
+
+debian-packages:
 	@missing=""; \
-	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
-	command -v mvn >/dev/null || missing="$$missing maven"; \
-	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	for pair in $(WANT); do \
+		command="$${pair%%:*}"; package="$${pair##*:}"; \
+		if [ "$$command" = pg_ctl ]; then ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && continue; \
+		else command -v "$$command" >/dev/null && continue; fi; \
+		missing="$$missing $$package"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
-	else echo "java, maven, postgresql and chromium are installed"; fi
+	fi
 
 lint: ## Check style: ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -65,7 +73,7 @@ stack-up: ## Start the local Kafka broker and PostgreSQL
 stack-down: ## Stop the local Kafka broker and PostgreSQL
 	$(LIFECYCLE) stack down
 
-up: ## Run the whole pipeline on the local stack
+up: setup deps ## Fresh machine: install, then run the whole pipeline on the local stack (Ctrl-C stops it)
 	$(LIFECYCLE) up
 
 test-all: setup test-deps ## Fresh machine: set up, install, start the stack, run all tests but benchmarks, stop the stack

@@ -1,4 +1,4 @@
-"""The `lifecycle` command: one subcommand per process (design §5)."""
+"""The `lifecycle` command: one subcommand per process of the pipeline."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("lifecycle.replay", "Run the entitlement rules offline over a JSON-lines file of events."),
     "worker": ("streams.command", "Run the stream processor (Faust worker), the single writer of entitlements."),
     "store": ("consumers.store.command", "Keep the PostgreSQL entitlement store in step with the entitlements topic."),
-    "notifier": ("consumers.notifier.command", "Render notices with Jinja2 and deliver them over SMTP or to the outbox."),
+    "notifier": (
+        "consumers.notifier.command",
+        "Render notices with Jinja2 and deliver them over SMTP or to the outbox.",
+    ),
     "scheduler": ("consumers.scheduler.command", "Emit tick events for reminders, expiries and version checks."),
     "db": ("consumers.db", "Apply the PostgreSQL schema migrations and create the roles."),
     "dashboard": ("lifecycle.dashboard.command", "Serve the operators' dashboard and metrics."),
