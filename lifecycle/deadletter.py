@@ -24,7 +24,7 @@ def rfc3339(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def deadletter_record(  # noqa: PLR0917 - the shared signature, called positionally
+def deadletter_record(
     reason: str,
     topic: str,
     partition: int,

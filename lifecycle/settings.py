@@ -162,4 +162,3 @@ class Settings:
     @property
     def outbox(self) -> Path:
         return self.home / "outbox"
-

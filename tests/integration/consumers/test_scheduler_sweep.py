@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
-from conftest import read_topic
 from store_samples import encoded, release, snapshot
+from topic_reading import read_topic
 
 from consumers.db import migrate
 from consumers.scheduler.sweep import sweep

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
-from conftest import read_topic
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from store_samples import encoded, release, snapshot
+from topic_reading import read_topic
 
 from consumers.db import migrate
 from consumers.store.command import group_id, run_store
