@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 
 
@@ -13,6 +14,7 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+@lru_cache(maxsize=16384)
 def day_start(day: date) -> datetime:
     """The instant a UTC day begins."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from lifecycle.rules.calendar import day_start, days_before, iso_instant
 from lifecycle.rules.catalog import support_ends_on, version_key
@@ -24,7 +25,12 @@ def reminder_days(entitlement: Entitlement, policy: Policy) -> list[tuple[date, 
     """The days expiry reminders fall on, with their lead days (R12)."""
     if entitlement.status != "active" or entitlement.expires_on is None:
         return []
-    return [(days_before(entitlement.expires_on, lead), lead) for lead in policy.lead_days(entitlement.program)]
+    return [(_days_before(entitlement.expires_on, lead), lead) for lead in policy.lead_days(entitlement.program)]
+
+
+@lru_cache(maxsize=65536)
+def _days_before(day: date, days: int) -> date:
+    return days_before(day, days)
 
 
 def version_end(entitlement: Entitlement, catalog: Catalog) -> date | None:
