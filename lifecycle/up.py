@@ -133,6 +133,8 @@ def trickle(settings: Settings, rate: float, children: Children) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Bring everything up, keep traffic flowing, and take everything down on Ctrl-C."""
+    # Both set explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     base = Settings.from_env()
     token = base.dashboard_token or secrets.token_urlsafe(24)
