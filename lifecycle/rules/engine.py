@@ -31,7 +31,8 @@ def event_time(event: Event) -> datetime:
     return parse_instant(event["occurred_at"])
 
 
-def _order_key(event: Event) -> tuple[datetime, int, str]:
+def event_order(event: Event) -> tuple[datetime, int, str]:
+    """The order events apply in: event time, then a journey's natural order, then id."""
     return event_time(event), _RANK.get(event["type"], 9), str(event["event_id"])
 
 
@@ -127,9 +128,9 @@ def apply_event(state: SerialState | None, event: Event, clock: datetime, catalo
     if any(seen["event_id"] == event["event_id"] for seen in state.history):
         return Outcome(state)  # R13: already applied
     until = max(clock, state.clock) if state.clock else clock
-    key = _order_key(event)
+    key = event_order(event)
     newest = not state.history or (
-        key >= _order_key(state.history[-1]) and (state.clock is None or event_time(event) >= state.clock)
+        key >= event_order(state.history[-1]) and (state.clock is None or event_time(event) >= state.clock)
     )
     if newest:
         # The usual case: the newest event for this serial, applied on top of the current fold.
@@ -139,12 +140,12 @@ def apply_event(state: SerialState | None, event: Event, clock: datetime, catalo
         fold, later = advance_fold(fold, until, catalog, policy)
         return _publish(state, fold, [*notices, *later], derived, (*state.history, event))
     # Out of order: decide against the events before it, then refold the whole history.
-    earlier = tuple(e for e in state.history if _order_key(e) < key)
+    earlier = tuple(e for e in state.history if event_order(e) < key)
     before, _, _ = _fold_all(state.serial, earlier, event_time(event), catalog, policy)
     rejection = _step(before, event, catalog).rejection
     if rejection is not None:
         return Outcome(state, rejection=rejection)
-    history = tuple(sorted((*state.history, event), key=_order_key))
+    history = tuple(sorted((*state.history, event), key=event_order))
     fold, notices, derived = _fold_all(state.serial, history, until, catalog, policy)
     return _publish(state, fold, notices, derived, history)
 
