@@ -66,6 +66,8 @@ def faust_app(settings: Settings) -> faust.App:
         topic_partitions=PARTITIONS,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
+        broker_session_timeout=20.0,  # a killed worker's partitions move on after 20 s, not faust's 60 s
+        broker_heartbeat_interval=3.0,
         web_bind=settings.web_bind,
         web_host=settings.web_bind,
         web_port=settings.web_port,

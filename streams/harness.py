@@ -88,6 +88,11 @@ def latest_by_key(settings: Settings, suffix: str) -> dict[str, dict[str, Any]]:
 
 def lag(settings: Settings, group: str) -> int:
     """Messages in the processor's input topics not yet committed by `group`."""
+    return sum(lag_by_partition(settings, group).values())
+
+
+def lag_by_partition(settings: Settings, group: str) -> dict[TopicPartition, int]:
+    """Per input partition, the messages not yet committed by `group`."""
     admin = KafkaAdminClient(**kafka_python_config(settings))
     consumer = KafkaConsumer(**kafka_python_config(settings))
     try:
@@ -97,7 +102,7 @@ def lag(settings: Settings, group: str) -> int:
             TopicPartition(settings.topic(spec.suffix), p) for spec in INPUTS for p in range(spec.partitions)
         ]
         ends = consumer.end_offsets(partitions)
-        return sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items())
+        return {tp: max(0, end - committed.get(tp, 0)) for tp, end in ends.items()}
     finally:
         admin.close()
         consumer.close()
@@ -109,7 +114,8 @@ def wait_caught_up(settings: Settings, timeout: float = 120.0) -> None:
     group, zero_seen = group_id(settings), 0
     while zero_seen < 2:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"processor group {group} still {lag(settings, group)} messages behind")
+            behind = {f"{tp.topic}[{tp.partition}]": n for tp, n in lag_by_partition(settings, group).items() if n}
+            raise TimeoutError(f"processor group {group} still behind: {behind}")
         zero_seen = zero_seen + 1 if lag(settings, group) == 0 else 0
         time.sleep(1.0)
 
@@ -133,7 +139,7 @@ class WorkerProcess:
             "LIFECYCLE_METRICS_PORT": "0",
         }
         self._log = self.log_path.open("ab")
-        command = [str(Path(sys.executable).with_name("lifecycle")), "worker", "--loglevel", "warning"]
+        command = [str(Path(sys.executable).with_name("lifecycle")), "worker", "--loglevel", "info"]
         self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         return self
 
