@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, R
 OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, UPGRADE_GRANTS, DEADLETTER)
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 COMPONENT = "worker"
+DECODED_LIMIT = 50_000  # serials whose decoded state is kept in memory
 
 
 def group_id(settings: Settings) -> str:
@@ -89,9 +91,26 @@ class Processor:
     view: ReleasesView
     policy: Policy
 
+    decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
+
     def load(self, serial: str) -> StoredSerial | None:
+        """The serial's stored value; the decoded form (with the rules' cached fold) is reused while unchanged."""
         raw = self.table.get(serial.encode())
-        return None if raw is None else decode_stored(raw)
+        if raw is None:
+            return None
+        cached = self.decoded.get(serial)
+        if cached is not None and cached[0] == raw:
+            self.decoded.move_to_end(serial)
+            return cached[1]
+        return decode_stored(raw)
+
+    def store(self, serial: str, stored: StoredSerial) -> None:
+        raw = encode_stored(stored)
+        self.table[serial.encode()] = raw
+        self.decoded[serial] = (raw, stored)
+        self.decoded.move_to_end(serial)
+        if len(self.decoded) > DECODED_LIMIT:
+            self.decoded.popitem(last=False)
 
     async def publish(self, records: tuple[Record, ...]) -> None:
         for record in records:
@@ -99,8 +118,9 @@ class Processor:
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent: one message at a time (concurrency 1), every failure routed to the dead-letter topic."""
-        await self.view.caught_up.wait()
         async for event in stream.events():
+            if not self.view.caught_up.is_set():
+                await self.view.caught_up.wait()  # never apply an event against a half-read catalog
             started = time.perf_counter()
             message = event.message
             inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value)
@@ -109,7 +129,7 @@ class Processor:
             try:
                 await self.publish(handled.records)
                 if handled.stored is not None and handled.serial is not None:
-                    self.table[handled.serial.encode()] = encode_stored(handled.stored)
+                    self.store(handled.serial, handled.stored)
             except Exception as exc:
                 log.exception("could not publish or store the outcome of %s[%d]@%d", *_origin(inbound))
                 handled = dead_letter(inbound, f"publishing failed: {type(exc).__name__}: {exc}", context, "deadletter")

@@ -1,0 +1,152 @@
+"""The processor benchmark: sustained events/s against a bare aiokafka passthrough, and latency at half rate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+
+from lifecycle.admin import admin_client, delete_topics, ensure_topics
+from lifecycle.kafka_config import kafka_python_config
+from lifecycle.samples import synthetic_events
+from lifecycle.settings import Settings
+from lifecycle.topics import PARTITIONS
+from streams.app import INPUTS
+from streams.harness import Raw, WorkerProcess, produce, producer, read_all, route_line, wait_caught_up
+from streams.kafka_clients import aiokafka_config
+
+PASSTHROUGH = "bench-passthrough"
+
+
+def synthetic(count: int, seed: int, tag: str = "") -> list[Raw]:
+    """Synthetic events routed to their topics; `tag` renames serials and ids so a second stream is all new."""
+    raws = []
+    for number, original in enumerate(synthetic_events(count, seed)):
+        event = dict(original)
+        for name in ("event_id", "serial", "new_serial") if tag else ():
+            if name in event:
+                event[name] = tag + event[name]
+        raws.append(route_line(orjson.dumps(event).decode(), number))
+    return raws
+
+
+def span_rate(records: list[Any], count: int) -> float:
+    """Events per second over the first to the last record's timestamp."""
+    stamps: list[int] = [record.timestamp for record in records]
+    return count / max((max(stamps) - min(stamps)) / 1000.0, 1e-3)
+
+
+async def passthrough(settings: Settings, count: int) -> None:
+    """Consume the input topics and produce every message unchanged, committing after each batch's sends."""
+    config = aiokafka_config(settings)
+    names = [settings.topic(spec.suffix) for spec in INPUTS]
+    consumer = AIOKafkaConsumer(
+        *names, group_id=f"{settings.topic_prefix}-passthrough", enable_auto_commit=False,
+        auto_offset_reset="earliest", **config,
+    )
+    producer = AIOKafkaProducer(acks="all", linger_ms=5, **config)
+    await consumer.start()
+    await producer.start()
+    try:
+        seen = 0
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            sends = [
+                await producer.send(settings.topic(PASSTHROUGH), key=record.key, value=record.value)
+                for records in batches.values()
+                for record in records
+            ]
+            await asyncio.gather(*sends)
+            await consumer.commit()
+            seen += len(sends)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
+    """Seconds from sending each event (paced at `rate`/s) to the snapshot that names it as last_event_id."""
+    sent: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    consumer = KafkaConsumer(**kafka_python_config(settings))
+    name = settings.topic("entitlements")
+    partitions = [TopicPartition(name, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        consumer.position(tp)
+    done = threading.Event()
+
+    def collect() -> None:
+        while not done.is_set():
+            for batch in consumer.poll(timeout_ms=100).values():
+                now = time.monotonic()
+                for record in batch:
+                    arrived.setdefault(orjson.loads(record.value)["last_event_id"], now)
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    client = producer(settings, linger_ms=0)
+    start = time.monotonic()
+    for number, (suffix, key, value) in enumerate(raws):
+        delay = start + number / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sent[orjson.loads(value)["event_id"]] = time.monotonic()
+        client.send(settings.topic(suffix), key=key, value=value)
+    client.flush()
+    client.close()
+    wait_caught_up(settings, timeout=600)
+    time.sleep(1.0)
+    done.set()
+    reader.join()
+    consumer.close()
+    return sorted(arrived[event_id] - at for event_id, at in sent.items() if event_id in arrived)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[str, float]:
+    """Run the whole benchmark on a fresh topic prefix and return its figures."""
+    ensure_topics(settings)
+    with admin_client(settings) as client:
+        client.create_topics([NewTopic(settings.topic(PASSTHROUGH), PARTITIONS, -1)])
+    workdir = Path(tempfile.mkdtemp(prefix="lifecycle-bench-"))
+    worker = WorkerProcess(
+        {**os.environ, "LIFECYCLE_TOPIC_PREFIX": settings.topic_prefix},
+        workdir / "worker", free_port(), workdir / "worker.log",
+    )
+    try:
+        produce(settings, synthetic(count, seed))
+        worker.start()
+        wait_caught_up(settings, timeout=3600)
+        processor_rate = span_rate(read_all(settings, "entitlements", timeout=300), count)
+        asyncio.run(passthrough(settings, count))
+        passthrough_rate = span_rate(read_all(settings, PASSTHROUGH, timeout=300), count)
+        paced = processor_rate / 2
+        lat = latency(settings, synthetic(min(int(paced * 30), 20_000), seed + 1, tag="L"), paced)
+        q = statistics.quantiles(lat, n=100)
+        return {
+            "events": count, "processor_events_per_s": processor_rate, "passthrough_events_per_s": passthrough_rate,
+            "ratio": processor_rate / passthrough_rate, "latency_rate_per_s": paced, "latency_samples": len(lat),
+            "latency_p50_ms": q[49] * 1000, "latency_p99_ms": q[98] * 1000,
+        }
+    finally:
+        worker.stop()
+        delete_topics(settings)
