@@ -23,7 +23,6 @@ from lifecycle.topics import (
     PARTITIONS,
     PURCHASES,
     REGISTRATIONS,
-    RELEASES,
     RENEWALS,
     TICKS,
     UPGRADE_GRANTS,
@@ -32,14 +31,18 @@ from lifecycle.topics import (
 )
 from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
 from streams.releases import ReleasesView
+from streams.stall_guard import StallGuard
 from streams.stored import StoredSerial, decode_stored, encode_stored
 
 log = logging.getLogger(__name__)
 
-INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, RELEASES, TICKS, UPGRADE_GRANTS)
+# The agent's sources, all co-partitioned with the serial table. Releases are not among them: every worker
+# reads the whole releases topic through its ReleasesView, and the store dead-letters invalid ones (once).
+INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, TICKS, UPGRADE_GRANTS)
 OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, UPGRADE_GRANTS, DEADLETTER)
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 COMPONENT = "worker"
+STALL_CHECK_SECONDS = 5.0
 DECODED_LIMIT = 50_000  # serials whose decoded state is kept in memory
 
 
@@ -163,4 +166,11 @@ def create_processor(settings: Settings) -> Processor:
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)
+    guard = StallGuard()
+
+    async def guard_against_stalled_commits() -> None:
+        await guard.check(app.consumer)
+
+    app.timer(STALL_CHECK_SECONDS)(guard_against_stalled_commits)
+
     return processor

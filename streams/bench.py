@@ -52,8 +52,11 @@ async def passthrough(settings: Settings, count: int) -> None:
     config = aiokafka_config(settings)
     names = [settings.topic(spec.suffix) for spec in INPUTS]
     consumer = AIOKafkaConsumer(
-        *names, group_id=f"{settings.topic_prefix}-passthrough", enable_auto_commit=False,
-        auto_offset_reset="earliest", **config,
+        *names,
+        group_id=f"{settings.topic_prefix}-passthrough",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **config,
     )
     producer = AIOKafkaProducer(acks="all", linger_ms=5, **config)
     await consumer.start()
@@ -130,7 +133,9 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
     workdir = Path(tempfile.mkdtemp(prefix="lifecycle-bench-"))
     worker = WorkerProcess(
         {**os.environ, "LIFECYCLE_TOPIC_PREFIX": settings.topic_prefix},
-        workdir / "worker", free_port(), workdir / "worker.log",
+        workdir / "worker",
+        free_port(),
+        workdir / "worker.log",
     )
     try:
         produce(settings, synthetic(count, seed))
@@ -143,9 +148,14 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
         lat = latency(settings, synthetic(min(int(paced * 30), 20_000), seed + 1, tag="L"), paced)
         q = statistics.quantiles(lat, n=100)
         return {
-            "events": count, "processor_events_per_s": processor_rate, "passthrough_events_per_s": passthrough_rate,
-            "ratio": processor_rate / passthrough_rate, "latency_rate_per_s": paced, "latency_samples": len(lat),
-            "latency_p50_ms": q[49] * 1000, "latency_p99_ms": q[98] * 1000,
+            "events": count,
+            "processor_events_per_s": processor_rate,
+            "passthrough_events_per_s": passthrough_rate,
+            "ratio": processor_rate / passthrough_rate,
+            "latency_rate_per_s": paced,
+            "latency_samples": len(lat),
+            "latency_p50_ms": q[49] * 1000,
+            "latency_p99_ms": q[98] * 1000,
         }
     finally:
         worker.stop()

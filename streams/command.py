@@ -41,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
     data_dir(settings).mkdir(parents=True, exist_ok=True)
     metrics.serve("worker", settings)
     processor = create_processor(settings)
-    log.info("processor %s: data in %s, web on %s:%d", group_id(settings), data_dir(settings), settings.web_bind,
-             settings.web_port)
+    log.info(
+        "processor %s: data in %s, web on %s:%d",
+        group_id(settings),
+        data_dir(settings),
+        settings.web_bind,
+        settings.web_port,
+    )
     worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False)
     worker.execute_from_commandline()

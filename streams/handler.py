@@ -15,7 +15,7 @@ import orjson
 
 import schemas
 from lifecycle.deadletter import deadletter_record
-from lifecycle.rules import Catalog, Outcome, Policy, apply_event, release_from_event
+from lifecycle.rules import Catalog, Outcome, Policy, apply_event
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
 from streams.stored import Sent, StoredSerial
 
@@ -47,7 +47,7 @@ class Record:
 class Handled:
     """What handling one message decided: records to publish, the serial's new stored value, an outcome label."""
 
-    outcome: str  # applied | duplicate | unchanged | rejected | deadletter | release
+    outcome: str  # applied | duplicate | unchanged | rejected | deadletter
     records: tuple[Record, ...] = ()
     serial: str | None = None
     stored: StoredSerial | None = None  # None: leave the table as it is
@@ -68,9 +68,6 @@ def handle(message: Inbound, load: Callable[[str], StoredSerial | None], context
     """Handle one message; never raises (any failure becomes a dead-letter record)."""
     try:
         event = _decode(message, context.prefix)
-        if event["type"] == "release":
-            release_from_event(event)  # a release the catalog cannot take is dead-lettered here, once
-            return Handled("release")
         _check_key(message, event)
         return _apply(message, event, load(event["serial"]), context)
     except schemas.InvalidMessage as exc:

@@ -98,9 +98,7 @@ def lag_by_partition(settings: Settings, group: str) -> dict[TopicPartition, int
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
         committed = {tp: meta.offset for tp, meta in offsets.items()}
-        partitions = [
-            TopicPartition(settings.topic(spec.suffix), p) for spec in INPUTS for p in range(spec.partitions)
-        ]
+        partitions = [TopicPartition(settings.topic(spec.suffix), p) for spec in INPUTS for p in range(spec.partitions)]
         ends = consumer.end_offsets(partitions)
         return {tp: max(0, end - committed.get(tp, 0)) for tp, end in ends.items()}
     finally:
