@@ -20,8 +20,11 @@ def run(args: argparse.Namespace) -> int:
 
     # A prefix of the run's own: the benchmark creates its topics and deletes them afterwards.
     settings = replace(Settings.from_env(), topic_prefix=f"bench{secrets.token_hex(4)}")
-    print(f"lifecycle bench {args.name}: {args.events} events on {','.join(settings.kafka_bootstrap)}, "
-          f"prefix {settings.topic_prefix}", flush=True)
+    print(
+        f"lifecycle bench {args.name}: {args.events} events on {','.join(settings.kafka_bootstrap)}, "
+        f"prefix {settings.topic_prefix}",
+        flush=True,
+    )
     figures = run_processor_bench(settings, args.events, args.seed)
     width = max(len(name) for name in figures)
     for name, value in figures.items():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 
 def add_months(start: date, months: int) -> date:
