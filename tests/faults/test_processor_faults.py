@@ -6,7 +6,6 @@ Each run ends with the same checks: after the scheduler's ticks up to AS_OF, the
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from ports import free_port
 
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
@@ -80,13 +80,6 @@ def phased_stream(serials: int) -> list[str]:
     events.append(ev.release("rel-ti-2025", at(5, 0), "true-image", "2025"))
     events.append(ev.release("rel-ti-2026", at(6, 0), "true-image", "2026"))
     return [orjson.dumps(event).decode() for event in events]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
+from ports import free_port
 
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
@@ -27,13 +27,6 @@ pytestmark = pytest.mark.integration
 
 EVENTS = Path(__file__).parent / "data" / "processor_events.jsonl"
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

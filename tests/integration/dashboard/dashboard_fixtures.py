@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from lifecycle.settings import Settings
 
 TOKEN = "test-token-0123456789"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

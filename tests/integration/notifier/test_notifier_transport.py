@@ -9,7 +9,8 @@ from email.message import EmailMessage
 
 import pytest
 from notifier_helpers import business_notice
-from smtp_sink import SmtpSink, free_port, running_smtp_sink
+from ports import free_port
+from smtp_sink import SmtpSink, running_smtp_sink
 
 from consumers.notifier.delivery import PermanentDeliveryError, SmtpTransport, TransientDeliveryError
 from consumers.notifier.ledger import LedgerRejectedError, LedgerUnavailableError, PostgresLedger
