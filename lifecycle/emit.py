@@ -47,10 +47,14 @@ class Refused:
 
 
 def event_key(event: dict[str, Any]) -> str:
-    """The partition key of an event: the product family for releases, the serial for everything else."""
+    """The partition key of an event: `family/version` for releases, the serial for everything else.
+
+    The releases topic is compacted: keyed by family alone it would keep only each family's newest
+    release, while the support lifecycle needs the version before it too.
+    """
     if event["type"] == "release":
-        family: str = event["product"]["family"]
-        return family
+        product = event["product"]
+        return f"{product['family']}/{product['version']}"
     serial: str = event["serial"]
     return serial
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from lifecycle.emit import event_key
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE
@@ -27,7 +28,7 @@ Raw = tuple[str, bytes | None, bytes]  # topic suffix, key, value
 
 
 def route_line(line: str, number: int) -> Raw:
-    """Where a JSON line goes: its type's topic keyed by serial (family for releases); anything else is poison
+    """Where a JSON line goes: its type's topic keyed as `lifecycle emit` keys it; anything else is poison
     sent to the purchases topic under its own key."""
     value = line.strip().encode()
     try:
@@ -36,7 +37,10 @@ def route_line(line: str, number: int) -> Raw:
         document = None
     if isinstance(document, dict) and document.get("type") in TOPIC_BY_EVENT_TYPE:
         kind = document["type"]
-        key = document.get("product", {}).get("family") if kind == "release" else document.get("serial")
+        try:
+            key = event_key(document)
+        except (KeyError, TypeError):
+            key = None
         if isinstance(key, str):
             return TOPIC_BY_EVENT_TYPE[kind].suffix, key.encode(), value
     return "purchases", f"poison-{number}".encode(), value

@@ -4,6 +4,5 @@
 serial, with the columns the scheduler and the dashboard query, and the whole document as jsonb)
 and `entitlement_revisions` (every revision), and `<prefix>.releases` into `releases` (family,
 version, line, released_on). The scheduler builds its release catalog from that table rather than
-from the topic: the releases topic is compacted by family, so after compaction it keeps only each
-family's newest release, while the table keeps every version ever released.
+reading the whole releases topic on every sweep.
 """

@@ -57,7 +57,7 @@ def test_good_events_reach_their_topics_and_the_bad_line_is_named(
     assert result.stdout.strip() == "sent 4 events (purchases 2, registrations 1, releases 1), refused 2 lines"
     assert sorted(decoded(read_topic(topics, "purchases"))) == [("S-1", PURCHASE), ("S-2", SECOND_PURCHASE)]
     assert decoded(read_topic(topics, "registrations")) == [("S-1", REGISTRATION)]
-    assert decoded(read_topic(topics, "releases")) == [("backup", RELEASE)]
+    assert decoded(read_topic(topics, "releases")) == [("backup/11.5", RELEASE)]
     assert read_topic(topics, "renewals") == []
     assert read_topic(topics, "deadletter") == []
 

@@ -44,7 +44,7 @@ UPGRADE = {
 
 @pytest.mark.parametrize(
     ("event", "suffix", "key"),
-    [(purchase("S-9"), "purchases", b"S-9"), (RELEASE, "releases", b"backup"), (UPGRADE, "upgrades", b"S-1")],
+    [(purchase("S-9"), "purchases", b"S-9"), (RELEASE, "releases", b"backup/11.5"), (UPGRADE, "upgrades", b"S-1")],
 )
 def test_valid_events_go_to_their_topic_with_their_key(event: dict[str, Any], suffix: str, key: bytes) -> None:
     prepared = prepare_line(4, json.dumps(event) + "\n")
