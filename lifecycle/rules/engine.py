@@ -89,7 +89,9 @@ def _publish(
     """The outcome of a new fold: a snapshot when it changed, and whatever was not sent before."""
     fresh_notices = tuple(n for n in notices if n["notice_id"] not in state.emitted)
     fresh_derived = tuple(d for d in derived if d["event_id"] not in state.emitted)
-    emitted = state.emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
+    emitted = state.emitted
+    if fresh_notices or fresh_derived:
+        emitted = emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
     snapshot: Snapshot | None = None
     revision = state.revision
     if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
@@ -103,7 +105,7 @@ def _publish(
         clock=fold.clock,
         revision=revision,
         snapshot=snapshot if snapshot is not None else state.snapshot,
-        emitted=frozenset(emitted),
+        emitted=emitted,
         fold=fold,
     )
     return Outcome(new_state, snapshot, fresh_notices, fresh_derived)

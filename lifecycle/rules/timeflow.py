@@ -47,54 +47,67 @@ def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) 
     until = max(until, fold.clock)
     entitlement, since, notices = fold.entitlement, fold.clock, []
     while entitlement is not None:
-        step = _next_transition(entitlement, since, until, catalog, policy)
-        if step is None:
+        due = _next_due(entitlement, since, until, catalog, policy)
+        if due is None:
             break
-        entitlement, fired, moment = step
+        moment, kind, lead = due
+        entitlement, fired = _transition(entitlement, moment, kind, lead, catalog)
         notices.extend(fired)
         since = max(since, moment)
+    if entitlement is fold.entitlement and until == fold.clock:
+        return fold, notices
     return evolve(fold, entitlement=entitlement, clock=until), notices
 
 
 def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catalog, policy: Policy) -> datetime | None:
     """The instant of the next transition after `since`, if any."""
-    step = _next_transition(entitlement, since, _END_OF_TIME, catalog, policy)
-    return None if step is None else max(step[2], since)
+    due = _next_due(entitlement, since, _END_OF_TIME, catalog, policy)
+    return None if due is None else max(due[0], since)
 
 
-def _next_transition(
+@lru_cache(maxsize=65536)
+def _reminder_instants(expires_on: date, lead_days: tuple[int, ...]) -> tuple[tuple[datetime, int], ...]:
+    return tuple((day_start(days_before(expires_on, lead)), lead) for lead in lead_days)
+
+
+def _next_due(
     entitlement: Entitlement, since: datetime, until: datetime, catalog: Catalog, policy: Policy
-) -> tuple[Entitlement, list[Notice], datetime] | None:
-    """The earliest due transition after `since`, applied; None when nothing more falls due by `until`."""
-    candidates: list[tuple[datetime, int, str, int | None]] = []
+) -> tuple[datetime, str, int | None] | None:
+    """The earliest transition due after `since` and by `until`: (instant, kind, lead days)."""
+    best: tuple[datetime, int, str, int | None] | None = None
     if entitlement.status == "active" and entitlement.expires_on:
+        for reminder_at, lead_days in _reminder_instants(entitlement.expires_on, policy.lead_days(entitlement.program)):
+            if since < reminder_at <= until and (best is None or reminder_at < best[0]):
+                best = (reminder_at, 0, "reminder", lead_days)
         expires_at = day_start(entitlement.expires_on)
-        for reminder_day, lead_days in reminder_days(entitlement, policy):
-            reminder_at = day_start(reminder_day)
-            if since < reminder_at <= until:
-                candidates.append((reminder_at, 0, "reminder", lead_days))
-        if expires_at <= until:
-            candidates.append((expires_at, 1, "expiry", None))
-    ends_on = version_end(entitlement, catalog) if entitlement.family in catalog else None
-    if ends_on is not None and day_start(ends_on) <= until:
-        candidates.append((day_start(ends_on), 2, "version_check", None))
-    if not candidates:
-        return None
-    moment, _, kind, lead = min(candidates, key=lambda c: (c[0], c[1]))
+        if expires_at <= until and (best is None or (expires_at, 1) < (best[0], best[1])):
+            best = (expires_at, 1, "expiry", None)
+    if entitlement.family in catalog:
+        ends_on = version_end(entitlement, catalog)
+        if ends_on is not None:
+            ends_at = day_start(ends_on)
+            if ends_at <= until and (best is None or (ends_at, 2) < (best[0], best[1])):
+                best = (ends_at, 2, "version_check", None)
+    return None if best is None else (best[0], best[2], best[3])
+
+
+def _transition(
+    entitlement: Entitlement, moment: datetime, kind: str, lead: int | None, catalog: Catalog
+) -> tuple[Entitlement, list[Notice]]:
+    """Apply one due transition at `moment`."""
     day = moment.date()
-    stamp = {"updated_at": iso_instant(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
     if kind == "reminder":
         key = f"{entitlement.expires_on}:{lead}"
-        return entitlement, [notice("expiry_reminder", entitlement, day, key, lead_days=lead)], moment
+        return entitlement, [notice("expiry_reminder", entitlement, day, key, lead_days=lead)]
+    stamp = {"updated_at": iso_instant(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
     if kind == "expiry":
         # R11: support ends on expires_on, and free upgrades with it.
         expired = evolve(entitlement, status="expired", **stamp)
-        return expired, [notice("support_expired", expired, day, day.isoformat())], moment
+        return expired, [notice("support_expired", expired, day, day.isoformat())]
     # R10: the version left the support lifecycle; a Home perpetual license's support ends with it.
     ended = evolve(entitlement, version_supported=False, **stamp)
     if ended.program == "home_perpetual" and ended.status == "active":
         ended = evolve(ended, status="version_unsupported")
         newest = max((r.version for r in catalog.get(ended.family, ())), key=version_key, default=None)
-        ended_notice = notice("version_end_of_support", ended, day, ended.version, current_version=newest)
-        return ended, [ended_notice], moment
-    return ended, [], moment
+        return ended, [notice("version_end_of_support", ended, day, ended.version, current_version=newest)]
+    return ended, []
