@@ -15,7 +15,7 @@ import orjson
 
 import schemas
 from lifecycle.deadletter import deadletter_record
-from lifecycle.rules import Catalog, Outcome, Policy, apply_event
+from lifecycle.rules import Catalog, Outcome, Policy, apply_event, event_time
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
 from streams.stored import Sent, StoredSerial
 
@@ -123,14 +123,6 @@ def _check_key(message: Inbound, event: dict[str, Any]) -> None:
         raise schemas.InvalidMessage(f"key: {shown!r} is not the event's serial {serial!r}")
 
 
-def event_clock(event: dict[str, Any]) -> datetime:
-    """Event time: a tick's due day at 00:00Z, otherwise when it occurred."""
-    if event["type"] == "tick":
-        day = schemas.parse_date(event["due_on"], "due_on")
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return schemas.parse_instant(event["occurred_at"])
-
-
 def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None, context: Context) -> Handled:
     serial: str = event["serial"]
     event_id: str = event["event_id"]
@@ -138,7 +130,7 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
         # Applied before, maybe without its outputs reaching the broker (a crash): send them again.
         return Handled("duplicate", _records(serial, stored.state.snapshot, sent), serial)
     state = stored.state if stored is not None else None
-    outcome: Outcome = apply_event(state, event, event_clock(event), context.catalog, context.policy)
+    outcome: Outcome = apply_event(state, event, event_time(event), context.catalog, context.policy)
     if outcome.rejection is not None:
         return dead_letter(message, outcome.rejection, context, "rejected")
     quiet = outcome.snapshot is None and not outcome.notices and not outcome.derived

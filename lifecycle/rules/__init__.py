@@ -5,7 +5,7 @@ The Faust processor, the scheduler, `lifecycle replay` and the tests all call th
 
 from lifecycle.rules.catalog import catalog_from_releases, release_from_event
 from lifecycle.rules.due import due_ticks, tick_event
-from lifecycle.rules.engine import advance, apply_event
+from lifecycle.rules.engine import advance, apply_event, event_time
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, Release, SerialState, Snapshot
 from lifecycle.rules.persist import state_from_dict, state_to_dict
 from lifecycle.rules.timeflow import tick_id
@@ -23,6 +23,7 @@ __all__ = [
     "apply_event",
     "catalog_from_releases",
     "due_ticks",
+    "event_time",
     "release_from_event",
     "state_from_dict",
     "state_to_dict",

@@ -16,8 +16,6 @@ Snapshot = dict[str, Any]
 Notice = dict[str, Any]
 """A notice, the value of the notices topic."""
 
-PROGRAMS = ("home_perpetual", "home_subscription", "advantage_premier", "none")
-
 _T = TypeVar("_T")
 
 

@@ -21,18 +21,6 @@ def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) 
     return f"tick:{serial}:{kind}:{due_on.isoformat()}{suffix}"
 
 
-def reminder_days(entitlement: Entitlement, policy: Policy) -> list[tuple[date, int]]:
-    """The days expiry reminders fall on, with their lead days (R12)."""
-    if entitlement.status != "active" or entitlement.expires_on is None:
-        return []
-    return [(_days_before(entitlement.expires_on, lead), lead) for lead in policy.lead_days(entitlement.program)]
-
-
-@lru_cache(maxsize=65536)
-def _days_before(day: date, days: int) -> date:
-    return days_before(day, days)
-
-
 def version_end(entitlement: Entitlement, catalog: Catalog) -> date | None:
     """The day this entitlement's version left (or leaves) the support lifecycle, if it still counts as supported."""
     if not entitlement.version_supported or entitlement.status == "superseded":

@@ -5,16 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-KINDS = (
-    "support_started",
-    "expiry_reminder",
-    "support_expired",
-    "renewal_confirmed",
-    "upgrade_granted",
-    "upgrade_denied",
-    "version_end_of_support",
-    "ppi_added",
-)
+from schemas.codec import load_schema
+
+KINDS: tuple[str, ...] = tuple(load_schema("notice")["properties"]["kind"]["enum"])
 
 BUSINESS_PRODUCT = {
     "sku": "ABR-WS-115",
