@@ -30,8 +30,8 @@ from lifecycle.topics import (
     TopicSpec,
 )
 from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
+from streams.in_order import PartitionOrder
 from streams.releases import ReleasesView
-from streams.stall_guard import StallGuard
 from streams.stored import StoredSerial, decode_stored, encode_stored
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Processor:
     policy: Policy
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
+    order: PartitionOrder | None = None  # made when the agent starts, once faust has its consumer
 
     def load(self, serial: str) -> StoredSerial | None:
         """The serial's stored value; the decoded form (with the rules' cached fold) is reused while unchanged."""
@@ -107,9 +108,17 @@ class Processor:
             return cached[1]
         return decode_stored(raw)
 
-    def store(self, serial: str, stored: StoredSerial) -> None:
-        raw = encode_stored(stored)
-        self.table[serial.encode()] = raw
+    async def store(self, serial: str, stored: StoredSerial, partition: int) -> None:
+        """Keep the serial's value locally and send its changelog record before the event is acknowledged."""
+        raw, key = encode_stored(stored), serial.encode()
+        # `table[key] = raw` would queue the changelog record in faust's own buffer, whose flush before an
+        # offset commit can return with records still queued; a kill -9 or a handover then leaves the
+        # changelog behind the committed offset. An awaited send reaches the client's accumulator now,
+        # and every commit flushes that first.
+        self.table.data[key] = raw
+        await self.table.changelog_topic.send(
+            key=key, value=raw, partition=partition, callback=self.table._on_changelog_sent
+        )
         self.decoded[serial] = (raw, stored)
         self.decoded.move_to_end(serial)
         if len(self.decoded) > DECODED_LIMIT:
@@ -120,25 +129,37 @@ class Processor:
             await self.outputs[record.suffix].send(key=record.key, value=record.value)
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
-        """The agent: one message at a time (concurrency 1), every failure routed to the dead-letter topic."""
+        """The agent: one message at a time (concurrency 1), in offset order, every failure dead-lettered."""
+        order = self.partition_order()
         async for event in stream.events():
+            message = event.message
+            if not await order.admit(message.tp, message.offset, message.generation_id):
+                continue
             if not self.view.caught_up.is_set():
                 await self.view.caught_up.wait()  # never apply an event against a half-read catalog
             started = time.perf_counter()
-            message = event.message
             inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value)
             context = Context(self.settings.topic_prefix, self.view.catalog, self.policy)
             handled = handle(inbound, self.load, context)
             try:
                 await self.publish(handled.records)
                 if handled.stored is not None and handled.serial is not None:
-                    self.store(handled.serial, handled.stored)
+                    await self.store(handled.serial, handled.stored, message.partition)
             except Exception as exc:
                 log.exception("could not publish or store the outcome of %s[%d]@%d", *_origin(inbound))
                 handled = dead_letter(inbound, f"publishing failed: {type(exc).__name__}: {exc}", context, "deadletter")
                 await self.publish(handled.records)
+            order.done(message.tp, message.offset)
             _count(handled, time.perf_counter() - started)
             yield None
+
+    def partition_order(self) -> PartitionOrder:
+        """The agent's in-order positions, installed into faust's consumer before it fetches."""
+        if self.order is None:
+            topics = frozenset(spec.name(self.settings.topic_prefix) for spec in INPUTS)
+            self.order = PartitionOrder(self.app.consumer, topics)
+        self.order.install()
+        return self.order
 
 
 def _origin(message: Inbound) -> tuple[str, int, int]:
@@ -166,11 +187,11 @@ def create_processor(settings: Settings) -> Processor:
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)
-    guard = StallGuard()
 
-    async def guard_against_stalled_commits() -> None:
-        await guard.check(app.consumer)
+    async def reread_idle_partitions() -> None:
+        if processor.order is not None:
+            await processor.order.check_idle()
 
-    app.timer(STALL_CHECK_SECONDS)(guard_against_stalled_commits)
+    app.timer(STALL_CHECK_SECONDS)(reread_idle_partitions)
 
     return processor

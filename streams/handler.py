@@ -127,8 +127,9 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     serial: str = event["serial"]
     event_id: str = event["event_id"]
     if stored is not None and (sent := stored.sent_for(event_id)) is not None:
-        # Applied before, maybe without its outputs reaching the broker (a crash): send them again.
-        return Handled("duplicate", _records(serial, stored.state.snapshot, sent), serial)
+        # Applied before, maybe without its outputs or its changelog record reaching the broker (a crash):
+        # send them again, and store the value again so the changelog holds it.
+        return Handled("duplicate", _records(serial, stored.state.snapshot, sent), serial, stored)
     state = stored.state if stored is not None else None
     outcome: Outcome = apply_event(state, event, event_time(event), context.catalog, context.policy)
     if outcome.rejection is not None:

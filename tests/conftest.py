@@ -129,7 +129,8 @@ def topics(settings: Settings) -> Iterator[Settings]:
     mismatched = [state.describe() for state in states if not state.matches]
     assert not mismatched, f"topics do not match their definition: {mismatched}"
     yield settings
-    delete_topics(settings)
+    if not os.environ.get("LIFECYCLE_TEST_KEEP_TOPICS"):  # set it to look at a failed run's topics afterwards
+        delete_topics(settings)
 
 
 @pytest.fixture(name="read_topic")
