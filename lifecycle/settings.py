@@ -52,6 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_WORKER_STORE", "rocksdb://", "Faust table store: rocksdb:// or memory://."),
     Setting("LIFECYCLE_WORKER_DATA_DIR", "", "Faust data folder (one per worker); default under LIFECYCLE_HOME."),
     Setting("LIFECYCLE_WORKER_STANDBY_REPLICAS", "0", "Standby replicas of the processor's table."),
+    Setting("LIFECYCLE_WORKER_REPLICATION_FACTOR", "1", "Replicas of the processor's changelog; 3 in production."),
     Setting("LIFECYCLE_WEB_BIND", "127.0.0.1", "Address the processes' web servers bind to."),
     Setting("LIFECYCLE_WEB_PORT", "6066", "Port of the processor's web server."),
     Setting("LIFECYCLE_DASHBOARD_PORT", "8088", "Port of the dashboard."),
@@ -91,6 +92,7 @@ class Settings:
     worker_store: str = "rocksdb://"
     worker_data_dir: str = ""
     worker_standby_replicas: int = 0
+    worker_replication_factor: int = 1
     web_bind: str = "127.0.0.1"
     web_port: int = 6066
     dashboard_port: int = 8088
@@ -138,6 +140,7 @@ class Settings:
             worker_store=get("worker_store"),
             worker_data_dir=get("worker_data_dir"),
             worker_standby_replicas=int(get("worker_standby_replicas")),
+            worker_replication_factor=int(get("worker_replication_factor")),
             web_bind=get("web_bind"),
             web_port=int(get("web_port")),
             dashboard_port=int(get("dashboard_port")),

@@ -68,6 +68,7 @@ def faust_app(settings: Settings) -> faust.App:
         datadir=str(data_dir(settings)),
         processing_guarantee="at_least_once",
         table_standby_replicas=settings.worker_standby_replicas,
+        topic_replication_factor=settings.worker_replication_factor,
         topic_partitions=PARTITIONS,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,

@@ -13,7 +13,7 @@ from kafka.errors import KafkaError
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
 from consumers.kafka_loop import Record
-from consumers.store.mapping import Rejected, sort_batch
+from consumers.store.mapping import Batch, Rejected, sort_batch
 from consumers.store.repository import write_batch
 from lifecycle import metrics
 from lifecycle.deadletter import deadletter_record
@@ -28,6 +28,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg2.InternalError,
     KafkaError,
 )
+# Errors that belong to a row, not to the database: the batch is then written one record at a time, and what
+# PostgreSQL still refuses goes to dead letters, so one such row cannot hold the store back for ever.
+ROW_ERRORS: tuple[type[BaseException], ...] = (psycopg2.DataError, psycopg2.IntegrityError)
 
 
 class EntitlementStore:
@@ -55,16 +58,40 @@ class EntitlementStore:
             self._connection.close()
 
     def __call__(self, records: Sequence[Record]) -> None:
-        batch = sort_batch(records, self._entitlements_topic, self._releases_topic)
         with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
+            batch = self._sort(records)
             try:
-                changed = write_batch(self._connect(), batch)
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
-                self._drop_connection()
-                raise
-            self._send_deadletters(batch.rejected)
+                changed, rejected = self._write(batch), batch.rejected
+            except ROW_ERRORS as exc:
+                log.warning(
+                    "PostgreSQL refused a row (%s); writing the %d records one by one", _first_line(exc), len(records)
+                )
+                changed, rejected = self._write_each(records)
+            self._send_deadletters(rejected)
         metrics.EVENTS.labels(COMPONENT, "applied").inc(changed)
         metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) - changed, 0))
+
+    def _sort(self, records: Sequence[Record]) -> Batch:
+        return sort_batch(records, self._entitlements_topic, self._releases_topic)
+
+    def _write(self, batch: Batch) -> int:
+        try:
+            return write_batch(self._connect(), batch)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            self._drop_connection()
+            raise
+
+    def _write_each(self, records: Sequence[Record]) -> tuple[int, list[Rejected]]:
+        """Each record in its own transaction; the ones PostgreSQL refuses become dead letters."""
+        changed, rejected = 0, []
+        for record in records:
+            single = self._sort([record])
+            try:
+                changed += self._write(single)
+            except ROW_ERRORS as exc:
+                rejected.append(Rejected(record, f"refused by PostgreSQL: {_first_line(exc)}"))
+            rejected.extend(single.rejected)
+        return changed, rejected
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
@@ -89,3 +116,7 @@ class EntitlementStore:
             future.get(timeout=0)  # raises the KafkaError of a send that failed
         metrics.DEAD_LETTERS.labels(COMPONENT).inc(len(rejected))
         metrics.EVENTS.labels(COMPONENT, "deadletter").inc(len(rejected))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -173,3 +173,21 @@ def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: 
         query(readonly, "DELETE FROM releases")
     owners = query(topics.database_url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
     assert owners == [(topics.db_owner_role,)]
+
+
+def test_a_row_postgresql_refuses_goes_to_dead_letters_and_the_rest_of_its_batch_is_written(
+    running_store: Settings, topics: Settings
+) -> None:
+    settings = running_store
+    # A valid snapshot that the database still refuses (here by a constraint a later schema could bring).
+    query(topics.database_url, "ALTER TABLE entitlements ADD CONSTRAINT refuse_one CHECK (serial <> 'SN-REFUSED')")
+    serials = ["SN-20", "SN-REFUSED", "SN-21"]
+    produce(settings, "entitlements", [(s.encode(), encoded(snapshot(s))) for s in serials])
+    wait_for(lambda: all_committed(settings, ("entitlements",)), "the store to commit past the refused row")
+
+    stored = query(settings.database_url, "SELECT serial FROM entitlements ORDER BY serial")
+    assert stored == [("SN-20",), ("SN-21",)]
+    letters = [orjson.loads(value or b"{}") for _, value in read_topic(settings, "deadletter")]
+    assert [letter["key"] for letter in letters] == ["SN-REFUSED"]
+    assert letters[0]["reason"].startswith("refused by PostgreSQL: ")
+    assert "refuse_one" in letters[0]["reason"]
