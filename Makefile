@@ -17,7 +17,7 @@ export LIFECYCLE_TEST_PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:$(LIFECYCL
 # When set, test-all writes pytest's exit status into this file (.ci/run reports it as its own).
 TEST_STATUS_FILE ?=
 
-.PHONY: help setup deps debian-packages test-deps rebalance lint typecheck unit integration e2e test bench stack-up stack-down up test-all
+.PHONY: help setup deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -61,11 +61,11 @@ integration: ## Run the integration tests (needs the stack)
 e2e: ## Run the end-to-end tests (needs the stack and chromium)
 	$(PYTEST) -m e2e
 
-test: ## Run every test except the benchmarks and the rebalance tests (needs the stack)
-	$(PYTEST) -m "not bench and not rebalance"
+test: ## Run every test except the benchmarks (needs the stack)
+	$(PYTEST) -m "not bench"
 
-rebalance: ## Run the processor's kill -9 and rebalance tests (needs the stack)
-	$(PYTEST) -m rebalance
+faults: ## Run the fault tests: kill -9, workers joining and leaving, a database outage (needs the stack)
+	$(PYTEST) -m faults
 
 bench: ## Run the benchmarks and print their figures (needs the stack)
 	$(PYTEST) -m bench -s
@@ -82,6 +82,6 @@ up: setup deps ## Fresh machine: install, then run the whole pipeline on the loc
 test-all: setup test-deps ## Fresh machine: set up, install, start the stack, run all tests but benchmarks, stop the stack
 	@trap '$(LIFECYCLE) stack down' EXIT; \
 	status=0; \
-	$(LIFECYCLE) stack up && $(PYTEST) -m "not bench and not rebalance" || status=$$?; \
+	$(LIFECYCLE) stack up && $(PYTEST) -m "not bench" || status=$$?; \
 	if [ -n "$(TEST_STATUS_FILE)" ]; then echo $$status > "$(TEST_STATUS_FILE)"; fi; \
 	exit $$status

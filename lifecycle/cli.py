@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "Render notices with Jinja2 and deliver them over SMTP or to the outbox.",
     ),
     "scheduler": ("consumers.scheduler.command", "Emit tick events for reminders, expiries and version checks."),
+    "redrive": ("lifecycle.redrive", "Send dead-lettered inputs back to their topics once the cause is fixed."),
     "db": ("consumers.db", "Apply the PostgreSQL schema migrations and create the roles."),
     "dashboard": ("lifecycle.dashboard.command", "Serve the operators' dashboard and metrics."),
     "bench": ("lifecycle.bench", "Run a benchmark and print its figures."),

@@ -21,6 +21,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from lifecycle.emit import event_key
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
+from lifecycle.topic_log import read_to_end
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE
 from streams.app import INPUTS, group_id
 
@@ -65,24 +66,8 @@ def produce(settings: Settings, records: Iterable[Raw]) -> int:
 
 
 def read_all(settings: Settings, suffix: str, timeout: float = 60.0) -> list[Any]:
-    """Every record of a topic from the start to its current end (kafka-python ConsumerRecords)."""
-    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))
-    try:
-        name = settings.topic(suffix)
-        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        records: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not read to its end within {timeout}s")
-            for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
+    """Every record of a topic under the settings' prefix, from the start to its current end."""
+    return read_to_end(settings, settings.topic(suffix), timeout)
 
 
 def latest_by_key(settings: Settings, suffix: str) -> dict[str, dict[str, Any]]:

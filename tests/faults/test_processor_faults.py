@@ -29,8 +29,7 @@ from streams.agreement import (
 )
 from streams.harness import Raw, WorkerProcess, latest_by_key, produce, read_all, wait_caught_up
 
-# `rebalance`: kept out of `make test-all` until they pass reliably; see the README's "Known limits".
-pytestmark = [pytest.mark.faults, pytest.mark.rebalance]
+pytestmark = pytest.mark.faults
 
 SERIALS = 1200
 AS_OF = datetime(2026, 9, 1, tzinfo=UTC)

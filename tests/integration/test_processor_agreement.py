@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -12,6 +14,7 @@ from ports import free_port
 
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
+from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
 from streams.agreement import (
     bring_to,
@@ -83,3 +86,31 @@ def test_a_message_with_a_key_other_than_its_serial_is_dead_lettered(topics: Set
     assert dead[None]["payload_base64"]
     assert dead[None]["reason"].startswith("not JSON")
     assert latest_by_key(topics, "entitlements") == {}
+
+
+def test_a_renewal_refused_before_its_purchase_applies_once_sent_back(
+    topics: Settings, worker: WorkerProcess, lifecycle_env: dict[str, str]
+) -> None:
+    bought = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    purchase = ev.purchase("rd-p", bought, "SF-RD-1", "acc-rd", "backup-advanced", "12")
+    renewal = ev.renewal("rd-n", bought + timedelta(days=300), "SF-RD-1", "acc-rd", "ro-rd", 12, "online_store")
+    lines = [orjson.dumps(event).decode() for event in (purchase, renewal)]
+    produce(topics, [route_line(lines[1], 1)])  # the renewal overtakes its purchase (another topic)
+    wait_caught_up(topics)
+    produce(topics, [route_line(lines[0], 0)])
+    wait_caught_up(topics)
+    [letter] = [orjson.loads(record.value) for record in read_all(topics, "deadletter")]
+    assert letter["reason"] == "renewal of unknown serial SF-RD-1"
+
+    command = [str(Path(sys.executable).with_name("lifecycle")), "redrive", "--reason", "unknown serial"]
+    sent = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=True)
+    assert "sent back 1" in sent.stdout
+    wait_caught_up(topics)
+
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(lines))
+    replayed = replay_events(lines, AS_OF, policy)
+    live = latest_by_key(topics, "entitlements")
+    assert snapshot_differences(live, replayed["entitlements"]) == []
+    assert live["SF-RD-1"]["support"]["expires_on"] > "2026-03-03"  # the renewal's 12 months are in
+    assert len(read_all(topics, "deadletter")) == 1  # applied this time, not refused again
