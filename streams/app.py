@@ -158,7 +158,7 @@ class Processor:
         """The agent's in-order positions, installed into faust's consumer before it fetches."""
         if self.order is None:
             topics = frozenset(spec.name(self.settings.topic_prefix) for spec in INPUTS)
-            self.order = PartitionOrder(self.app.consumer, topics)
+            self.order = PartitionOrder(self.app.consumer, topics, lambda: int(self.app.consumer_generation_id))
         self.order.install()
         return self.order
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class PartitionOrder:
 
     consumer: Any
     topics: frozenset[str]
+    current_generation: Callable[[], int]
     generation: int = -1
     partitions: dict[Any, _Partition] = field(default_factory=dict)
     reseeks: int = 0
@@ -64,8 +66,7 @@ class PartitionOrder:
 
     async def admit(self, tp: Any, offset: int, generation: int) -> bool:
         """True when the message is its partition's next; False means skip it (done before, or seeking back)."""
-        if generation != self.generation:  # a new assignment: every position comes from the broker again
-            self.generation, self.partitions = generation, {}
+        self._follow(generation)
         state = self.partitions.get(tp)
         if state is None:
             state = self.partitions[tp] = _Partition((await self._starts([tp]))[tp])
@@ -94,7 +95,7 @@ class PartitionOrder:
         """Replaces faust's `Consumer._new_offset`: the offset to commit for `tp`, or None."""
         state = self.partitions.get(tp)
         acked, index = self.consumer._acked[tp], self.consumer._acked_index[tp]
-        if state is None:
+        if state is None or self.generation != self.current_generation():  # nothing handled since the rebalance
             return None
         finished = [offset for offset in acked if offset < state.expected]
         if finished:  # faust's acks are not used, only trimmed
@@ -106,6 +107,7 @@ class PartitionOrder:
         """Seek back a partition whose position stood still for several checks while messages waited."""
         if not self.consumer.flow_active:  # a rebalance is under way; it seeks every partition itself
             return
+        self._follow(self.current_generation())
         assigned = [tp for tp in self.consumer.assignment() if tp.topic in self.topics]
         if not assigned:
             return
@@ -123,6 +125,10 @@ class PartitionOrder:
                 log.warning("%s[%d]: no progress from offset %d; reading again", tp.topic, tp.partition, state.expected)
                 state.idle_checks = 0
                 await self._seek(tp, state)
+
+    def _follow(self, generation: int) -> None:
+        if generation != self.generation:  # a new assignment: every position comes from the broker again
+            self.generation, self.partitions = generation, {}
 
     async def _starts(self, tps: list[Any]) -> dict[Any, int]:
         """Where each partition's reading starts: its committed offset, or its earliest when it has none."""

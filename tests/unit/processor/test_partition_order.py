@@ -26,6 +26,7 @@ class Consumer:
     earliest: int = 0
     ends: dict[TP, int] = field(default_factory=dict)
     flow_active: bool = True
+    generation: int = 1
     seeks: list[tuple[TP, int]] = field(default_factory=list)
     _read_offset: dict[TP, int | None] = field(default_factory=dict)
     _acked: defaultdict[TP, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -58,7 +59,7 @@ class Clock:
 
 def order_over(consumer: Consumer) -> tuple[PartitionOrder, Clock]:
     clock = Clock()
-    order = PartitionOrder(consumer, frozenset({PURCHASES.topic}), clock=clock)
+    order = PartitionOrder(consumer, frozenset({PURCHASES.topic}), lambda: consumer.generation, clock=clock)
     order.install()
     return order, clock
 
@@ -133,8 +134,11 @@ def test_a_new_generation_takes_every_position_from_the_committed_offsets_again(
     order, _ = order_over(consumer)
     handle_in_order(order, range(0, 50))
     consumer.committed[PURCHASES] = 30  # what the broker holds when the next assignment starts
+    consumer.generation = 2
+    assert order.commit_position(PURCHASES) is None  # nothing handled in the new assignment yet
     assert admit(order, 30, generation=2)
-    assert order.commit_position(PURCHASES) == 30
+    order.done(PURCHASES, 30)
+    assert order.commit_position(PURCHASES) == 31
 
 
 def test_an_idle_partition_with_waiting_messages_is_sought_back_after_several_checks() -> None:
