@@ -29,6 +29,7 @@ from lifecycle.topics import (
     UPGRADES,
     TopicSpec,
 )
+from streams.changelog import ChangelogWrites
 from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
 from streams.in_order import PartitionOrder
 from streams.releases import ReleasesView
@@ -94,6 +95,7 @@ class Processor:
     outputs: dict[str, Any]
     view: ReleasesView
     policy: Policy
+    changelog: ChangelogWrites
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
     order: PartitionOrder | None = None  # made when the agent starts, once faust has its consumer
@@ -109,17 +111,10 @@ class Processor:
             return cached[1]
         return decode_stored(raw)
 
-    async def store(self, serial: str, stored: StoredSerial, partition: int) -> None:
-        """Keep the serial's value locally and send its changelog record before the event is acknowledged."""
-        raw, key = encode_stored(stored), serial.encode()
-        # `table[key] = raw` would queue the changelog record in faust's own buffer, whose flush before an
-        # offset commit can return with records still queued; a kill -9 or a handover then leaves the
-        # changelog behind the committed offset. An awaited send reaches the client's accumulator now,
-        # and every commit flushes that first.
-        self.table.data[key] = raw
-        await self.table.changelog_topic.send(
-            key=key, value=raw, partition=partition, callback=self.table._on_changelog_sent
-        )
+    def store(self, serial: str, stored: StoredSerial, partition: int) -> None:
+        """Keep the serial's value; its changelog record reaches the broker before the next offset commit."""
+        raw = encode_stored(stored)
+        self.changelog.write(serial.encode(), raw, partition)
         self.decoded[serial] = (raw, stored)
         self.decoded.move_to_end(serial)
         if len(self.decoded) > DECODED_LIMIT:
@@ -131,7 +126,7 @@ class Processor:
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent: one message at a time (concurrency 1), in offset order, every failure dead-lettered."""
-        order = self.partition_order()
+        order = self.take_over_bookkeeping()
         async for event in stream.events():
             message = event.message
             if not await order.admit(message.tp, message.offset, message.generation_id):
@@ -145,7 +140,7 @@ class Processor:
             try:
                 await self.publish(handled.records)
                 if handled.stored is not None and handled.serial is not None:
-                    await self.store(handled.serial, handled.stored, message.partition)
+                    self.store(handled.serial, handled.stored, message.partition)
             except Exception as exc:
                 log.exception("could not publish or store the outcome of %s[%d]@%d", *_origin(inbound))
                 handled = dead_letter(inbound, f"publishing failed: {type(exc).__name__}: {exc}", context, "deadletter")
@@ -154,12 +149,13 @@ class Processor:
             _count(handled, time.perf_counter() - started)
             yield None
 
-    def partition_order(self) -> PartitionOrder:
-        """The agent's in-order positions, installed into faust's consumer before it fetches."""
+    def take_over_bookkeeping(self) -> PartitionOrder:
+        """Install the processor's own offset positions and changelog tracking into faust (before it fetches)."""
         if self.order is None:
             topics = frozenset(spec.name(self.settings.topic_prefix) for spec in INPUTS)
             self.order = PartitionOrder(self.app.consumer, topics, lambda: int(self.app.consumer_generation_id))
         self.order.install()
+        self.changelog.install(self.app.producer)
         return self.order
 
 
@@ -184,7 +180,8 @@ def create_processor(settings: Settings) -> Processor:
     )
     outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
     view = ReleasesView(settings)
-    processor = Processor(settings, app, table, outputs, view, Policy.with_lead_days(settings.reminder_lead_days))
+    policy = Policy.with_lead_days(settings.reminder_lead_days)
+    processor = Processor(settings, app, table, outputs, view, policy, ChangelogWrites(table))
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)
