@@ -41,6 +41,7 @@ class _Partition:
     seeks: int = 0
     sought_at: float = 0.0
     idle_checks: int = 0
+    idle_seeks: int = 0
     last_checked: int = -1
 
 
@@ -120,10 +121,13 @@ class PartitionOrder:
             waiting = (ends.get(tp) or 0) > state.expected
             still = state.last_checked == state.expected
             state.idle_checks = state.idle_checks + 1 if waiting and still else 0
+            state.idle_seeks = state.idle_seeks if still else 0
             state.last_checked = state.expected
-            if state.idle_checks >= IDLE_CHECKS_BEFORE_RESEEK:
+            # Under a backlog a partition can wait its turn for a while: each seek without progress doubles the wait.
+            if state.idle_checks >= IDLE_CHECKS_BEFORE_RESEEK * 2**state.idle_seeks:
                 log.warning("%s[%d]: no progress from offset %d; reading again", tp.topic, tp.partition, state.expected)
                 state.idle_checks = 0
+                state.idle_seeks += 1
                 await self._seek(tp, state)
 
     def _follow(self, generation: int) -> None:

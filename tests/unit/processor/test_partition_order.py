@@ -165,3 +165,14 @@ def test_a_partition_that_moves_on_is_not_sought_back() -> None:
         asyncio.run(order.check_idle())
         handle_in_order(order, range(offset, offset + 1))
     assert consumer.seeks == []
+
+
+def test_each_idle_seek_without_progress_doubles_the_wait_for_the_next() -> None:
+    consumer = Consumer(committed={PURCHASES: 4}, ends={PURCHASES: 9})
+    order, _ = order_over(consumer)
+    checks_at_seek = []
+    for check in range(1, IDLE_CHECKS_BEFORE_RESEEK * 7 + 1):
+        asyncio.run(order.check_idle())
+        if len(consumer.seeks) > len(checks_at_seek):
+            checks_at_seek.append(check)
+    assert checks_at_seek == [IDLE_CHECKS_BEFORE_RESEEK * n for n in (1, 3, 7)]
