@@ -45,6 +45,8 @@ NOTICES_DELIVERED = Counter(
     "lifecycle_notices_delivered", "Notices delivered, by kind and transport (smtp | outbox).", ["kind", "transport"]
 )
 TICKS_EMITTED = Counter("lifecycle_ticks_emitted", "Tick events emitted by the scheduler.", ["kind"])
+# cause: skipped (messages the consumer dropped) | idle (no progress while messages waited) | gap (offsets never came)
+REREADS = Counter("lifecycle_rereads", "Input partitions the processor read again, or moved past a gap.", ["cause"])
 HEARTBEAT = Gauge(
     "lifecycle_heartbeat_timestamp_seconds", "Unix time of the component's last main-loop beat.", ["component"]
 )
@@ -63,6 +65,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "lifecycle_processing_seconds_count",
         "lifecycle_notices_delivered_total",
         "lifecycle_ticks_emitted_total",
+        "lifecycle_rereads_total",
         "lifecycle_heartbeat_timestamp_seconds",
         "lifecycle_consumer_lag",
         "lifecycle_topic_end_offset",

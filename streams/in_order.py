@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifecycle import metrics
+
 log = logging.getLogger(__name__)
 
 RESEEK_AFTER_SECONDS = 5.0  # a seek that has not brought the expected offset yet is repeated after this
@@ -80,11 +82,12 @@ class PartitionOrder:
             missing = f"{tp.topic}[{tp.partition}] offsets {state.expected}..{offset - 1}"
             log.warning("%s never came after %d seeks; going on", missing, state.seeks)
             self.accepted_gaps += 1
+            metrics.REREADS.labels("gap").inc()
             state.expected = offset
             return True
         if state.seeks == 0 or now - state.sought_at >= RESEEK_AFTER_SECONDS:
             log.warning("%s[%d]: offset %d came before %d; rereading", tp.topic, tp.partition, offset, state.expected)
-            await self._seek(tp, state)
+            await self._seek(tp, state, "skipped")
         return False
 
     def done(self, tp: Any, offset: int) -> None:
@@ -128,7 +131,7 @@ class PartitionOrder:
                 log.warning("%s[%d]: no progress from offset %d; reading again", tp.topic, tp.partition, state.expected)
                 state.idle_checks = 0
                 state.idle_seeks += 1
-                await self._seek(tp, state)
+                await self._seek(tp, state, "idle")
 
     def _follow(self, generation: int) -> None:
         if generation != self.generation:  # a new assignment: every position comes from the broker again
@@ -141,7 +144,8 @@ class PartitionOrder:
         earliest = await self.consumer.earliest_offsets(*tps)
         return {tp: max(self.consumer._committed_offset.get(tp) or 0, earliest.get(tp) or 0) for tp in tps}
 
-    async def _seek(self, tp: Any, state: _Partition) -> None:
+    async def _seek(self, tp: Any, state: _Partition, cause: str) -> None:
+        metrics.REREADS.labels(cause).inc()
         state.seeks += 1
         state.sought_at = self.clock()
         self.reseeks += 1

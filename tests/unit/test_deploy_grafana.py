@@ -31,6 +31,7 @@ def test_metric_names_match_what_the_registry_exposes() -> None:
         metrics.PROCESSING_SECONDS,
         metrics.NOTICES_DELIVERED,
         metrics.TICKS_EMITTED,
+        metrics.REREADS,
         metrics.HEARTBEAT,
         metrics.CONSUMER_LAG,
         metrics.TOPIC_END_OFFSET,
