@@ -6,10 +6,11 @@ import argparse
 import gc
 import heapq
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -32,8 +33,10 @@ from lifecycle.rules.model import Catalog
 class Replay:
     """The whole pipeline's effect in one process: per-serial state, the catalog and a global clock."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, on_notice: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.policy = policy
+        self.on_notice = on_notice  # None keeps the notices in `self.notices`
+        self.notice_count = 0
         self.states: dict[str, SerialState] = {}
         self.releases: set[Release] = set()
         self.catalog: Catalog = {}
@@ -90,7 +93,12 @@ class Replay:
         if outcome.state is None:
             return
         self.states[serial] = outcome.state
-        self.notices.extend(outcome.notices)
+        self.notice_count += len(outcome.notices)
+        if self.on_notice is None:
+            self.notices.extend(outcome.notices)
+        else:
+            for notice in outcome.notices:
+                self.on_notice(notice)
         if outcome.snapshot is not None:
             self._serials_by_family.setdefault(outcome.snapshot["product"]["family"], set()).add(serial)
         self._schedule(serial)
@@ -109,11 +117,15 @@ class Replay:
         for serial in sorted(self._serials_by_family.get(release.family, ())):
             self._schedule(serial)
 
+    def snapshots(self) -> Iterator[dict[str, Any]]:
+        """The current snapshot of every serial that has one, by serial."""
+        return (state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None)
+
     def document(self) -> dict[str, Any]:
         """The replay's result as design §5 gives it."""
         return {
             "as_of": iso_instant(self.clock) if self.clock else None,
-            "entitlements": [state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None],
+            "entitlements": list(self.snapshots()),
             "notices": self.notices,
             "rejected": self.rejected,
         }
@@ -143,7 +155,11 @@ class _Counted:
 
 def replay_events(lines: Iterable[str], as_of: datetime | None, policy: Policy | None = None) -> dict[str, Any]:
     """Replay JSON lines and return the result document; `as_of` None means now."""
-    replay = Replay(policy or Policy())
+    return run_replay(Replay(policy or Policy()), lines, as_of).document()
+
+
+def run_replay(replay: Replay, lines: Iterable[str], as_of: datetime | None) -> Replay:
+    """Feed every non-blank line, then advance the clock to `as_of` (None: now)."""
     # The states hold millions of small acyclic objects: the cyclic collector's full scans cost more
     # than all the rules, and it has nothing to free here.
     gc.disable()
@@ -152,9 +168,28 @@ def replay_events(lines: Iterable[str], as_of: datetime | None, policy: Policy |
             if line.strip():
                 replay.feed_line(line, number)
         replay.advance_to(as_of or datetime.now(UTC))
-        return replay.document()
+        return replay
     finally:
         gc.enable()
+
+
+def write_document(out: IO[bytes], replay: Replay, notice_lines: Iterable[bytes]) -> None:
+    """The result document, one entitlement, notice or refusal per line, written as it goes."""
+    as_of = orjson.dumps(iso_instant(replay.clock) if replay.clock else None)
+    out.write(b'{\n  "as_of": ' + as_of + b",\n")
+    _write_array(out, "entitlements", (orjson.dumps(snapshot) for snapshot in replay.snapshots()), b",")
+    _write_array(out, "notices", (line.rstrip(b"\n") for line in notice_lines), b",")
+    _write_array(out, "rejected", (orjson.dumps(item) for item in replay.rejected), b"")
+    out.write(b"}\n")
+
+
+def _write_array(out: IO[bytes], name: str, items: Iterable[bytes], after: bytes) -> None:
+    out.write(b'  "' + name.encode() + b'": [')
+    separator = b"\n    "
+    for item in items:
+        out.write(separator + item)
+        separator = b",\n    "
+    out.write((b"\n  ]" if separator != b"\n    " else b"]") + after + b"\n")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -173,11 +208,18 @@ def run(args: argparse.Namespace) -> int:
         source = sys.stdin if args.events == "-" else open(args.events, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise UserError(f"cannot read {args.events}: {exc.strerror}") from None
-    with source:
+    # Notices go to a spool file as they come, so memory holds the states, not every notice sent.
+    with source, tempfile.TemporaryFile() as spool:
+
+        def keep(notice: dict[str, Any]) -> None:
+            spool.write(orjson.dumps(notice) + b"\n")
+
         counted = _Counted(source)
-        document = replay_events(counted, as_of, policy)
-    elapsed = time.perf_counter() - started
-    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+        replay = run_replay(Replay(policy, keep), counted, as_of)
+        elapsed = time.perf_counter() - started
+        spool.seek(0)
+        write_document(sys.stdout.buffer, replay, spool)
+    sys.stdout.buffer.flush()
     if args.stats:
         import resource
 
@@ -185,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         rate = counted.lines / elapsed if elapsed else 0.0
         print(
             f"replayed {counted.lines} lines in {elapsed:.2f} s ({rate:,.0f} events/s); "
-            f"{len(document['notices'])} notices; peak memory {peak_mib:.0f} MiB",
+            f"{replay.notice_count} notices; peak memory {peak_mib:.0f} MiB",
             file=sys.stderr,
         )
     return 0

@@ -71,3 +71,10 @@ def test_replay_is_deterministic(sample_file: Path, capsys: pytest.CaptureFixtur
     first = capsys.readouterr().out
     main(["replay", str(sample_file), "--as-of", AS_OF])
     assert capsys.readouterr().out == first
+
+
+def test_an_empty_stream_gives_a_document_with_empty_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n")
+    assert main(["replay", str(path), "--as-of", AS_OF]) == 0
+    assert json.loads(capsys.readouterr().out) == {"as_of": AS_OF, "entitlements": [], "notices": [], "rejected": []}
