@@ -15,7 +15,9 @@ from lifecycle.errors import UserError
 
 SENT = "sent"
 DEAD_LETTERED = "dead_lettered"
-FINAL_STATUSES = frozenset({SENT, DEAD_LETTERED})
+# Only a sent notice is done: a dead-lettered one that comes again (`lifecycle redrive` after the cause is
+# fixed, or a redelivery) is tried again, and is sent once it can be.
+FINAL_STATUSES = frozenset({SENT})
 
 _BEGIN = """
 INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
@@ -27,15 +29,15 @@ _SENT = """
 UPDATE delivery_ledger
 SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
     transport = %s, message_id = %s, recipient = %s, last_error = NULL
-WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+WHERE notice_id = %s AND status <> 'sent'
 """
 _FAILED = """
 UPDATE delivery_ledger SET status = 'retrying', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+WHERE notice_id = %s AND status <> 'sent'
 """
 _DEAD = """
 UPDATE delivery_ledger SET status = 'dead_lettered', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status NOT IN ('sent', 'dead_lettered')
+WHERE notice_id = %s AND status <> 'sent'
 """
 
 

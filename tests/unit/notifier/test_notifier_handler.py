@@ -134,7 +134,9 @@ def test_a_permanent_failure_goes_to_dead_letters(
     ((_, reason),) = dead_letters.records
     assert reason == "delivery refused: SMTP 550 no such user"
     assert ledger.rows[document["notice_id"]]["status"] == "dead_lettered"
-    assert handler.handle(FakeRecord.of(document)) is Outcome.DUPLICATE
+    transport.failures.append(PERMANENT)  # still refused when it comes again: a second dead letter, not a send
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED
+    assert transport.sent == []
 
 
 def test_an_unreachable_ledger_asks_for_a_retry(
@@ -173,3 +175,18 @@ def test_a_notice_the_ledger_refuses_goes_to_dead_letters(
     ((_, reason),) = dead_letters.records
     assert reason.startswith("invalid notice: the delivery ledger refused it: A string literal cannot contain NUL")
     assert transport.sent == []
+
+
+def test_a_dead_lettered_notice_that_comes_again_is_sent_once_it_can_be(
+    handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    document = notice("expiry_reminder")
+    transport.failures.append(PERMANENT)  # e.g. a misconfigured relay refusing everything
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED
+
+    # Sent back by `lifecycle redrive` once the relay is fixed; a third copy is a duplicate.
+    assert handler.handle(FakeRecord.of(document)) is Outcome.SENT
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DUPLICATE
+    assert len(transport.sent) == 1
+    assert len(dead_letters.records) == 1
+    assert ledger.rows[document["notice_id"]]["status"] == "sent"
