@@ -56,7 +56,6 @@ class PartitionOrder:
     current_generation: Callable[[], int]
     generation: int = -1
     partitions: dict[Any, _Partition] = field(default_factory=dict)
-    reseeks: int = 0
     accepted_gaps: int = 0
     clock: Any = time.monotonic
 
@@ -98,9 +97,9 @@ class PartitionOrder:
     def commit_position(self, tp: Any) -> int | None:
         """Replaces faust's `Consumer._new_offset`: the offset to commit for `tp`, or None."""
         state = self.partitions.get(tp)
-        acked, index = self.consumer._acked[tp], self.consumer._acked_index[tp]
         if state is None or self.generation != self.current_generation():  # nothing handled since the rebalance
             return None
+        acked, index = self.consumer._acked[tp], self.consumer._acked_index[tp]
         finished = [offset for offset in acked if offset < state.expected]
         if finished:  # faust's acks are not used, only trimmed
             self.consumer._acked[tp] = [offset for offset in acked if offset >= state.expected]
@@ -148,5 +147,4 @@ class PartitionOrder:
         metrics.REREADS.labels(cause).inc()
         state.seeks += 1
         state.sought_at = self.clock()
-        self.reseeks += 1
         await self.consumer.seek(tp, state.expected)
