@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_SMTP_PASSWORD", "", "SMTP login password (never logged)."),
     Setting("LIFECYCLE_MAIL_FROM", "support@example.com", "Sender address of notices."),
     Setting("LIFECYCLE_REMINDER_LEAD_DAYS", "30,7,1", "Days before expiry when reminders go out."),
+    Setting("LIFECYCLE_HOLD_DAYS", "30", "Days an event waits for its serial's purchase before it is dead-lettered."),
+    Setting("LIFECYCLE_NOTICE_MAX_AGE_DAYS", "7", "Days past its due date after which a notice is skipped, not sent."),
     Setting("LIFECYCLE_WORKER_STORE", "rocksdb://", "Faust table store: rocksdb:// or memory://."),
     Setting("LIFECYCLE_WORKER_DATA_DIR", "", "Faust data folder (one per worker); default under LIFECYCLE_HOME."),
     Setting("LIFECYCLE_WORKER_STANDBY_REPLICAS", "0", "Standby replicas of the processor's table."),
@@ -89,6 +91,8 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     mail_from: str = "support@example.com"
     reminder_lead_days: tuple[int, ...] = (30, 7, 1)
+    hold_days: int = 30
+    notice_max_age_days: int = 7
     worker_store: str = "rocksdb://"
     worker_data_dir: str = ""
     worker_standby_replicas: int = 0
@@ -137,6 +141,8 @@ class Settings:
             smtp_password=get("smtp_password"),
             mail_from=get("mail_from"),
             reminder_lead_days=tuple(sorted((int(d) for d in _split(get("reminder_lead_days"))), reverse=True)),
+            hold_days=int(get("hold_days")),
+            notice_max_age_days=int(get("notice_max_age_days")),
             worker_store=get("worker_store"),
             worker_data_dir=get("worker_data_dir"),
             worker_standby_replicas=int(get("worker_standby_replicas")),
