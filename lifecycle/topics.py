@@ -42,6 +42,8 @@ ENTITLEMENTS = TopicSpec(
     "entitlements", PARTITIONS, cleanup_policy="compact", extra={"min.compaction.lag.ms": str(DAY_MS)}
 )
 NOTICES = TopicSpec("notices", PARTITIONS, retention_ms=30 * DAY_MS)
+# Events that wait for their serial's purchase, per serial (an empty list: none wait); the store keeps them.
+HOLDS = TopicSpec("holds", PARTITIONS, cleanup_policy="compact")
 DEADLETTER = TopicSpec("deadletter", 3, retention_ms=30 * DAY_MS)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
@@ -54,6 +56,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     UPGRADE_GRANTS,
     ENTITLEMENTS,
     NOTICES,
+    HOLDS,
     DEADLETTER,
 )
 
