@@ -14,7 +14,7 @@ import orjson
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 EVENT_TYPES = ("purchase", "registration", "renewal", "upgrade", "release", "tick")
-DOCUMENT_KINDS = (*EVENT_TYPES, "entitlement", "notice")
+DOCUMENT_KINDS = (*EVENT_TYPES, "entitlement", "notice", "holds")
 # Fields that must be real calendar dates or instants, beyond what the patterns check.
 _DATE_FIELDS = ("released_on", "due_on")
 
