@@ -47,6 +47,7 @@ class Replay:
         self._due: list[tuple[datetime, str]] = []
         self._scheduled: dict[str, datetime] = {}
         self._serials_by_family: dict[str, set[str]] = {}
+        self._held_lines: dict[str, int | None] = {}  # the line of each event held now, for its refusal
 
     def feed_line(self, line: str, number: int) -> None:
         """Decode one JSON line and apply it; a bad line is rejected with its reason."""
@@ -82,9 +83,14 @@ class Replay:
     def _apply(self, event: dict[str, Any], number: int | None) -> None:
         assert self.clock is not None
         serial = str(event["serial"])
-        outcome = apply_event(self.states.get(serial), event, self.clock, self.catalog, self.policy)
+        # An event arrives when the replay's clock says: a hold period counts from there.
+        outcome = apply_event(self.states.get(serial), event, self.clock, self.catalog, self.policy, self.clock)
         if outcome.rejection is not None:
             self.rejected.append({"line": number, "event_id": event["event_id"], "reason": outcome.rejection})
+        elif outcome.holds_changed and outcome.state is not None:
+            held = {hold.event_id for hold in outcome.state.holds}
+            if event["event_id"] in held:
+                self._held_lines[event["event_id"]] = number
         self._take(serial, outcome)
         for derived in outcome.derived:
             self._apply(derived, number)
@@ -92,6 +98,9 @@ class Replay:
     def _take(self, serial: str, outcome: Outcome) -> None:
         if outcome.state is None:
             return
+        for event, reason in outcome.refused:  # accepted earlier, refused now (R14a)
+            line = self._held_lines.pop(event["event_id"], None)
+            self.rejected.append({"line": line, "event_id": event["event_id"], "reason": reason})
         self.states[serial] = outcome.state
         self.notice_count += len(outcome.notices)
         if self.on_notice is None:
@@ -121,13 +130,22 @@ class Replay:
         """The current snapshot of every serial that has one, by serial."""
         return (state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None)
 
+    def held(self) -> Iterator[dict[str, Any]]:
+        """The events still waiting for their serial's purchase or registration, by serial."""
+        return (
+            {"serial": serial, **hold.document()}
+            for serial, state in sorted(self.states.items())
+            for hold in state.holds
+        )
+
     def document(self) -> dict[str, Any]:
-        """The replay's result as design §5 gives it."""
+        """The replay's result as design §5 gives it, with the events still held."""
         return {
             "as_of": iso_instant(self.clock) if self.clock else None,
             "entitlements": list(self.snapshots()),
             "notices": self.notices,
             "rejected": self.rejected,
+            "held": list(self.held()),
         }
 
 
@@ -179,7 +197,8 @@ def write_document(out: IO[bytes], replay: Replay, notice_lines: Iterable[bytes]
     out.write(b'{\n  "as_of": ' + as_of + b",\n")
     _write_array(out, "entitlements", (orjson.dumps(snapshot) for snapshot in replay.snapshots()), b",")
     _write_array(out, "notices", (line.rstrip(b"\n") for line in notice_lines), b",")
-    _write_array(out, "rejected", (orjson.dumps(item) for item in replay.rejected), b"")
+    _write_array(out, "rejected", (orjson.dumps(item) for item in replay.rejected), b",")
+    _write_array(out, "held", (orjson.dumps(item) for item in replay.held()), b"")
     out.write(b"}\n")
 
 
@@ -202,7 +221,8 @@ def run(args: argparse.Namespace) -> int:
     from lifecycle.settings import Settings
 
     as_of = schemas.parse_instant(args.as_of, "--as-of") if args.as_of else None
-    policy = Policy.with_lead_days(Settings.from_env().reminder_lead_days)
+    settings = Settings.from_env()
+    policy = Policy.with_lead_days(settings.reminder_lead_days, settings.hold_days)
     started = time.perf_counter()
     try:
         source = sys.stdin if args.events == "-" else open(args.events, encoding="utf-8")  # noqa: SIM115

@@ -6,7 +6,7 @@ what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ import orjson
 import schemas
 from lifecycle.deadletter import deadletter_record
 from lifecycle.rules import Catalog, Outcome, Policy, apply_event, event_time
-from lifecycle.topics import TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
+from lifecycle.topics import DEADLETTER, HOLDS, TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
 from streams.stored import Sent, StoredSerial
 
 COMPONENT = "processor"
@@ -32,6 +32,7 @@ class Inbound:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: datetime | None = None  # the record's time on the broker: when it arrived
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Record:
 class Handled:
     """What handling one message decided: records to publish, the serial's new stored value, an outcome label."""
 
-    outcome: str  # applied | duplicate | unchanged | rejected | deadletter
+    outcome: str  # applied | held | duplicate | unchanged | rejected | deadletter
     records: tuple[Record, ...] = ()
     serial: str | None = None
     stored: StoredSerial | None = None  # None: leave the table as it is
@@ -129,24 +130,42 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     if stored is not None and (sent := stored.sent_for(event_id)) is not None:
         # Applied before, maybe without its outputs or its changelog record reaching the broker (a crash):
         # send them again, and store the value again so the changelog holds it.
-        return Handled("duplicate", _records(serial, stored.state.snapshot, sent), serial, stored)
+        return Handled("duplicate", _records(serial, stored.state.snapshot, sent, stored), serial, stored)
     state = stored.state if stored is not None else None
-    outcome: Outcome = apply_event(state, event, event_time(event), context.catalog, context.policy)
+    clock = event_time(event)
+    outcome: Outcome = apply_event(state, event, clock, context.catalog, context.policy, message.timestamp)
     if outcome.rejection is not None:
         return dead_letter(message, outcome.rejection, context, "rejected")
-    quiet = outcome.snapshot is None and not outcome.notices and not outcome.derived
+    quiet = outcome.snapshot is None and not outcome.notices and not outcome.derived and not outcome.refused
     if outcome.state is None or (quiet and outcome.state == state):
         return Handled("unchanged", (), serial)
-    sent = Sent(event_id, tuple(outcome.notices), tuple(outcome.derived))
+    refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
+    sent = Sent(event_id, tuple(outcome.notices), tuple(outcome.derived), refused, outcome.holds_changed)
     base = stored if stored is not None else StoredSerial(outcome.state)
-    return Handled("applied", _records(serial, outcome.snapshot, sent), serial, base.after(outcome.state, sent))
+    label = "held" if any(hold.event_id == event_id for hold in outcome.state.holds) else "applied"
+    after = base.after(outcome.state, sent)
+    return Handled(label, _records(serial, outcome.snapshot, sent, after), serial, after)
 
 
-def _records(serial: str, snapshot: dict[str, Any] | None, sent: Sent) -> tuple[Record, ...]:
+def refusal(event: Mapping[str, Any], reason: str, context: Context) -> bytes:
+    """The dead letter of an event accepted earlier and refused now: `lifecycle redrive` sends it back."""
+    topic = UPGRADE_GRANTS if event["type"] == GRANT_TYPE else TOPIC_BY_EVENT_TYPE[event["type"]]
+    key = str(event["serial"]).encode()
+    # Its offset is long committed: the origin names the topic, and the event is the original's document.
+    return deadletter_record(
+        reason, topic.name(context.prefix), -1, -1, key, orjson.dumps(event), COMPONENT, context.now()
+    )
+
+
+def _records(serial: str, snapshot: dict[str, Any] | None, sent: Sent, stored: StoredSerial) -> tuple[Record, ...]:
     key = serial.encode()
     records = [Record("entitlements", key, schemas.encode(snapshot))] if snapshot is not None else []
     records += [Record("notices", key, schemas.encode(notice)) for notice in sent.notices]
     records += [
         Record(UPGRADE_GRANTS.suffix, str(grant["serial"]).encode(), schemas.encode(grant)) for grant in sent.derived
     ]
+    records += [Record(DEADLETTER.suffix, key, letter) for letter in sent.refused]
+    if sent.holds_changed:
+        holds = {"schema_version": 1, "serial": serial, "held": [hold.document() for hold in stored.state.holds]}
+        records.append(Record(HOLDS.suffix, key, schemas.encode(holds)))
     return tuple(records)

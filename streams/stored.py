@@ -20,6 +20,8 @@ class Sent:
     event_id: str
     notices: tuple[dict[str, Any], ...] = ()
     derived: tuple[dict[str, Any], ...] = ()
+    refused: tuple[bytes, ...] = ()  # dead letters of events accepted earlier and refused now
+    holds_changed: bool = False  # the serial's holds changed: its holds document is sent again
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,11 @@ class StoredSerial:
     recent: tuple[Sent, ...] = ()
 
     def sent_for(self, event_id: str) -> Sent | None:
-        """The outputs of a recently applied event, or None when it is not among the recent ones."""
-        return next((sent for sent in self.recent if sent.event_id == event_id), None)
+        """The outputs of a recently applied event still in the history, or None (a hold that ran out left it)."""
+        sent = next((sent for sent in self.recent if sent.event_id == event_id), None)
+        if sent is None or not any(event["event_id"] == event_id for event in self.state.history):
+            return None
+        return sent
 
     def after(self, state: SerialState, sent: Sent) -> StoredSerial:
         """The stored value once `sent`'s event has moved the state to `state`."""
@@ -40,7 +45,16 @@ class StoredSerial:
 
 def encode_stored(stored: StoredSerial) -> bytes:
     """The table value as JSON bytes."""
-    recent = [{"event_id": s.event_id, "notices": s.notices, "derived": s.derived} for s in stored.recent]
+    recent = [
+        {
+            "event_id": s.event_id,
+            "notices": s.notices,
+            "derived": s.derived,
+            "refused": [letter.decode() for letter in s.refused],
+            "holds_changed": s.holds_changed,
+        }
+        for s in stored.recent
+    ]
     return orjson.dumps({"state": state_to_dict(stored.state), "recent": recent})
 
 
@@ -48,6 +62,13 @@ def decode_stored(raw: bytes) -> StoredSerial:
     """The table value from JSON bytes."""
     document = orjson.loads(raw)
     recent = tuple(
-        Sent(item["event_id"], tuple(item["notices"]), tuple(item["derived"])) for item in document["recent"]
+        Sent(
+            item["event_id"],
+            tuple(item["notices"]),
+            tuple(item["derived"]),
+            tuple(letter.encode() for letter in item.get("refused", ())),
+            bool(item.get("holds_changed", False)),
+        )
+        for item in document["recent"]
     )
     return StoredSerial(state_from_dict(document["state"]), recent)

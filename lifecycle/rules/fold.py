@@ -21,6 +21,8 @@ class Fold:
     early_registration: Event | None = None
     # Renewal orders registered before the order itself arrived (R14): order id -> registration day.
     registered_orders: dict[str, date] = field(default_factory=dict)
+    # Events that need the purchase (or registration) that has not come yet (R14a), in event-time order.
+    held: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,12 @@ class Decision:
     notices: tuple[Notice, ...] = ()
     derived: tuple[dict[str, Any], ...] = ()
     rejection: str | None = None
+    waits: bool = False  # the event needs a purchase or registration that has not come yet: hold it
+
+
+def wait(fold: Fold) -> Decision:
+    """Hold the event until what it needs arrives (R14a): nothing changes yet."""
+    return Decision(fold, waits=True)
 
 
 def refuse(fold: Fold, reason: str) -> Decision:

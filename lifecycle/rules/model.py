@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 Event = Mapping[str, Any]
@@ -33,12 +33,14 @@ class Policy:
     reminder_lead_days: Mapping[str, tuple[int, ...]] = field(
         default_factory=lambda: {"advantage_premier": (30, 7, 1), "home_subscription": (30, 7, 1)}
     )
+    # R14a: how long an event waits for its serial's purchase (counted from its arrival) before it is refused.
+    hold_days: int = 30
 
     @classmethod
-    def with_lead_days(cls, lead_days: tuple[int, ...]) -> Policy:
+    def with_lead_days(cls, lead_days: tuple[int, ...], hold_days: int = 30) -> Policy:
         """The same lead days for every program that expires."""
         ordered = tuple(sorted(set(lead_days), reverse=True))
-        return cls({"advantage_premier": ordered, "home_subscription": ordered})
+        return cls({"advantage_premier": ordered, "home_subscription": ordered}, hold_days)
 
     def lead_days(self, program: str) -> tuple[int, ...]:
         return self.reminder_lead_days.get(program, ())
@@ -58,6 +60,21 @@ Catalog = Mapping[str, tuple[Release, ...]]
 
 
 @dataclass(frozen=True)
+class Hold:
+    """An accepted event that waits for its serial's purchase or registration (R14a)."""
+
+    event_id: str
+    type: str
+    occurred_at: str
+    since: datetime  # when it arrived: the hold period counts from here
+
+    def document(self) -> dict[str, str]:
+        """The hold as an item of the holds document."""
+        since = self.since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return {"event_id": self.event_id, "type": self.type, "occurred_at": self.occurred_at, "since": since}
+
+
+@dataclass(frozen=True)
 class SerialState:
     """Everything the processor keeps for one serial (the value of its table)."""
 
@@ -70,6 +87,8 @@ class SerialState:
     snapshot: Snapshot | None = None
     # Ids of the notices and derived events already sent, so a refold never sends one twice.
     emitted: frozenset[str] = frozenset()
+    # The events of `history` that wait for the purchase (or registration) they need, in event-time order.
+    holds: tuple[Hold, ...] = ()
     # The fold behind `snapshot`, kept in memory only: recomputed from `history` after a load.
     fold: Any = field(default=None, compare=False, repr=False)
 
@@ -83,3 +102,7 @@ class Outcome:
     notices: tuple[Notice, ...] = ()
     derived: tuple[dict[str, Any], ...] = ()  # events for other serials (an upgrade's grant)
     rejection: str | None = None
+    # Events accepted earlier and refused now (a held event that breaks a rule once its purchase is known,
+    # or that waited longer than the hold period), with the reason: each is dead-lettered once.
+    refused: tuple[tuple[Event, str], ...] = ()
+    holds_changed: bool = False  # the state's holds differ from before: publish them

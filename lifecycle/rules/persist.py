@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from lifecycle.rules.calendar import iso_instant
-from lifecycle.rules.model import SerialState
+from lifecycle.rules.model import Hold, SerialState
 from schemas import parse_instant
 
 
@@ -19,6 +19,7 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "revision": state.revision,
         "snapshot": state.snapshot,
         "emitted": sorted(state.emitted),
+        "holds": [hold.document() for hold in state.holds],
     }
 
 
@@ -32,4 +33,8 @@ def state_from_dict(document: dict[str, Any]) -> SerialState:
         revision=int(document["revision"]),
         snapshot=document.get("snapshot"),
         emitted=frozenset(document.get("emitted", ())),
+        holds=tuple(
+            Hold(item["event_id"], item["type"], item["occurred_at"], parse_instant(item["since"], "since"))
+            for item in document.get("holds", ())
+        ),
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import Entitlement
-from lifecycle.rules.fold import Decision, Fold, refuse
+from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Catalog, Event, evolve
 from lifecycle.rules.notices import notice
 from lifecycle.rules.registration import register
@@ -59,13 +59,13 @@ def _add_incident_credit(fold: Fold, event: Event) -> Decision:
     """R6: PPI is for registered Home products only; each purchase adds its quantity of incident credits."""
     entitlement = fold.entitlement
     if entitlement is None:
-        return refuse(fold, f"Pay Per Incident for unknown serial {fold.serial}: it needs a registered Home product")
+        return wait(fold)  # R14a: the product's purchase has not come yet
     if entitlement.line != "home":
         return refuse(
             fold, f"Pay Per Incident is for Home products only; serial {fold.serial} is a {entitlement.line} product"
         )
     if entitlement.status == "pending_registration":
-        return refuse(fold, f"Pay Per Incident needs a registered product; register serial {fold.serial} first")
+        return wait(fold)  # R14a: Pay Per Incident is for a registered product
     if entitlement.status == "superseded":
         return refuse(
             fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}; buy Pay Per Incident for that one"
@@ -79,10 +79,10 @@ def _add_incident_credit(fold: Fold, event: Event) -> Decision:
 
 def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
     """R9: the new serial of a free upgrade gets the source's program and expiry, registered to the same account."""
-    if fold.entitlement is not None:
-        return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
     day = utc_day(parse_instant(event["occurred_at"]))
     expires_on = date.fromisoformat(event["expires_on"]) if event.get("expires_on") else None
+    if fold.entitlement is not None:
+        return _regrant(fold, fold.entitlement, event, expires_on)
     entitlement = Entitlement(
         serial=fold.serial,
         account_id=event["account_id"],
@@ -100,3 +100,15 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
         upgraded_from=event["upgraded_from"],
     )
     return Decision(evolve(fold, entitlement=entitlement))
+
+
+def _regrant(fold: Fold, current: Entitlement, event: Event, expires_on: date | None) -> Decision:
+    """A later grant of the same upgrade: the source's support was extended before the upgrade date (R9, R14)."""
+    if current.upgraded_from != event["upgraded_from"]:
+        return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
+    if expires_on is None or current.expires_on is None or expires_on <= current.expires_on:
+        return Decision(fold)  # renewals only extend: the grant with the latest expiry stands, whatever the order
+    extended = evolve(current, expires_on=expires_on, program=event["program"])
+    if current.status == "expired" and fold.clock is not None and utc_day(fold.clock) < expires_on:
+        extended = evolve(extended, status="active")
+    return Decision(evolve(fold, entitlement=extended))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import PendingRenewal
-from lifecycle.rules.fold import Decision, Fold, refuse
+from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.support import renew
 from schemas import parse_instant
@@ -15,7 +15,7 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
     entitlement = fold.entitlement
     serial = fold.serial
     if entitlement is None:
-        return refuse(fold, f"renewal of unknown serial {serial}")
+        return wait(fold)  # R14a: the purchase has not come yet
     if entitlement.line == "oem":
         return refuse(fold, f"serial {serial} is an OEM product: OEM editions have no vendor support to renew")
     if entitlement.program == "home_perpetual":
@@ -25,7 +25,7 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
     if entitlement.status == "superseded":
         return refuse(fold, f"serial {serial} was upgraded to {entitlement.upgraded_to}; renew that serial")
     if entitlement.status == "pending_registration":
-        return refuse(fold, f"serial {serial} is not registered yet; register it before renewing")
+        return wait(fold)  # R14a: a boxed product renews once registered
     order_id = event["renewal_order_id"]
     if order_id in entitlement.applied_orders or any(
         p.renewal_order_id == order_id for p in entitlement.pending_renewals

@@ -6,7 +6,7 @@ from typing import Any
 
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import Entitlement
-from lifecycle.rules.fold import Decision, Fold, refuse
+from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.notices import notice
 from schemas import parse_instant
@@ -19,7 +19,7 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
     source = fold.entitlement
     serial, new_serial = fold.serial, event["new_serial"]
     if source is None:
-        return refuse(fold, f"upgrade of unknown serial {serial}")
+        return wait(fold)  # R14a: the source's purchase has not come yet
     if new_serial == serial:
         return refuse(fold, f"upgrade of serial {serial} to itself")
     if source.status == "superseded":
@@ -55,9 +55,14 @@ def _why_denied(source: Entitlement) -> str:
 
 
 def _grant(source: Entitlement, event: Event) -> dict[str, Any]:
-    """The derived event that creates the new serial's entitlement on its own partition."""
+    """The derived event that creates the new serial's entitlement on its own partition.
+
+    Its id names the expiry it carries: when a change to the source that happened before the upgrade is
+    handled after it (a late renewal), the refold makes a new grant that updates the new serial (R9, R14).
+    """
+    expires = source.expires_on.isoformat() if source.expires_on else "none"
     return {
-        "event_id": f"{event['event_id']}:grant",
+        "event_id": f"{event['event_id']}:grant:{expires}",
         "type": "upgrade_grant",
         "schema_version": 1,
         "occurred_at": event["occurred_at"],

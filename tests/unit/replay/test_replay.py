@@ -40,7 +40,7 @@ def test_sample_stream_exercises_every_status_notice_and_refusal() -> None:
     kinds = {n["kind"] for n in expected["notices"]}
     assert kinds == set(load_schema("notice")["properties"]["kind"]["enum"])
     reasons = " ".join(r["reason"] for r in expected["rejected"])
-    for fragment in ("Home products only", "unknown serial", "Home perpetual license", "OEM product"):
+    for fragment in ("Home products only", "no purchase for serial", "Home perpetual license", "OEM product"):
         assert fragment in reasons
     assert [e["serial"] for e in expected["entitlements"]] == sorted(e["serial"] for e in expected["entitlements"])
 
@@ -77,4 +77,26 @@ def test_an_empty_stream_gives_a_document_with_empty_lists(tmp_path: Path, capsy
     path = tmp_path / "empty.jsonl"
     path.write_text("\n")
     assert main(["replay", str(path), "--as-of", AS_OF]) == 0
-    assert json.loads(capsys.readouterr().out) == {"as_of": AS_OF, "entitlements": [], "notices": [], "rejected": []}
+    expected = {"as_of": AS_OF, "entitlements": [], "notices": [], "rejected": [], "held": []}
+    assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_events_still_waiting_for_their_purchase_are_listed_as_held(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R14a: a renewal with no purchase yet is held (not rejected) until its hold period is over."""
+    renewal = next(e for e in build_sample() if e["type"] == "renewal")
+    path = tmp_path / "renewal.jsonl"
+    path.write_bytes(orjson.dumps(renewal) + b"\n")
+    assert main(["replay", str(path), "--as-of", renewal["occurred_at"]]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["rejected"] == []
+    assert document["held"] == [
+        {
+            "serial": renewal["serial"],
+            "event_id": renewal["event_id"],
+            "type": "renewal",
+            "occurred_at": renewal["occurred_at"],
+            "since": renewal["occurred_at"],
+        }
+    ]

@@ -21,14 +21,18 @@ def at(text: str) -> datetime:
 class Journey:
     """One pipeline's worth of per-serial states, fed event by event, collecting what it sends."""
 
-    def __init__(self, catalog: Catalog | None = None, policy: Policy = POLICY) -> None:
+    def __init__(
+        self, catalog: Catalog | None = None, policy: Policy = POLICY, arrived_at: datetime | None = None
+    ) -> None:
         self.catalog: Catalog = catalog or {}
         self.policy = policy
+        self.arrived_at = arrived_at  # the wall clock events arrive at; None: each event's own time
         self.states: dict[str, SerialState] = {}
         self.notices: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
         self.rejections: list[str] = []
         self.accepted: list[dict[str, Any]] = []
+        self.refused: list[tuple[str, str]] = []  # (event id, reason) of events refused after a hold
 
     def _take(self, serial: str, outcome: Outcome) -> Outcome:
         if outcome.state is not None:
@@ -38,6 +42,7 @@ class Journey:
             self.snapshots.append(outcome.snapshot)
         if outcome.rejection is not None:
             self.rejections.append(outcome.rejection)
+        self.refused.extend((str(event["event_id"]), reason) for event, reason in outcome.refused)
         for derived in outcome.derived:
             self.send(derived)
         return outcome
@@ -46,8 +51,9 @@ class Journey:
         outcome = Outcome(None)
         for event in events:
             serial = str(event["serial"])
+            state = self.states.get(serial)
             outcome = self._take(
-                serial, apply_event(self.states.get(serial), event, event_time(event), self.catalog, self.policy)
+                serial, apply_event(state, event, event_time(event), self.catalog, self.policy, self.arrived_at)
             )
             if outcome.rejection is None:
                 self.accepted.append(event)

@@ -80,7 +80,9 @@ def test_renewal_of_what_cannot_renew_is_rejected(purchase: dict[str, object], r
     assert reason in trip.rejections[0]
 
 
-def test_renewal_of_unknown_serial_is_rejected() -> None:
+def test_renewal_of_unknown_serial_waits_for_its_purchase() -> None:
+    """R14a: a renewal that overtook its purchase is held, not refused; nothing is known of the serial yet."""
     trip = journey([ev.renewal("n", at("2025-06-01"), "NOPE", "a", "ro1", 12, "sales")])
-    assert trip.rejections == ["renewal of unknown serial NOPE"]
-    assert trip.states == {}
+    assert trip.rejections == []
+    assert [hold.event_id for hold in trip.states["NOPE"].holds] == ["n"]
+    assert trip.states["NOPE"].snapshot is None

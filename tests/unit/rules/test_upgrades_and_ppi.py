@@ -40,7 +40,13 @@ def test_ppi_needs_a_registered_product() -> None:
             ev.ppi("i", at("2025-03-01"), "S", "a"),
         ]
     )
-    assert trip.rejections == ["Pay Per Incident needs a registered product; register serial S first"]
+    # R14a: it waits for the registration instead of being refused, and adds its credit once registered.
+    assert trip.rejections == []
+    assert [hold.event_id for hold in trip.states["S"].holds] == ["i"]
+    assert trip.snapshot("S")["support"]["ppi_credits"] == 0
+    trip.send(ev.registration("r", at("2025-03-05"), "S", "a"))
+    assert trip.states["S"].holds == ()
+    assert trip.snapshot("S")["support"]["ppi_credits"] == 1
 
 
 def test_upgrade_while_active_is_free_and_moves_support() -> None:
@@ -72,6 +78,12 @@ def test_upgrade_after_expiry_is_denied_and_changes_nothing() -> None:
     assert "renew" in trip.notices[-1]["data"]["reason"]
 
 
-def test_upgrade_of_unknown_serial_is_rejected() -> None:
-    trip = journey([ev.upgrade("u", at("2025-04-02"), "S", "a", "S2", "backup-advanced", "12.5")])
-    assert trip.rejections == ["upgrade of unknown serial S"]
+def test_upgrade_of_unknown_serial_waits_for_its_purchase() -> None:
+    """R14a: the upgrade is held until the source's purchase arrives, then granted as in event-time order."""
+    upgrade = ev.upgrade("u", at("2025-04-02"), "S", "a", "S2", "backup-advanced", "12.5")
+    trip = journey([upgrade])
+    assert trip.rejections == []
+    assert [hold.event_id for hold in trip.states["S"].holds] == ["u"]
+    trip.send(ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "12.5"))
+    assert trip.snapshot("S")["status"] == "superseded"
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"
