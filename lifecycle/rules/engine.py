@@ -175,9 +175,6 @@ def _publish(
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fold = step.fold
     fresh_notices = tuple({n["notice_id"]: n for n in step.notices if n["notice_id"] not in state.emitted}.values())
-    fresh_derived = tuple({d["event_id"]: d for d in step.derived if d["event_id"] not in state.emitted}.values())
-    if fresh_notices or fresh_derived:
-        emitted = emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
     snapshot: Snapshot | None = None
     revision = state.revision
     if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
@@ -185,6 +182,16 @@ def _publish(
         if candidate != state.snapshot:
             revision += 1
             snapshot = {**candidate, "revision": revision}
+    # A derived event says which revision of this serial it was made from: the newest one counts (R9).
+    fresh_derived = tuple(
+        {
+            d["event_id"]: {**d, "source_revision": revision}
+            for d in step.derived
+            if d["event_id"] not in state.emitted
+        }.values()
+    )
+    if fresh_notices or fresh_derived:
+        emitted = emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
     new_state = evolve(
         state,
         history=history,

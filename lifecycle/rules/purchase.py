@@ -78,11 +78,21 @@ def _add_incident_credit(fold: Fold, event: Event) -> Decision:
 
 
 def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
-    """R9: the new serial of a free upgrade gets the source's program and expiry, registered to the same account."""
+    """R9: the new serial of a free upgrade gets the source's program and expiry, registered to the same account.
+
+    A grant made from newer knowledge of the source (a higher `source_revision`: a renewal or registration of
+    the source dated before the upgrade but handled after it) replaces the one before, whatever the order.
+    """
+    current = fold.entitlement
+    revision = int(event.get("source_revision", 0))
+    if current is not None:
+        if current.upgraded_from != event["upgraded_from"]:
+            return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
+        if revision <= current.grant_revision:
+            return Decision(fold)  # the same or older knowledge of the source
     day = utc_day(parse_instant(event["occurred_at"]))
     expires_on = date.fromisoformat(event["expires_on"]) if event.get("expires_on") else None
-    if fold.entitlement is not None:
-        return _regrant(fold, fold.entitlement, event, expires_on)
+    active = expires_on is None or max(day, utc_day(fold.clock) if fold.clock else day) < expires_on
     entitlement = Entitlement(
         serial=fold.serial,
         account_id=event["account_id"],
@@ -92,23 +102,12 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
         purchased_at=event["occurred_at"],
         purchased_on=day,
         registered_at=event["occurred_at"],
-        status="active" if expires_on is None or day < expires_on else "expired",
+        status="active" if active else "expired",
         program=event["program"],
         starts_on=day,
         expires_on=expires_on,
         contact=event.get("contact"),
         upgraded_from=event["upgraded_from"],
+        grant_revision=revision,
     )
     return Decision(evolve(fold, entitlement=entitlement))
-
-
-def _regrant(fold: Fold, current: Entitlement, event: Event, expires_on: date | None) -> Decision:
-    """A later grant of the same upgrade: the source's support was extended before the upgrade date (R9, R14)."""
-    if current.upgraded_from != event["upgraded_from"]:
-        return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
-    if expires_on is None or current.expires_on is None or expires_on <= current.expires_on:
-        return Decision(fold)  # renewals only extend: the grant with the latest expiry stands, whatever the order
-    extended = evolve(current, expires_on=expires_on, program=event["program"])
-    if current.status == "expired" and fold.clock is not None and utc_day(fold.clock) < expires_on:
-        extended = evolve(extended, status="active")
-    return Decision(evolve(fold, entitlement=extended))

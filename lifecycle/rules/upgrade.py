@@ -26,6 +26,8 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
         if source.upgraded_to == new_serial:
             return Decision(fold)
         return refuse(fold, f"serial {serial} was already upgraded to {source.upgraded_to}")
+    if source.status == "pending_registration":
+        return wait(fold)  # R14a: a boxed product's support, and its free upgrades, start at registration
     if source.account_id != event["account_id"]:
         return refuse(fold, f"serial {serial} is registered to another account")
     day = utc_day(parse_instant(event["occurred_at"]))

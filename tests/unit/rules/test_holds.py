@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from journeys import Journey, at
 
-from lifecycle.rules import Policy
-from lifecycle.rules.engine import next_due
+from lifecycle.rules import Policy, Release
+from lifecycle.rules.due import tick_event
+from lifecycle.rules.engine import event_order, next_due
 from lifecycle.samples import events as ev
 
 ARRIVED = at("2026-12-01")  # the wall clock when the events arrive
+BACKFILLED = at("2027-07-01")
+# Releases move versions out of the support lifecycle while the histories run.
+CATALOG = {
+    "true-image": (Release("true-image", "2025", date(2024, 9, 1)), Release("true-image", "2027", date(2025, 9, 1))),
+    "backup": (Release("backup", "2025", date(2024, 9, 1)), Release("backup", "2027", date(2026, 1, 1))),
+}
 
 
 def _trip() -> Journey:
@@ -136,3 +146,86 @@ def test_a_repeated_grant_changes_nothing() -> None:
     revision = trip.snapshot("S2")["revision"]
     trip.send(dict(grant, event_id=grant["event_id"] + "-again"))
     assert trip.snapshot("S2")["revision"] == revision
+
+
+@st.composite
+def _histories(draw: st.DrawFn, hours: int, once: frozenset[str] = frozenset({"purchase"})) -> list[dict[str, Any]]:
+    """One serial's events of every type within `hours` of 2025-01-01, ticks included; kinds in `once` once."""
+    serial, events, seen = "S", [], set()
+    for number in range(draw(st.integers(1, 8))):
+        when = at("2025-01-01") + timedelta(hours=draw(st.integers(0, hours)))
+        kinds = ("purchase", "registration", "renewal", "order", "upgrade", "ppi", "tick")
+        kind = draw(st.sampled_from([k for k in kinds if k not in seen]))
+        if kind in once:
+            seen.add(kind)
+        event_id = f"e{number}"
+        if kind == "purchase":
+            name = draw(st.sampled_from(("backup-advanced", "true-image")))
+            channel = draw(st.sampled_from(("online_store", "retail_box")))
+            license_type = draw(st.sampled_from(("perpetual", "subscription")))
+            term = 12 if license_type == "subscription" else None
+            events.append(ev.purchase(event_id, when, serial, "a", name, "2025", channel, license_type, term))
+        elif kind == "registration":
+            events.append(ev.registration(event_id, when, serial, "a"))
+        elif kind == "renewal":
+            channel = draw(st.sampled_from(("online_store", "sales")))
+            events.append(ev.renewal(event_id, when, serial, "a", f"ro{draw(st.integers(0, 1))}", 12, channel))
+        elif kind == "order":
+            events.append(ev.registration(event_id, when, serial, "a", renewal_order_id=f"ro{draw(st.integers(0, 1))}"))
+        elif kind == "upgrade":
+            events.append(ev.upgrade(event_id, when, serial, "a", "S-new", "backup-advanced", "12.5"))
+        elif kind == "ppi":
+            events.append(ev.ppi(event_id, when, serial, "a"))
+        else:
+            events.append(tick_event(serial, draw(st.sampled_from(("reminder", "expiry", "hold_expiry"))), when.date()))
+    return events
+
+
+def _run(events: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    trip = Journey(CATALOG, arrived_at=BACKFILLED)  # every event arrives at once, after the last one happened
+    trip.send(*events)
+    trip.wait_until("2027-07-15")  # before the holds run out: what still waits, waits in every order
+    snapshots = {s: {k: v for k, v in (st.snapshot or {}).items() if k != "revision"} for s, st in trip.states.items()}
+    return snapshots, {n["notice_id"] for n in trip.notices}
+
+
+@settings(max_examples=200, deadline=None)
+@given(_histories(hours=24 * 900), st.randoms(use_true_random=False))
+def test_any_arrival_order_gives_the_event_time_snapshots(events: list[dict[str, Any]], rng: Any) -> None:
+    """R14: every arrival order of a serial's events, of every type, ends in the same entitlements.
+
+    Notices a late event makes moot (a reminder sent before the renewal that moved the expiry arrived) were
+    already sent; every notice of event-time order is sent too.
+    """
+    shuffled = list(events)
+    rng.shuffle(shuffled)
+    arrived, arrived_notices = _run(shuffled)
+    in_order, in_order_notices = _run(sorted(events, key=event_order))
+    assert arrived == in_order
+    assert in_order_notices <= arrived_notices
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _histories(hours=24 * 900, once=frozenset({"purchase", "registration"})),
+    st.randoms(use_true_random=False),
+    st.booleans(),
+)
+def test_events_that_overtake_their_purchase_send_the_same_notices(
+    events: list[dict[str, Any]], rng: Any, registration_last: bool
+) -> None:
+    """R14a: whatever overtook the purchase (and the registration) waits for it: the notices are the same too.
+
+    Only the order of the others is free: a notice already sent on what a late event then changes cannot be
+    taken back (a renewal confirmed before the upgrade that superseded it arrived).
+    """
+
+    def overtaken(event: dict[str, Any]) -> bool:
+        if event["type"] == "purchase":
+            return bool(event["license"]["type"] != "ppi")
+        return registration_last and event["type"] == "registration" and "renewal_order_id" not in event
+
+    first = [event for event in sorted(events, key=event_order) if not overtaken(event)]
+    last = [event for event in events if overtaken(event)]
+    rng.shuffle(last)
+    assert _run(first + last) == _run(sorted(events, key=event_order))
