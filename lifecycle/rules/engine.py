@@ -8,7 +8,7 @@ derived events are sent once: their deterministic ids are remembered in the stat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from lifecycle.rules.calendar import day_start, iso_instant
@@ -126,7 +126,7 @@ def _fold_all(serial: str, history: tuple[Event, ...], until: datetime, catalog:
 def _holds(state: SerialState, fold: Fold, received_at: datetime | None) -> tuple[Hold, ...]:
     """The fold's held events with their arrival: kept from before, or now for a newly held one."""
     known = {hold.event_id: hold.since for hold in state.holds}
-    arrived = received_at or fold.clock or datetime.min.replace(tzinfo=UTC)
+    arrived = received_at or datetime.min.replace(tzinfo=UTC)
     return tuple(
         Hold(str(e["event_id"]), str(e["type"]), str(e["occurred_at"]), known.get(str(e["event_id"]), arrived))
         for e in fold.held
@@ -137,8 +137,7 @@ def _expired(holds: tuple[Hold, ...], clock: datetime | None, policy: Policy) ->
     """Ids of the holds whose period is over at `clock`."""
     if clock is None:
         return set()
-    period = timedelta(days=policy.hold_days)
-    return {hold.event_id for hold in holds if hold.since + period <= clock}
+    return {hold.event_id for hold in holds if hold.ends_at(policy.hold_days) <= clock}
 
 
 def _why_expired(fold: Fold, policy: Policy) -> str:
@@ -153,7 +152,7 @@ def _publish(
     history: tuple[Event, ...],
     catalog: Catalog,
     policy: Policy,
-    received_at: datetime | None = None,
+    received_at: datetime | None = None,  # None: time passed (no event arrived)
 ) -> Outcome:
     """The outcome of a new fold: a snapshot when it changed, and whatever was not sent or refused before.
 
@@ -162,7 +161,8 @@ def _publish(
     the same; it is refused once. A hold that ran out leaves the history: sent again, the event is new.
     """
     holds = _holds(state, step.fold, received_at)
-    expired = _expired(holds, step.fold.clock, policy)
+    # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
+    expired = _expired(holds, step.fold.clock, policy) if received_at is None else set()
     refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in state.emitted]
     emitted = state.emitted | {f"refused:{e['event_id']}" for e, _ in refused}
     if expired:
@@ -242,7 +242,7 @@ def apply_event(
             return Outcome(state if state.history else None, rejection=step.rejection)
         step.fold, later = advance_fold(step.fold, until, catalog, policy)
         step.notices.extend(later)
-        return _publish(state, step, (*state.history, event), catalog, policy, received_at)
+        return _publish(state, step, (*state.history, event), catalog, policy, received_at or until)
     # Out of order: decide against the events before it, then refold the whole history.
     earlier = tuple(e for e in state.history if event_order(e) < key)
     before = _fold_all(state.serial, earlier, event_time(event), catalog, policy).fold
@@ -250,9 +250,8 @@ def apply_event(
     if rejection is not None:
         return Outcome(state, rejection=rejection)
     history = tuple(sorted((*state.history, event), key=event_order))
-    return _publish(
-        state, _fold_all(state.serial, history, until, catalog, policy), history, catalog, policy, received_at
-    )
+    step = _fold_all(state.serial, history, until, catalog, policy)
+    return _publish(state, step, history, catalog, policy, received_at or until)
 
 
 def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Policy) -> Outcome:
@@ -268,7 +267,7 @@ def next_due(state: SerialState, catalog: Catalog, policy: Policy) -> datetime |
     fold = current_fold(state, catalog, policy)
     if fold.clock is None:
         return None
-    moments = [hold.since + timedelta(days=policy.hold_days) for hold in state.holds]
+    moments = [hold.ends_at(policy.hold_days) for hold in state.holds]
     if fold.entitlement is not None and (
         transition := next_transition_at(fold.entitlement, fold.clock, catalog, policy)
     ):

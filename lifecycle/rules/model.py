@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 Event = Mapping[str, Any]
@@ -67,6 +67,11 @@ class Hold:
     type: str
     occurred_at: str
     since: datetime  # when it arrived: the hold period counts from here
+
+    def ends_at(self, hold_days: int) -> datetime:
+        """When the hold runs out: the start of the UTC day `hold_days` after the day it arrived."""
+        day = self.since.astimezone(UTC).date() + timedelta(days=hold_days)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     def document(self) -> dict[str, str]:
         """The hold as an item of the holds document."""

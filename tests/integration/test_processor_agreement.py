@@ -12,8 +12,10 @@ import orjson
 import pytest
 from ports import free_port
 
+import schemas
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
+from lifecycle.rules.due import tick_event
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
 from streams.agreement import (
@@ -61,15 +63,18 @@ def test_poison_goes_to_the_deadletter_topic_with_reason_and_origin(topics: Sett
     dead = [orjson.loads(record.value) for record in read_all(topics, "deadletter")]
     by_payload = {letter["payload"]: letter for letter in dead}
     replayed = replay_events(lines, AS_OF, Policy.with_lead_days(topics.reminder_lead_days))
+    # Replay's clock passes the hold period of the renewal with no purchase; the live one waits on the wall clock.
+    refused = [rejected for rejected in replayed["rejected"] if "no purchase for serial" not in rejected["reason"]]
 
-    assert len(dead) == len(replayed["rejected"]) == 4
-    for rejected in replayed["rejected"]:
+    assert len(dead) == len(refused) == 3
+    for rejected in refused:
         letter = by_payload[lines[rejected["line"] - 1].strip()]
         assert letter["reason"] == rejected["reason"]
         assert letter["component"] == "processor"
         assert letter["origin"]["topic"] == topics.topic(route_line(lines[rejected["line"] - 1], 0)[0])
         assert letter["origin"]["offset"] >= 0
     assert {s["serial"] for s in replayed["entitlements"]} == set(latest_by_key(topics, "entitlements"))
+    assert [hold["event_id"] for hold in latest_by_key(topics, "holds")["SN-NOPE"]["held"]] == ["rn-unknown"]
     assert worker.alive
 
 
@@ -88,29 +93,55 @@ def test_a_message_with_a_key_other_than_its_serial_is_dead_lettered(topics: Set
     assert latest_by_key(topics, "entitlements") == {}
 
 
-def test_a_renewal_refused_before_its_purchase_applies_once_sent_back(
-    topics: Settings, worker: WorkerProcess, lifecycle_env: dict[str, str]
-) -> None:
+def test_a_renewal_before_its_purchase_waits_for_it_and_applies_once(topics: Settings, worker: WorkerProcess) -> None:
+    """R14a: a renewal that overtakes its purchase (another topic, another system) is held, not dead-lettered."""
     bought = datetime(2025, 3, 3, 10, tzinfo=UTC)
     purchase = ev.purchase("rd-p", bought, "SF-RD-1", "acc-rd", "backup-advanced", "12")
     renewal = ev.renewal("rd-n", bought + timedelta(days=300), "SF-RD-1", "acc-rd", "ro-rd", 12, "online_store")
     lines = [orjson.dumps(event).decode() for event in (purchase, renewal)]
-    produce(topics, [route_line(lines[1], 1)])  # the renewal overtakes its purchase (another topic)
+    produce(topics, [route_line(lines[1], 1)])  # the renewal overtakes its purchase
     wait_caught_up(topics)
+    assert [hold["event_id"] for hold in latest_by_key(topics, "holds")["SF-RD-1"]["held"]] == ["rd-n"]
     produce(topics, [route_line(lines[0], 0)])
-    wait_caught_up(topics)
-    [letter] = [orjson.loads(record.value) for record in read_all(topics, "deadletter")]
-    assert letter["reason"] == "renewal of unknown serial SF-RD-1"
-
-    command = [str(Path(sys.executable).with_name("lifecycle")), "redrive", "--reason", "unknown serial"]
-    sent = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=True)
-    assert "sent back 1" in sent.stdout
     wait_caught_up(topics)
 
     policy = Policy.with_lead_days(topics.reminder_lead_days)
     bring_to(topics, AS_OF, policy, catalog_of(lines))
     replayed = replay_events(lines, AS_OF, policy)
     live = latest_by_key(topics, "entitlements")
+    notices, _ = live_notices(topics)
     assert snapshot_differences(live, replayed["entitlements"]) == []
-    assert live["SF-RD-1"]["support"]["expires_on"] > "2026-03-03"  # the renewal's 12 months are in
-    assert len(read_all(topics, "deadletter")) == 1  # applied this time, not refused again
+    assert notice_differences(notices, replayed["notices"]) == []
+    assert [n["kind"] for n in notices.values()].count("renewal_confirmed") == 1
+    assert live["SF-RD-1"]["support"]["expires_on"] == "2027-03-03"
+    assert latest_by_key(topics, "holds")["SF-RD-1"]["held"] == []
+    assert read_all(topics, "deadletter") == []
+
+
+def test_a_hold_that_runs_out_is_dead_lettered_and_waits_again_when_sent_back(
+    topics: Settings, worker: WorkerProcess, lifecycle_env: dict[str, str]
+) -> None:
+    """R14a: no purchase within the hold period: dead-lettered on the scheduler's tick; `redrive` sends it back."""
+    renewal = ev.renewal("gh-n", datetime(2025, 6, 1, tzinfo=UTC), "SF-GHOST", "acc-gh", "ro-gh", 12, "sales")
+    line = orjson.dumps(renewal).decode()
+    produce(topics, [route_line(line, 1)])
+    wait_caught_up(topics)
+    before_end = tick_event("SF-GHOST", "hold_expiry", datetime.now(UTC).date() + timedelta(days=29))
+    past_end = tick_event("SF-GHOST", "hold_expiry", datetime.now(UTC).date() + timedelta(days=31))
+    produce(topics, [("ticks", b"SF-GHOST", schemas.encode(before_end))])
+    wait_caught_up(topics)
+    assert read_all(topics, "deadletter") == []
+    produce(topics, [("ticks", b"SF-GHOST", schemas.encode(past_end))])
+    wait_caught_up(topics)
+
+    [letter] = [orjson.loads(record.value) for record in read_all(topics, "deadletter")]
+    assert letter["reason"] == f"no purchase for serial SF-GHOST after {topics.hold_days} days"
+    assert letter["origin"]["topic"] == topics.topic("renewals")
+    assert orjson.loads(letter["payload"]) == renewal
+    assert latest_by_key(topics, "holds")["SF-GHOST"]["held"] == []
+
+    command = [str(Path(sys.executable).with_name("lifecycle")), "redrive", "--reason", "no purchase for serial"]
+    sent = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=True)
+    assert "sent back 1" in sent.stdout
+    wait_caught_up(topics)
+    assert [hold["event_id"] for hold in latest_by_key(topics, "holds")["SF-GHOST"]["held"]] == ["gh-n"]
