@@ -1,4 +1,11 @@
-"""Schemas evolve backward compatibly: new optional fields only (baseline = the first published version)."""
+"""Schemas evolve backward compatibly: new optional fields only (baseline = the first published version).
+
+The baseline carries one deliberate tightening: the plausibility bounds (event years 1990 through 2100,
+quantity, lead_days and price ceilings, no control characters in text, serials of at most 64 and event
+and order ids of at most 100 characters, so the tick and notice ids built from them fit their limits).
+No real producer sends values outside them, and such values crashed the rules or broke the outputs'
+schemas, so they were added to the baseline too.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +32,23 @@ def _incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "")
         problems.append(f"{path}: type changed from {old.get('type')} to {new.get('type')}")
     if old.get("additionalProperties", True) and new.get("additionalProperties", True) is False:
         problems.append(f"{path}: additional properties no longer allowed")
+    problems += _narrowed_bounds(old, new, path)
     for name, old_property in old.get("properties", {}).items():
         if name not in new.get("properties", {}):
             problems.append(f"{path}.{name}: removed")
         else:
             problems += _incompatibilities(old_property, new["properties"][name], f"{path}.{name}")
+    return problems
+
+
+def _narrowed_bounds(old: dict[str, Any], new: dict[str, Any], path: str) -> list[str]:
+    problems: list[str] = []
+    for keyword, narrower in (("maximum", min), ("maxLength", min), ("minimum", max), ("minLength", max)):
+        if keyword in new and (keyword not in old or narrower(old[keyword], new[keyword]) != old[keyword]):
+            problems.append(f"{path}: {keyword} narrowed to {new[keyword]}")
+    if "pattern" in new and new["pattern"] != old.get("pattern"):
+        # Whether one regular expression accepts less than another is not decidable here: a person decides.
+        problems.append(f"{path}: pattern changed to {new['pattern']}")
     return problems
 
 
@@ -49,3 +68,16 @@ def test_the_check_catches_a_breaking_change() -> None:
     old = {"type": "object", "required": ["a"], "properties": {"a": {"enum": ["x", "y"]}, "b": {"type": "string"}}}
     new = {"type": "object", "required": ["a", "b"], "properties": {"a": {"enum": ["x"]}}}
     assert _incompatibilities(old, new) == [".b: newly required", ".a: enum values removed", ".b: removed"]
+
+
+def test_the_check_catches_narrowed_bounds() -> None:
+    old = {"properties": {"n": {"type": "integer", "minimum": 1}, "s": {"type": "string", "maxLength": 9}}}
+    narrowed = {"type": "integer", "minimum": 2, "maximum": 5}
+    new = {"properties": {"n": narrowed, "s": {"type": "string", "pattern": "^a"}}}
+    assert _incompatibilities(old, new) == [
+        ".n: maximum narrowed to 5",
+        ".n: minimum narrowed to 2",
+        ".s: pattern changed to ^a",
+    ]
+    loosened = {"properties": {"n": {"type": "integer", "minimum": 0}, "s": {"type": "string", "maxLength": 20}}}
+    assert _incompatibilities(old, loosened) == []
