@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from kafka.errors import KafkaError
 from consumers.db import app_dsn
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
-from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record, RetryLaterError
+from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record, RetryLaterError, utc_now
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
 from lifecycle import metrics
@@ -28,7 +28,12 @@ log = logging.getLogger(__name__)
 # Records handled per poll: small, since each may wait on the SMTP server (keep well under max.poll.interval.ms).
 MAX_BATCH = 50
 
-METRIC_OUTCOMES = {Outcome.SENT: "applied", Outcome.DUPLICATE: "duplicate", Outcome.DEAD_LETTERED: "deadletter"}
+METRIC_OUTCOMES = {
+    Outcome.SENT: "applied",
+    Outcome.SKIPPED: "stale",
+    Outcome.DUPLICATE: "duplicate",
+    Outcome.DEAD_LETTERED: "deadletter",
+}
 
 
 class KafkaDeadLetters:
@@ -67,6 +72,7 @@ class Notifier:
         transport: Transport | None = None,
         templates_dir: Path = TEMPLATES_DIR,
         backoff: Backoff | None = None,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings)
@@ -82,7 +88,13 @@ class Notifier:
         )
         dead_letters = KafkaDeadLetters(self.producer, settings.topic(DEADLETTER.suffix))
         self.handler = NoticeHandler(
-            NoticeRenderer(templates_dir), self.transport, self.ledger, dead_letters, settings.mail_from
+            NoticeRenderer(templates_dir),
+            self.transport,
+            self.ledger,
+            dead_letters,
+            settings.mail_from,
+            max_age_days=settings.notice_max_age_days,
+            now=now,
         )
         self.backoff = backoff or Backoff()
         self.stop = threading.Event()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
 import schemas
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
+from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger import Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
@@ -38,6 +40,7 @@ class Outcome(enum.Enum):
     """What became of one message."""
 
     SENT = "sent"
+    SKIPPED = "skipped"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "deadletter"
 
@@ -59,21 +62,36 @@ def decode_notice(raw: bytes | None) -> dict[str, Any]:
     return schemas.validate("notice", document)
 
 
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
 class NoticeHandler:
-    """Sends each notice once, as the ledger tells; everything undeliverable goes to dead letters.
+    """Sends each notice once, as the ledger tells; stale ones are skipped, undeliverable ones dead-lettered.
 
     A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
     on the retry, not sent again; only a crash between the send and the record sends it twice.
     """
 
     def __init__(
-        self, renderer: NoticeRenderer, transport: Transport, ledger: Ledger, dead_letters: DeadLetters, mail_from: str
+        self,
+        renderer: NoticeRenderer,
+        transport: Transport,
+        ledger: Ledger,
+        dead_letters: DeadLetters,
+        mail_from: str,
+        *,
+        max_age_days: int,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.renderer = renderer
         self.transport = transport
         self.ledger = ledger
         self.dead_letters = dead_letters
         self.mail_from = mail_from
+        self.max_age_days = max_age_days
+        self.now = now
         self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
 
     def handle(self, record: Record) -> Outcome:
@@ -91,6 +109,12 @@ class NoticeHandler:
                 return Outcome.SENT
             if self.ledger.begin(notice).done:
                 return Outcome.DUPLICATE
+            # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
+            stale = staleness(notice, self.now().astimezone(UTC).date(), self.max_age_days)
+            if stale is not None:
+                self.ledger.record_skipped(notice["notice_id"], stale.reason, stale.detail)
+                metrics.NOTICES_SKIPPED.labels(notice["kind"], stale.reason).inc()
+                return Outcome.SKIPPED
             return self._deliver(record, notice)
         except LedgerUnavailableError as exc:
             raise RetryLaterError(str(exc)) from exc

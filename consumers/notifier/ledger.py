@@ -15,9 +15,10 @@ from lifecycle.errors import UserError
 
 SENT = "sent"
 DEAD_LETTERED = "dead_lettered"
-# Only a sent notice is done: a dead-lettered one that comes again (`lifecycle redrive` after the cause is
-# fixed, or a redelivery) is tried again, and is sent once it can be.
-FINAL_STATUSES = frozenset({SENT})
+SKIPPED = "skipped"
+# Sent and skipped (stale, R17) notices are done: a dead-lettered one that comes again (`lifecycle redrive`
+# after the cause is fixed, or a redelivery) is tried again, and is sent once it can be.
+FINAL_STATUSES = frozenset({SENT, SKIPPED})
 
 _BEGIN = """
 INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
@@ -29,15 +30,19 @@ _SENT = """
 UPDATE delivery_ledger
 SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
     transport = %s, message_id = %s, recipient = %s, last_error = NULL
-WHERE notice_id = %s AND status <> 'sent'
+WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 _FAILED = """
 UPDATE delivery_ledger SET status = 'retrying', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status <> 'sent'
+WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 _DEAD = """
 UPDATE delivery_ledger SET status = 'dead_lettered', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status <> 'sent'
+WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+"""
+_SKIPPED = """
+UPDATE delivery_ledger SET status = 'skipped', skip_reason = %s, last_error = %s, updated_at = now()
+WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 
 
@@ -71,6 +76,8 @@ class Ledger(Protocol):
     def record_failure(self, notice_id: str, error: str) -> None: ...
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None: ...
+
+    def record_skipped(self, notice_id: str, reason: str, detail: str) -> None: ...
 
 
 class PostgresLedger:
@@ -125,6 +132,10 @@ class PostgresLedger:
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
         """Mark the notice dead-lettered: it will not be tried again."""
         self._execute(_DEAD, (reason[:2000], notice_id))
+
+    def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
+        """Mark the notice skipped as stale (`reason` one of freshness.REASONS): it will never be sent."""
+        self._execute(_SKIPPED, (reason, detail[:2000], notice_id))
 
     def close(self) -> None:
         """Drop the connection (reopened on next use)."""

@@ -61,16 +61,25 @@ def _defined(value: object) -> object:
     return value
 
 
-def long_date(value: object) -> str:
-    """A YYYY-MM-DD date as `March 15, 2027`; anything else is a render error."""
+def _calendar_date(value: object) -> date:
     value = _defined(value)
     if not isinstance(value, str):
         raise RenderError(f"expected a date, got {value!r}")
     try:
-        day = date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise RenderError(f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
+
+
+def long_date(value: object) -> str:
+    """A YYYY-MM-DD date as `March 15, 2027`; anything else is a render error."""
+    day = _calendar_date(value)
     return f"{day:%B} {day.day}, {day.year}"
+
+
+def last_day(value: object) -> str:
+    """The last day of support ending on `value` (YYYY-MM-DD), which support no longer covers: the day before."""
+    return date.fromordinal(_calendar_date(value).toordinal() - 1).isoformat()
 
 
 def spoken_list(values: object) -> str:
@@ -107,7 +116,7 @@ def _environment(templates_dir: Path, *, html: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, spoken_list=spoken_list, product_title=product_title)
+    env.filters.update(long_date=long_date, last_day=last_day, spoken_list=spoken_list, product_title=product_title)
     env.globals.update(hours_names=HOURS_NAMES, program_names=PROGRAM_NAMES)
     return env
 

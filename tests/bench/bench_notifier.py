@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,6 +36,8 @@ from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 
 KINDS = ("support_started", "expiry_reminder", "support_expired", "renewal_confirmed")
+# The notifier's clock: the day the sample notices are due, so none is skipped as stale.
+DUE_AT = datetime(2027, 2, 13, 9, 0, tzinfo=UTC)
 
 
 class CountingSink:
@@ -133,7 +136,7 @@ def notifier_rate(notices: list[dict[str, Any]], settings: Settings, sink: Count
     producer.flush(60)
     producer.close()
     before = len(sink.arrivals)
-    notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.5))
+    notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.5), now=lambda: DUE_AT)
     thread = threading.Thread(target=notifier.run, daemon=True)
     started = time.perf_counter()
     thread.start()

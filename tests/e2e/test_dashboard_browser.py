@@ -11,6 +11,7 @@ import pytest
 from dashboard_fixtures import TOKEN, Dashboard
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from test_dashboard_api import HOSTILE, insert_figures, produce
+from test_dashboard_skipped import insert_ledger_rows
 
 from lifecycle.deadletter import deadletter_record
 from lifecycle.settings import Settings
@@ -47,6 +48,7 @@ def feed(settings: Settings, pg_dsn: str) -> None:
     )
     produce(settings, "deadletter", [(b"SN-1", hostile)])
     insert_figures(pg_dsn)
+    insert_ledger_rows(pg_dsn)
 
 
 def sign_in(page: Page, dashboard: Dashboard) -> None:
@@ -84,6 +86,9 @@ def test_page_shows_figures_chart_and_escaped_dead_letters(
     expect(page.locator('#cards .card[data-figure="expired"] .value')).to_have_text("1")
     expect(page.locator("#topics")).to_contain_text(settings.topic("purchases"))
     expect(page.locator("#notices")).to_contain_text("support_started")
+    expect(page.locator("#notices-skipped")).to_have_text(
+        "Skipped as stale, never sent: 3 (expiry_reminder expiry passed: 2, support_started too old: 1)"
+    )
     expect(page.locator("#chart")).not_to_have_attribute("data-series", "0", timeout=30_000)
     page.wait_for_function("() => document.getElementById('chart').dataset.series !== undefined")
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
 import psycopg2
 import pytest
 from kafka import KafkaProducer
+from notifier_helpers import DUE_AT
 from smtp_sink import SmtpSink, running_smtp_sink
 
 from consumers.db import migrate
@@ -39,12 +41,12 @@ def smtp_settings(migrated: Settings, smtp: tuple[SmtpSink, int]) -> Settings:
 
 
 @pytest.fixture
-def start_notifier() -> Iterator[Callable[[Settings], Notifier]]:
-    """Start a notifier in a thread (fast backoff); every started one is stopped and joined at teardown."""
+def start_notifier() -> Iterator[Callable[..., Notifier]]:
+    """Start a notifier in a thread (fast backoff; clock at DUE_AT unless given); all are stopped at teardown."""
     started: list[tuple[Notifier, threading.Thread]] = []
 
-    def start(settings: Settings) -> Notifier:
-        notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.2))
+    def start(settings: Settings, now: Callable[[], datetime] = lambda: DUE_AT) -> Notifier:
+        notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.2), now=now)
         thread = threading.Thread(target=notifier.run, name="notifier", daemon=True)
         thread.start()
         started.append((notifier, thread))
@@ -58,7 +60,7 @@ def start_notifier() -> Iterator[Callable[[Settings], Notifier]]:
 
 
 @pytest.fixture
-def smtp_notifier(smtp_settings: Settings, start_notifier: Callable[[Settings], Notifier]) -> Settings:
+def smtp_notifier(smtp_settings: Settings, start_notifier: Callable[..., Notifier]) -> Settings:
     """A notifier delivering to the SMTP sink is running; its settings."""
     start_notifier(smtp_settings)
     return smtp_settings

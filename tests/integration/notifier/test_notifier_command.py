@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ def test_the_command_delivers_to_the_outbox_and_stops_on_sigterm(
 ) -> None:
     env = {**lifecycle_env, "LIFECYCLE_SMTP_HOST": "", "LIFECYCLE_METRICS_PORT": "0"}
     notice = business_notice("ppi_added", credits_added=1, ppi_credits=1)
+    notice["due_on"] = datetime.now(UTC).date().isoformat()  # the process reads the wall clock: keep it fresh
     outbox = Path(env["LIFECYCLE_HOME"]) / "outbox"
     process = subprocess.Popen(
         [sys.executable, "-m", "lifecycle.cli", "notifier"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

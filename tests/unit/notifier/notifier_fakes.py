@@ -1,9 +1,10 @@
-"""In-memory stand-ins for the notifier's ports: ledger, transport, dead-letter sink, and a Kafka record."""
+"""In-memory stand-ins for the notifier's ports: ledger, transport, dead-letter sink, clock, and a Kafka record."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -44,14 +45,14 @@ class FakeLedger:
         row = self.rows.setdefault(notice["notice_id"], {"status": "pending", "attempts": 0})
         return LedgerEntry(row["status"], row["attempts"])
 
-    def _update(self, notice_id: str, **changes: Any) -> None:
+    def _update(self, notice_id: str, attempt: bool = True, **changes: Any) -> None:
         self._check()
         if self.outages_on_record:
             self.outages_on_record -= 1
             raise LedgerUnavailableError("PostgreSQL: server closed the connection unexpectedly")
         row = self.rows[notice_id]
-        if row["status"] not in FINAL_STATUSES:
-            row.update(changes, attempts=row["attempts"] + 1)
+        if row["status"] not in FINAL_STATUSES:  # as PostgresLedger: a sent or skipped row never changes
+            row.update(changes, attempts=row["attempts"] + int(attempt))
 
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
         self._update(notice_id, status="sent", transport=transport, message_id=message_id, recipient=recipient)
@@ -61,6 +62,9 @@ class FakeLedger:
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
         self._update(notice_id, status="dead_lettered", last_error=reason)
+
+    def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
+        self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail)
 
 
 @dataclass
@@ -84,6 +88,16 @@ class FakeDeadLetters:
 
     def send(self, record: Any, reason: str) -> None:
         self.records.append((record, reason))
+
+
+@dataclass
+class FakeClock:
+    """The notifier's wall clock, set by the test; by default the day the sample notices are due."""
+
+    at: datetime = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
 
 
 TRANSIENT = TransientDeliveryError("SMTP 451 try again later")

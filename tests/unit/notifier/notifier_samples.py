@@ -33,9 +33,10 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "new_serial": "SN-NEW-2",
         "to_product": {**BUSINESS_PRODUCT, "sku": "ABR-WS-12", "name": "Acronis Backup 12", "version": "12"},
     },
-    "upgrade_denied": {"reason": "the support program expired on 2027-03-15; renew it first"},
+    "upgrade_denied": {"status": "expired", "reason": "the support program has expired; renew it first"},
     "version_end_of_support": {"released_version": "2018"},
     "ppi_added": {"credits_added": 1},
+    "ppi_used": {"case_number": "00123456"},
 }
 
 

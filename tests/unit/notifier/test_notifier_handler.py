@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from notifier_fakes import PERMANENT, TRANSIENT, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from notifier_fakes import PERMANENT, TRANSIENT, FakeClock, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 from prometheus_client import REGISTRY
 
@@ -33,7 +33,10 @@ def dead_letters() -> FakeDeadLetters:
 
 @pytest.fixture
 def handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters) -> NoticeHandler:
-    return NoticeHandler(NoticeRenderer(), transport, ledger, dead_letters, "support@example.com")
+    clock = FakeClock()  # the day the sample notices are due: fresh
+    return NoticeHandler(
+        NoticeRenderer(), transport, ledger, dead_letters, "support@example.com", max_age_days=7, now=clock
+    )
 
 
 def test_a_notice_is_sent_and_recorded(handler: NoticeHandler, transport: FakeTransport, ledger: FakeLedger) -> None:

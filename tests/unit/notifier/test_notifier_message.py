@@ -83,7 +83,7 @@ def test_the_outbox_holds_one_parseable_eml_per_notice(tmp_path: Path) -> None:
     assert parsed["Message-ID"] == message["Message-ID"]
     body = parsed.get_body(("plain",))
     assert body is not None
-    assert "March 15, 2027" in body.get_content()
+    assert "March 14, 2027" in body.get_content()
 
 
 def test_outbox_file_names_are_safe_and_distinct() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from notifier_samples import KINDS, notice
 
-from consumers.notifier.render import NoticeRenderer, RenderedNotice, RenderError, long_date, spoken_list
+from consumers.notifier.render import NoticeRenderer, RenderedNotice, RenderError, last_day, long_date, spoken_list
 
 HOSTILE = "<script>alert(1)</script>"
 LINKS = (
@@ -47,13 +47,14 @@ def test_every_kind_renders_three_parts_with_links_and_a_one_line_subject(
     assert "<html" not in rendered.text
 
 
+# Support covers starts_on <= day < expires_on: every notice names the last day (expires_on minus one).
 EXPECTED_DATES = {
     "support_started": ("March 15, 2026", "2026-03-15"),
-    "expiry_reminder": ("March 15, 2027", "2027-03-15"),
-    "support_expired": ("March 15, 2027", "2027-03-15"),
-    "renewal_confirmed": ("March 15, 2028", "2028-03-15"),
-    "upgrade_granted": ("March 15, 2027", "2027-03-15"),
-    "upgrade_denied": ("March 15, 2027", "2027-03-15"),
+    "expiry_reminder": ("March 14, 2027", "2027-03-14"),
+    "support_expired": ("March 14, 2027", "2027-03-14"),
+    "renewal_confirmed": ("March 14, 2028", "2028-03-14"),
+    "upgrade_granted": ("March 14, 2027", "2027-03-14"),
+    "upgrade_denied": ("March 14, 2027", "2027-03-14"),
     "ppi_added": ("March 15, 2026", "2026-03-15"),
 }
 
@@ -68,6 +69,50 @@ def test_dates_appear_in_every_part(renderer: NoticeRenderer, kind: str, dates: 
         assert iso in body
     if kind != "ppi_added":
         assert long_form in rendered.subject or kind in {"upgrade_granted", "upgrade_denied"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_part_names_the_first_day_without_support(renderer: NoticeRenderer, kind: str) -> None:
+    rendered = renderer.render(notice(kind, new_expires_on="2027-03-15"))
+
+    for part in (rendered.subject, *_bodies(rendered)):
+        assert "March 15, 2027" not in part
+        assert "2027-03-15" not in part
+        assert "day before" not in part
+        assert "runs until" not in part
+
+
+def test_reminder_reads_as_a_person_would_say_it(renderer: NoticeRenderer) -> None:
+    rendered = renderer.render(notice("expiry_reminder", lead_days=30, expires_on="2025-04-23"))
+
+    assert rendered.subject == (
+        "30 days left: your support for Acronis Backup Advanced for Windows Server 11.5"
+        " ends on April 22, 2025 (last day)"
+    )
+    assert "has 30 days left: it ends on April 22, 2025 (2025-04-22), the last day of support." in rendered.text
+    assert "it ends on <strong>April 22, 2025</strong> (2025-04-22), the last day of support." in rendered.html
+    assert "Last day of support: April 22, 2025 (2025-04-22)" in rendered.text
+
+
+def test_expiry_renewal_and_upgrade_name_the_last_day(renderer: NoticeRenderer) -> None:
+    expired = renderer.render(notice("support_expired", expires_on="2027-01-01"))
+    renewed = renderer.render(notice("renewal_confirmed", new_expires_on="2028-03-01"))
+    granted = renderer.render(notice("upgrade_granted"))
+
+    assert expired.subject.endswith("has ended (last day: December 31, 2026)")
+    assert "has ended: the last day of support was December 31, 2026 (2026-12-31)." in expired.text
+    assert renewed.subject.endswith("renewed through February 29, 2028 (last day)")
+    assert "now runs through February 29, 2028 (2028-02-29), the last day of support." in renewed.text
+    assert "runs through March 14, 2027 (2027-03-14), the last day of support." in granted.text
+
+
+def test_a_denied_upgrade_names_the_last_day_only_when_support_has_ended(renderer: NoticeRenderer) -> None:
+    ended = renderer.render(notice("upgrade_denied"))
+    active = renderer.render(notice("upgrade_denied", "home", status="active"))
+
+    assert "your last day of support was March 14, 2027 (2027-03-14)" in ended.text
+    for body in _bodies(active):
+        assert "last day of support was" not in body
 
 
 @pytest.mark.parametrize("kind", ["expiry_reminder", "support_expired", "upgrade_denied"])
@@ -92,11 +137,11 @@ def test_home_notices_offer_renewal_or_pay_per_incident(renderer: NoticeRenderer
 def test_reminder_states_the_lead_days_and_the_channels(renderer: NoticeRenderer) -> None:
     rendered = renderer.render(notice("expiry_reminder", lead_days=7))
 
-    assert "ends in 7 days" in rendered.subject
-    assert "ends in 7 days" in rendered.text
+    assert rendered.subject.startswith("7 days left: ")
+    assert "has 7 days left" in rendered.text
     assert "chat, email and phone, 24 x 7" in rendered.text
     assert "chat, email and phone, 24 x 7" in rendered.html
-    assert "ends in 1 day," in renderer.render(notice("expiry_reminder", lead_days=1)).subject
+    assert renderer.render(notice("expiry_reminder", lead_days=1)).subject.startswith("1 day left: ")
 
 
 def test_reminder_lead_days_may_come_from_the_envelope(renderer: NoticeRenderer) -> None:
@@ -104,13 +149,13 @@ def test_reminder_lead_days_may_come_from_the_envelope(renderer: NoticeRenderer)
     del document["data"]["lead_days"]
     document["lead_days"] = 30
 
-    assert "ends in 30 days" in renderer.render(document).subject
+    assert renderer.render(document).subject.startswith("30 days left: ")
 
 
 def test_renewal_confirmation_names_the_new_expiry_and_the_order(renderer: NoticeRenderer) -> None:
     rendered = renderer.render(notice("renewal_confirmed"))
 
-    assert "renewed until March 15, 2028" in rendered.subject
+    assert "renewed through March 14, 2028 (last day)" in rendered.subject
     assert "RO-7781" in rendered.text
     assert "RO-7781" in rendered.html
 
@@ -137,6 +182,15 @@ def test_version_end_of_support_accepts_current_version_as_the_release(renderer:
     document["data"]["current_version"] = "2019"
 
     assert "version 2019" in renderer.render(document).text
+
+
+def test_ppi_used_names_the_case_and_the_credits_left(renderer: NoticeRenderer) -> None:
+    """FAQ: PPI support "is valid for one support case"."""
+    rendered = renderer.render(notice("ppi_used", "home", ppi_credits=1))
+    assert "00123456" in rendered.subject
+    for body in _bodies(rendered):
+        assert "case 00123456" in body or "case <strong>00123456</strong>" in body
+        assert "1 incident credit left" in body or "<strong>1</strong> incident credit left" in body
 
 
 def test_ppi_added_states_price_and_credits(renderer: NoticeRenderer) -> None:
@@ -203,6 +257,7 @@ def test_optional_fields_may_be_missing(renderer: NoticeRenderer) -> None:
         ("upgrade_granted", "new_serial"),
         ("upgrade_denied", "reason"),
         ("ppi_added", "credits_added"),
+        ("ppi_used", "case_number"),
         ("support_started", "product"),
     ],
 )
@@ -229,7 +284,12 @@ def test_a_product_without_a_name_is_a_render_error(renderer: NoticeRenderer) ->
 
 def test_filters() -> None:
     assert long_date("2024-02-29") == "February 29, 2024"
+    assert last_day("2025-04-23") == "2025-04-22"
+    assert last_day("2027-01-01") == "2026-12-31"
+    assert last_day("2024-03-01") == "2024-02-29"
     assert spoken_list(["chat"]) == "chat"
     assert spoken_list(["chat", "email", "phone"]) == "chat, email and phone"
     with pytest.raises(RenderError):
         long_date("2024-02-30")
+    with pytest.raises(RenderError, match="expected a date"):
+        last_day(None)
