@@ -1,4 +1,4 @@
-"""Sample entitlement snapshots and release events for the store and scheduler tests."""
+"""Sample entitlement snapshots, release events and holds documents for the store and scheduler tests."""
 
 from __future__ import annotations
 
@@ -65,6 +65,18 @@ def release(family: str, version: str, released_on: str, line: str = "business")
         "source": "release-management",
         "product": {"line": line, "family": family, "version": version},
         "released_on": released_on,
+    }
+
+
+def holds(serial: str, *held: tuple[str, str, str]) -> dict[str, Any]:
+    """A valid holds document: (event_id, type, since) per held event, each occurred on 2025-03-01."""
+    return {
+        "schema_version": 1,
+        "serial": serial,
+        "held": [
+            {"event_id": event_id, "type": kind, "occurred_at": "2025-03-01T10:00:00Z", "since": since}
+            for event_id, kind, since in held
+        ],
     }
 
 

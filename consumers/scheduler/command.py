@@ -1,6 +1,7 @@
 """`lifecycle scheduler`: sweep PostgreSQL for what falls due and emit tick events (APScheduler 3).
 
-`--once [--as-of T]` runs one sweep as of T (default now) and prints its summary as JSON;
+`--once [--as-of T]` runs one sweep as of T (default now; held events count as waited until T, so a
+later T passes the LIFECYCLE_HOLD_DAYS hold period) and prints its summary as JSON;
 `--dry-run` prints the ticks instead of publishing them and leaves the watermark alone.
 Without `--once` it sweeps every LIFECYCLE_SCHEDULER_INTERVAL seconds until SIGTERM.
 """
@@ -60,7 +61,7 @@ def sweep_once(
     try:
         publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
         policy = Policy.with_lead_days(settings.reminder_lead_days)
-        return sweep(connection, publish, policy, as_of, since)
+        return sweep(connection, publish, policy, as_of, since, hold_days=settings.hold_days)
     finally:
         connection.close()
 
@@ -71,7 +72,7 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         connection = connect(app_dsn(settings), "lifecycle-scheduler")
         try:
             policy = Policy.with_lead_days(settings.reminder_lead_days)
-            report, _ = find_due_ticks(connection, policy, as_of, args.since)
+            report, _ = find_due_ticks(connection, policy, as_of, args.since, hold_days=settings.hold_days)
         finally:
             connection.close()
         return {**report.summary(), "published": False, "tick_events": report.ticks}

@@ -1,4 +1,4 @@
-"""The scheduler's reads and its one write: candidates that could fall due, the catalog, the watermark."""
+"""The scheduler's reads and its one write: candidates that could fall due, the catalog, holds, the watermark."""
 
 from __future__ import annotations
 
@@ -78,6 +78,16 @@ def supported_versions(connection: Connection) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT family, version FROM entitlements WHERE version_supported")
         return [(family, version) for family, version in cursor]
+
+
+def held_since_cutoff(connection: Connection, cutoff: datetime) -> list[tuple[str, datetime]]:
+    """Each serial with an event held since before `cutoff`, and its oldest held_since, by serial."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT serial, min(held_since) FROM held_events WHERE held_since < %s GROUP BY serial ORDER BY serial",
+            (cutoff,),
+        )
+        return [(serial, held_since) for serial, held_since in cursor]
 
 
 _SELECT = "SELECT serial, document::text, {changed} FROM entitlements WHERE "

@@ -5,7 +5,9 @@ margin for transactions that committed late) are examined from the beginning of 
 an entitlement that reaches the store late still gets every tick it is owed. Expiries and version
 checks that are overdue are ticked on every sweep until the processor acts on them (`due_ticks`
 decides; the processor re-checks every tick). Reminders fall due at UTC midnight, so a sweep whose
-window crosses no midnight only needs the overdue and the changed rows.
+window crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks
+each serial with an event held longer than the hold period (`hold_expiry_ticks` decides), whatever
+the watermark: one tick id per serial and UTC day.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from consumers.scheduler.queries import (
     advance_watermark,
     candidates,
     database_now,
+    held_since_cutoff,
     load_catalog,
     read_watermark,
     supported_versions,
 )
 from lifecycle.rules import Policy, due_ticks
 from lifecycle.rules.catalog import support_ends_on
+from lifecycle.rules.holds_due import hold_cutoff, hold_expiry_ticks
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def _expiring_until(after: datetime, until: datetime, policy: Policy) -> date:
 
 
 def find_due_ticks(
-    connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None
+    connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None, *, hold_days: int
 ) -> tuple[SweepReport, Watermark]:
     """The ticks due as of `as_of`, and the watermark to store once they are published (reads only)."""
     rows_seen_at = database_now(connection)
@@ -94,12 +98,14 @@ def find_due_ticks(
         changed_since=changed_since,
         versions=versions,
     )
+    held = held_since_cutoff(connection, hold_cutoff(as_of, hold_days))
     connection.rollback()  # end the read transaction before talking to Kafka
     ticks = [
         tick
         for candidate in found
         for tick in due_ticks(candidate.snapshot, EPOCH if candidate.changed else after, as_of, policy, catalog)
     ]
+    ticks.extend(hold_expiry_ticks(held, as_of, hold_days))
     return SweepReport(after, as_of, len(found), ticks), Watermark(max(as_of, after), rows_seen_at)
 
 
@@ -109,9 +115,11 @@ def sweep(
     policy: Policy,
     as_of: datetime,
     since: datetime | None = None,
+    *,
+    hold_days: int,
 ) -> SweepReport:
     """Find, publish (flushed and acknowledged) and only then advance the watermark."""
-    report, watermark = find_due_ticks(connection, policy, as_of, since)
+    report, watermark = find_due_ticks(connection, policy, as_of, since, hold_days=hold_days)
     publish(report.ticks)
     advance_watermark(connection, watermark, len(report.ticks))
     log.info("swept (%s, %s]: %d candidates, %d ticks", report.after, as_of, report.candidates, len(report.ticks))

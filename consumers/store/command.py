@@ -1,4 +1,4 @@
-"""`lifecycle store`: keep PostgreSQL in step with the entitlements and releases topics."""
+"""`lifecycle store`: keep PostgreSQL in step with the entitlements, releases and holds topics."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
 
+TABLES = ("entitlements", "releases", "held_events")
+
 
 def group_id(settings: Settings) -> str:
     """The store's consumer group, under the deployment's prefix."""
@@ -37,7 +39,7 @@ def check_schema(dsn: str) -> None:
         return
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('entitlements') IS NOT NULL AND to_regclass('releases') IS NOT NULL")
+            cursor.execute("SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest(%s) AS name", (list(TABLES),))
             row = cursor.fetchone()
         if not (row and row[0]):
             raise UserError("the entitlement tables do not exist: run `lifecycle db migrate` first")
@@ -64,6 +66,7 @@ def run_store(
     consumer = KafkaConsumer(
         settings.topic(topics.ENTITLEMENTS.suffix),
         settings.topic(topics.RELEASES.suffix),
+        settings.topic(topics.HOLDS.suffix),
         group_id=group or group_id(settings),
         client_id=f"{settings.topic_prefix}-store",
         enable_auto_commit=False,
@@ -77,6 +80,7 @@ def run_store(
         producer,
         entitlements_topic=settings.topic(topics.ENTITLEMENTS.suffix),
         releases_topic=settings.topic(topics.RELEASES.suffix),
+        holds_topic=settings.topic(topics.HOLDS.suffix),
         deadletter_topic=settings.topic(topics.DEADLETTER.suffix),
     )
     try:

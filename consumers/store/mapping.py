@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-
-import orjson
 
 from consumers.kafka_loop import Record
-from schemas import InvalidMessage, decode_event, parse_date, parse_instant, validate
+from consumers.store.documents import check_storable, json_text, storable_document
+from consumers.store.holds import Holds, holds_record
+from schemas import InvalidMessage, decode_event, parse_date, parse_instant
 
 MAX_BIGINT = 2**63 - 1
 
@@ -60,44 +59,13 @@ class Batch:
 
     entitlements: list[EntitlementRow] = field(default_factory=list)
     releases: list[ReleaseRow] = field(default_factory=list)
+    holds: list[Holds] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
-
-
-def _json_text(raw: bytes | None) -> str:
-    if raw is None:
-        raise InvalidMessage("(document): empty value (a tombstone) is not part of the contract")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidMessage("not JSON: the value is not UTF-8") from None
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-def _check_storable(text: str, document: Any) -> None:
-    if "\\u0000" in text and _has_nul(document):
-        raise InvalidMessage("(document): contains a NUL character (\\u0000), which PostgreSQL cannot store")
 
 
 def entitlement_row(raw: bytes | None) -> EntitlementRow:
     """Decode and validate one entitlement snapshot; raise InvalidMessage saying what is wrong."""
-    text = _json_text(raw)
-    try:
-        document: Any = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
-    validate("entitlement", document)
-    _check_storable(text, document)
+    text, document = storable_document(raw, "entitlement")
     if document["revision"] > MAX_BIGINT:
         raise InvalidMessage(f"revision: {document['revision']} is larger than {MAX_BIGINT}")
     product, support = document["product"], document["support"]
@@ -121,9 +89,9 @@ def entitlement_row(raw: bytes | None) -> EntitlementRow:
 
 def release_row(raw: bytes | None) -> ReleaseRow:
     """Decode and validate one release event; raise InvalidMessage saying what is wrong."""
-    text = _json_text(raw)
+    text = json_text(raw)
     event = decode_event(text)
-    _check_storable(text, event)
+    check_storable(text, event)
     if event["type"] != "release":
         raise InvalidMessage(f"type: {event['type']!r} on the releases topic; expected 'release'")
     product = event["product"]
@@ -160,7 +128,7 @@ def last_per_version(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
     return [last[key] for key in sorted(last)]
 
 
-def sort_batch(records: Sequence[Record], entitlements_topic: str, releases_topic: str) -> Batch:
+def sort_batch(records: Sequence[Record], entitlements_topic: str, releases_topic: str, holds_topic: str) -> Batch:
     """Decode every record of a poll batch; what cannot be understood is rejected with its reason."""
     batch = Batch()
     for record in records:
@@ -169,6 +137,8 @@ def sort_batch(records: Sequence[Record], entitlements_topic: str, releases_topi
                 batch.entitlements.append(entitlement_row(record.value))
             elif record.topic == releases_topic:
                 batch.releases.append(release_row(record.value))
+            elif record.topic == holds_topic:
+                batch.holds.append(holds_record(record.value, record.partition, record.offset))
             else:
                 raise InvalidMessage(f"topic: the store does not read {record.topic!r}")
         except InvalidMessage as exc:

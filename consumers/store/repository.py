@@ -1,4 +1,8 @@
-"""The store's writes: one transaction per batch, idempotent upserts guarded by the revision."""
+"""The store's writes: one transaction per batch, idempotent upserts guarded by the revision.
+
+A serial's held events are replaced by its newest holds record: rows it no longer lists are deleted,
+the others upserted; a repeated record changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import psycopg2
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 from psycopg2.extras import execute_values
 
+from consumers.store.holds import HeldRow, Holds, newest_holds
 from consumers.store.mapping import (
     Batch,
     EntitlementRow,
@@ -48,6 +53,25 @@ ON CONFLICT (family, version) DO UPDATE SET
 WHERE (t.line, t.released_on) IS DISTINCT FROM (excluded.line, excluded.released_on)
 """
 
+DELETE_UNLISTED_HOLDS = """
+DELETE FROM held_events AS t
+WHERE t.serial = ANY(%(serials)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM unnest(%(listed_serials)s::text[], %(listed_ids)s::text[]) AS listed (serial, event_id)
+      WHERE listed.serial = t.serial AND listed.event_id = t.event_id)
+RETURNING t.serial
+"""
+
+UPSERT_HOLDS = """
+INSERT INTO held_events AS t (serial, event_id, type, occurred_at, held_since)
+VALUES %s
+ON CONFLICT (serial, event_id) DO UPDATE SET
+    type = excluded.type, occurred_at = excluded.occurred_at, held_since = excluded.held_since,
+    stored_at = clock_timestamp()
+WHERE (t.type, t.occurred_at, t.held_since) IS DISTINCT FROM (excluded.type, excluded.occurred_at, excluded.held_since)
+RETURNING t.serial
+"""
+
 
 def _current_values(row: EntitlementRow) -> tuple[Any, ...]:
     return (
@@ -76,11 +100,32 @@ def _release_values(row: ReleaseRow) -> tuple[Any, ...]:
     return (row.family, row.version, row.line, row.released_on, row.event_id)
 
 
+def _held_values(row: HeldRow) -> tuple[Any, ...]:
+    return (row.serial, row.event_id, row.type, row.occurred_at, row.held_since)
+
+
+def _replace_holds(cursor: Any, holds: list[Holds]) -> int:
+    """Make each serial's rows those of its record; return how many serials' rows changed."""
+    listed = [row for record in holds for row in record.held]
+    params = {
+        "serials": [record.serial for record in holds],
+        "listed_serials": [row.serial for row in listed],
+        "listed_ids": [row.event_id for row in listed],
+    }
+    cursor.execute(DELETE_UNLISTED_HOLDS, params)
+    changed = {serial for (serial,) in cursor.fetchall()}
+    if listed:
+        rows = execute_values(cursor, UPSERT_HOLDS, [_held_values(r) for r in listed], None, len(listed), fetch=True)
+        changed.update(serial for (serial,) in rows)
+    return len(changed)
+
+
 def write_batch(connection: Connection, batch: Batch) -> int:
-    """Write a batch's entitlements and releases in one transaction; return the current rows changed."""
+    """Write entitlements, releases and holds in one transaction; return the entitlements and held serials changed."""
     current = newest_per_serial(batch.entitlements)
     revisions = distinct_revisions(batch.entitlements)
     releases = last_per_version(batch.releases)
+    holds = newest_holds(batch.holds)
     changed = 0
     try:
         with connection.cursor() as cursor:
@@ -98,6 +143,8 @@ def write_batch(connection: Connection, batch: Batch) -> int:
                 )
             if releases:
                 execute_values(cursor, UPSERT_RELEASES, [_release_values(r) for r in releases], None, len(releases))
+            if holds:
+                changed += _replace_holds(cursor, holds)
         connection.commit()
     except BaseException:
         if not connection.closed:

@@ -37,12 +37,20 @@ class EntitlementStore:
     """Apply one poll batch: upsert in one transaction, then publish its dead letters (at least once)."""
 
     def __init__(
-        self, dsn: str, producer: KafkaProducer, *, entitlements_topic: str, releases_topic: str, deadletter_topic: str
+        self,
+        dsn: str,
+        producer: KafkaProducer,
+        *,
+        entitlements_topic: str,
+        releases_topic: str,
+        holds_topic: str,
+        deadletter_topic: str,
     ) -> None:
         self._dsn = dsn
         self._producer = producer
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
+        self._holds_topic = holds_topic
         self._deadletter_topic = deadletter_topic
         self._connection: Connection | None = None
 
@@ -69,10 +77,10 @@ class EntitlementStore:
                 changed, rejected = self._write_each(records)
             self._send_deadletters(rejected)
         metrics.EVENTS.labels(COMPONENT, "applied").inc(changed)
-        metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) - changed, 0))
+        metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) + len(batch.holds) - changed, 0))
 
     def _sort(self, records: Sequence[Record]) -> Batch:
-        return sort_batch(records, self._entitlements_topic, self._releases_topic)
+        return sort_batch(records, self._entitlements_topic, self._releases_topic, self._holds_topic)
 
     def _write(self, batch: Batch) -> int:
         try:

@@ -169,7 +169,13 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
     connection = psycopg2.connect(settings.database_url)
     try:
         with pytest.raises(RuntimeError):
-            sweep(connection, broken_publish, Policy.with_lead_days((30, 7, 1)), datetime(2027, 3, 8, 12, tzinfo=UTC))
+            sweep(
+                connection,
+                broken_publish,
+                Policy.with_lead_days((30, 7, 1)),
+                datetime(2027, 3, 8, 12, tzinfo=UTC),
+                hold_days=30,
+            )
     finally:
         connection.close()
     assert execute(settings.database_url, "SELECT count(*) FROM scheduler_watermarks") == [(0,)]

@@ -2,104 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import orjson
 import psycopg2
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from store_helpers import all_committed, produce, query, role_dsn, wait_for
 from store_samples import encoded, release, snapshot
 from topic_reading import read_topic
 
-from consumers.db import migrate
-from consumers.store.command import group_id, run_store
-from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-def role_dsn(dsn: str, role: str) -> str:
-    """The same database, logged in as another role (the local cluster trusts local connections)."""
-    scheme, _, rest = dsn.partition("://")
-    return f"{scheme}://{role}@{rest.partition('@')[2]}"
-
-
-def query(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall() if cursor.description else []
-        connection.commit()
-        return rows
-    finally:
-        connection.close()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
-def produce(settings: Settings, suffix: str, messages: list[tuple[bytes | None, bytes | None]]) -> None:
-    producer = KafkaProducer(acks="all", **kafka_python_config(settings))
-    try:
-        for key, value in messages:
-            producer.send(settings.topic(suffix), key=key, value=value)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
-
-
-def all_committed(settings: Settings, suffixes: tuple[str, ...] = ("entitlements", "releases")) -> bool:
-    """Whether the store's group has committed every partition up to its end."""
-    consumer = KafkaConsumer(group_id=group_id(settings), enable_auto_commit=False, **kafka_python_config(settings))
-    try:
-        partitions = [
-            TopicPartition(settings.topic(suffix), p)
-            for suffix in suffixes
-            for p in consumer.partitions_for_topic(settings.topic(suffix)) or ()
-        ]
-        ends = consumer.end_offsets(partitions)
-        return all((consumer.committed(tp) or 0) >= ends[tp] for tp in partitions)
-    finally:
-        consumer.close(autocommit=False)
-
-
-@pytest.fixture
-def app_settings(topics: Settings) -> Settings:
-    """Settings whose database URL logs in as the DML-only app role, after the migrations."""
-    migrate(topics)
-    return dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
-
-
-@pytest.fixture
-def running_store(app_settings: Settings) -> Iterator[Settings]:
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            run_store(app_settings, stop, batch_size=50)
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=target, name="store")
-    thread.start()
-    yield app_settings
-    stop.set()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the store did not stop"
-    assert not failures, failures
 
 
 def test_snapshots_become_current_rows_and_history(running_store: Settings) -> None:

@@ -121,7 +121,7 @@ def test_sorting_a_batch_separates_rows_from_rejects() -> None:
         FakeRecord(RELEASES, 0, 3, b"backup", encoded(release("backup", "12", "2026-06-01"))),
         FakeRecord("p.other", 0, 1, None, b"{}"),
     ]
-    batch = sort_batch(records, ENTITLEMENTS, RELEASES)
+    batch = sort_batch(records, ENTITLEMENTS, RELEASES, "p.holds")
     assert [row.serial for row in batch.entitlements] == ["SN-1"]
     assert [row.version for row in batch.releases] == ["12"]
     assert [(item.record.offset, item.reason.split(":")[0]) for item in batch.rejected] == [

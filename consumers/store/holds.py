@@ -1,0 +1,61 @@
+"""Holds records (events that wait for their serial's purchase) as `held_events` rows, the newest per serial."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from consumers.store.documents import storable_document
+from schemas import parse_instant
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    """One held event as the columns of `held_events`."""
+
+    serial: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    held_since: datetime
+
+
+@dataclass(frozen=True)
+class Holds:
+    """One holds record: every event that waits for the serial's purchase (none: nothing waits), and its position."""
+
+    serial: str
+    held: tuple[HeldRow, ...]
+    partition: int = -1
+    offset: int = -1
+
+
+def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Holds:
+    """Decode and validate one holds document; raise InvalidMessage saying what is wrong."""
+    _, document = storable_document(raw, "holds")
+    serial = document["serial"]
+    rows: dict[str, HeldRow] = {}
+    for index, item in enumerate(document["held"]):
+        # An event listed twice is held once (the table's key): the first listing counts.
+        rows.setdefault(
+            item["event_id"],
+            HeldRow(
+                serial=serial,
+                event_id=item["event_id"],
+                type=item["type"],
+                occurred_at=parse_instant(item["occurred_at"], f"held[{index}].occurred_at"),
+                held_since=parse_instant(item["since"], f"held[{index}].since"),
+            ),
+        )
+    return Holds(serial, tuple(rows.values()), partition, offset)
+
+
+def newest_holds(records: Iterable[Holds]) -> list[Holds]:
+    """One record per serial, the newest: the highest offset of its partition (else the last seen), by serial."""
+    newest: dict[str, Holds] = {}
+    for record in records:
+        kept = newest.get(record.serial)
+        if kept is None or kept.partition != record.partition or record.offset > kept.offset:
+            newest[record.serial] = record
+    return [newest[serial] for serial in sorted(newest)]

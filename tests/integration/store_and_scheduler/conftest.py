@@ -1,0 +1,42 @@
+"""Fixtures of the store's integration tests: the app role after the migrations, and a running store."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+
+import pytest
+from store_helpers import role_dsn
+
+from consumers.db import migrate
+from consumers.store.command import run_store
+from lifecycle.settings import Settings
+
+
+@pytest.fixture
+def app_settings(topics: Settings) -> Settings:
+    """Settings whose database URL logs in as the DML-only app role, after the migrations."""
+    migrate(topics)
+    return dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
+
+
+@pytest.fixture
+def running_store(app_settings: Settings) -> Iterator[Settings]:
+    """`run_store` in a thread (batches of 50) as the app role; stopped, and checked for failures, afterwards."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run_store(app_settings, stop, batch_size=50)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=target, name="store")
+    thread.start()
+    yield app_settings
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the store did not stop"
+    assert not failures, failures

@@ -1,0 +1,92 @@
+"""The scheduler ticks serials whose events wait past the hold period: one hold_expiry tick per serial and day."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+import orjson
+import psycopg2
+import pytest
+from store_helpers import role_dsn
+from store_samples import encoded, holds
+from topic_reading import read_topic
+
+from consumers.db import migrate
+from consumers.store.holds import holds_record
+from consumers.store.mapping import Batch
+from consumers.store.repository import write_batch
+from lifecycle.settings import Settings
+from schemas import validate
+
+pytestmark = pytest.mark.integration
+
+BEFORE = "2027-01-30T23:59:59Z"  # SN-A's first event arrived on 2027-01-01: its 30 days end with this UTC day
+PAST = "2027-02-05T12:00:00Z"  # SN-A and SN-B wait longer than 30 days, SN-C does not
+EXPIRED = ["tick:SN-A:hold_expiry:2027-02-05", "tick:SN-B:hold_expiry:2027-02-05"]
+
+
+def scheduler(env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run `lifecycle scheduler --once` with these arguments; its JSON summary."""
+    command = [sys.executable, "-m", "lifecycle.cli", "scheduler", "--once", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    summary: dict[str, Any] = orjson.loads(done.stdout)
+    return summary
+
+
+@pytest.fixture
+def held_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
+    """Migrated database whose held_events the store wrote from three holds records; the app role's environment."""
+    migrate(topics)
+    settings = dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
+    documents = [
+        holds("SN-A", ("rn-a", "renewal", "2027-01-01T09:00:00Z"), ("up-a", "upgrade", "2027-01-20T09:00:00Z")),
+        holds("SN-B", ("ppi-b", "purchase", "2027-01-05T12:00:00Z")),
+        holds("SN-C", ("rn-c", "renewal", "2027-01-20T00:00:00Z")),
+    ]
+    connection = psycopg2.connect(settings.database_url)
+    try:
+        write_batch(connection, Batch(holds=[holds_record(encoded(document)) for document in documents]))
+    finally:
+        connection.close()
+    env = {**lifecycle_env, "LIFECYCLE_DATABASE_URL": settings.database_url, "LIFECYCLE_METRICS_PORT": "0"}
+    return settings, env
+
+
+def test_a_sweep_past_the_hold_period_emits_one_hold_expiry_tick_per_serial(
+    held_env: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, env = held_env
+    assert scheduler(env, "--as-of", BEFORE)["event_ids"] == []
+    assert read_topic(settings, "ticks") == []
+
+    assert scheduler(env, "--as-of", PAST)["event_ids"] == EXPIRED
+    records = read_topic(settings, "ticks")
+    ticks = [validate("tick", orjson.loads(value or b"")) for _, value in records]
+    assert sorted(tick["event_id"] for tick in ticks) == EXPIRED
+    for (key, _), tick in zip(records, ticks, strict=True):
+        assert key == tick["serial"].encode()
+        assert (tick["kind"], tick["due_on"], tick["occurred_at"]) == (
+            "hold_expiry",
+            "2027-02-05",
+            "2027-02-05T00:00:00Z",
+        )
+
+    # Later the same day (or a second scheduler): the same ticks, byte for byte.
+    assert scheduler(env, "--as-of", "2027-02-05T18:30:00Z")["event_ids"] == EXPIRED
+    values = [value for _, value in read_topic(settings, "ticks")]
+    assert Counter(orjson.loads(value or b"")["event_id"] for value in values) == dict.fromkeys(EXPIRED, 2)
+    assert len(set(values)) == len(EXPIRED)
+
+
+def test_the_hold_period_comes_from_the_settings(held_env: tuple[Settings, dict[str, str]]) -> None:
+    settings, env = held_env
+    longer = {**env, "LIFECYCLE_HOLD_DAYS": "35"}  # SN-A's 35 days end on 2027-02-05, SN-B's on 2027-02-09
+    dry = scheduler(longer, "--as-of", PAST, "--dry-run")
+    assert dry["event_ids"] == ["tick:SN-A:hold_expiry:2027-02-05"]
+    assert [tick["kind"] for tick in dry["tick_events"]] == ["hold_expiry"]
+    assert read_topic(settings, "ticks") == []
