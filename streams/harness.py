@@ -115,6 +115,7 @@ class WorkerProcess:
     data_dir: Path
     web_port: int
     log_path: Path
+    metrics_port: int = 0  # LIFECYCLE_METRICS_PORT: 0 serves no /metrics; else the worker's is this + 1
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -123,7 +124,7 @@ class WorkerProcess:
             **self.env,
             "LIFECYCLE_WORKER_DATA_DIR": str(self.data_dir),
             "LIFECYCLE_WEB_PORT": str(self.web_port),
-            "LIFECYCLE_METRICS_PORT": "0",
+            "LIFECYCLE_METRICS_PORT": str(self.metrics_port),
         }
         self._log = self.log_path.open("ab")
         command = [str(Path(sys.executable).with_name("lifecycle")), "worker", "--loglevel", "info"]
