@@ -42,6 +42,7 @@ class Replay:
         self.catalog: Catalog = {}
         self.clock: datetime | None = None
         self.notices: list[dict[str, Any]] = []
+        self.case_decisions: list[dict[str, Any]] = []
         self.rejected: list[dict[str, Any]] = []
         self.events = 0
         self._due: list[tuple[datetime, str]] = []
@@ -103,6 +104,7 @@ class Replay:
             self.rejected.append({"line": line, "event_id": event["event_id"], "reason": reason})
         self.states[serial] = outcome.state
         self.notice_count += len(outcome.notices)
+        self.case_decisions.extend(outcome.decisions)
         if self.on_notice is None:
             self.notices.extend(outcome.notices)
         else:
@@ -146,6 +148,7 @@ class Replay:
             "notices": self.notices,
             "rejected": self.rejected,
             "held": list(self.held()),
+            "case_decisions": self.case_decisions,
         }
 
 
@@ -198,7 +201,8 @@ def write_document(out: IO[bytes], replay: Replay, notice_lines: Iterable[bytes]
     _write_array(out, "entitlements", (orjson.dumps(snapshot) for snapshot in replay.snapshots()), b",")
     _write_array(out, "notices", (line.rstrip(b"\n") for line in notice_lines), b",")
     _write_array(out, "rejected", (orjson.dumps(item) for item in replay.rejected), b",")
-    _write_array(out, "held", (orjson.dumps(item) for item in replay.held()), b"")
+    _write_array(out, "held", (orjson.dumps(item) for item in replay.held()), b",")
+    _write_array(out, "case_decisions", (orjson.dumps(item) for item in replay.case_decisions), b"")
     out.write(b"}\n")
 
 

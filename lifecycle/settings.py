@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
 
 
 @dataclass(frozen=True)
@@ -114,9 +111,10 @@ class Settings:
     health_targets: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls) -> Settings:
-        """Read every setting from the environment, falling back to the documented defaults."""
-        raw = {s.env: _env(s.env, s.default) for s in SETTINGS}
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting from the environment (or `environ`), falling back to the documented defaults."""
+        source = os.environ if environ is None else environ
+        raw = {s.env: source.get(s.env, s.default) for s in SETTINGS}
 
         def get(name: str) -> str:
             return raw["LIFECYCLE_" + name.upper()]

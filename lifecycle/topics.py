@@ -35,6 +35,7 @@ PURCHASES = TopicSpec("purchases", PARTITIONS, retention_ms=-1)  # purchases are
 REGISTRATIONS = TopicSpec("registrations", PARTITIONS, retention_ms=365 * DAY_MS)
 RENEWALS = TopicSpec("renewals", PARTITIONS, retention_ms=365 * DAY_MS)
 UPGRADES = TopicSpec("upgrades", PARTITIONS, retention_ms=365 * DAY_MS)
+CASES = TopicSpec("cases", PARTITIONS, retention_ms=365 * DAY_MS)  # support cases the CRM opened (R16)
 RELEASES = TopicSpec("releases", 1, cleanup_policy="compact")
 TICKS = TopicSpec("ticks", PARTITIONS, retention_ms=14 * DAY_MS)
 UPGRADE_GRANTS = TopicSpec("upgrade-grants", PARTITIONS, retention_ms=365 * DAY_MS)
@@ -42,6 +43,7 @@ ENTITLEMENTS = TopicSpec(
     "entitlements", PARTITIONS, cleanup_policy="compact", extra={"min.compaction.lag.ms": str(DAY_MS)}
 )
 NOTICES = TopicSpec("notices", PARTITIONS, retention_ms=30 * DAY_MS)
+CASE_DECISIONS = TopicSpec("case-decisions", PARTITIONS, retention_ms=30 * DAY_MS)  # what the CRM may do (R16)
 # Events that wait for their serial's purchase, per serial (an empty list: none wait); the store keeps them.
 HOLDS = TopicSpec("holds", PARTITIONS, cleanup_policy="compact")
 DEADLETTER = TopicSpec("deadletter", 3, retention_ms=30 * DAY_MS)
@@ -51,11 +53,13 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REGISTRATIONS,
     RENEWALS,
     UPGRADES,
+    CASES,
     RELEASES,
     TICKS,
     UPGRADE_GRANTS,
     ENTITLEMENTS,
     NOTICES,
+    CASE_DECISIONS,
     HOLDS,
     DEADLETTER,
 )
@@ -66,6 +70,7 @@ TOPIC_BY_EVENT_TYPE: dict[str, TopicSpec] = {
     "registration": REGISTRATIONS,
     "renewal": RENEWALS,
     "upgrade": UPGRADES,
+    "case_opened": CASES,
     "release": RELEASES,
     "tick": TICKS,
 }

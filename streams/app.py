@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ from lifecycle.kafka_config import faust_broker_credentials
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import (
+    CASE_DECISIONS,
+    CASES,
     DEADLETTER,
     ENTITLEMENTS,
+    HOLDS,
     NOTICES,
     PARTITIONS,
     PURCHASES,
@@ -33,14 +37,15 @@ from streams.changelog import ChangelogWrites
 from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
 from streams.in_order import PartitionOrder
 from streams.releases import ReleasesView
+from streams.rerouting import Rerouter
 from streams.stored import StoredSerial, decode_stored, encode_stored
 
 log = logging.getLogger(__name__)
 
 # The agent's sources, all co-partitioned with the serial table. Releases are not among them: every worker
 # reads the whole releases topic through its ReleasesView, and the store dead-letters invalid ones (once).
-INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, TICKS, UPGRADE_GRANTS)
-OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, UPGRADE_GRANTS, DEADLETTER)
+INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, CASES, TICKS, UPGRADE_GRANTS)
+OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, CASE_DECISIONS, UPGRADE_GRANTS, HOLDS, DEADLETTER)
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 COMPONENT = "worker"
 STALL_CHECK_SECONDS = 5.0
@@ -96,6 +101,7 @@ class Processor:
     view: ReleasesView
     policy: Policy
     changelog: ChangelogWrites
+    rerouter: Rerouter
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
     order: PartitionOrder | None = None  # made when the agent starts, once faust has its consumer
@@ -134,9 +140,12 @@ class Processor:
             if not self.view.caught_up.is_set():
                 await self.view.caught_up.wait()  # never apply an event against a half-read catalog
             started = time.perf_counter()
-            inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value)
+            arrived = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+            inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value, arrived)
             context = Context(self.settings.topic_prefix, self.view.catalog, self.policy)
-            handled = handle(inbound, self.load, context)
+            handled = await self.rerouter.forward(inbound, message.headers, context)  # off its key's partition?
+            if handled is None:
+                handled = handle(inbound, self.load, context)
             try:
                 await self.publish(handled.records)
                 if handled.stored is not None and handled.serial is not None:
@@ -156,6 +165,7 @@ class Processor:
             self.order = PartitionOrder(self.app.consumer, topics, lambda: int(self.app.consumer_generation_id))
         self.order.install()
         self.changelog.install(self.app.producer)
+        self.rerouter.install(self.app.producer)
         return self.order
 
 
@@ -180,8 +190,9 @@ def create_processor(settings: Settings) -> Processor:
     )
     outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
     view = ReleasesView(settings)
-    policy = Policy.with_lead_days(settings.reminder_lead_days)
-    processor = Processor(settings, app, table, outputs, view, policy, ChangelogWrites(table))
+    policy = Policy.with_lead_days(settings.reminder_lead_days, settings.hold_days)
+    rerouter = Rerouter({spec.name(prefix): spec.partitions for spec in INPUTS})
+    processor = Processor(settings, app, table, outputs, view, policy, ChangelogWrites(table), rerouter)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)

@@ -16,7 +16,7 @@ import orjson
 import schemas
 from lifecycle.deadletter import deadletter_record
 from lifecycle.rules import Catalog, Outcome, Policy, apply_event, event_time
-from lifecycle.topics import DEADLETTER, HOLDS, TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
+from lifecycle.topics import CASE_DECISIONS, DEADLETTER, HOLDS, TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
 from streams.stored import Sent, StoredSerial
 
 COMPONENT = "processor"
@@ -136,11 +136,11 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     outcome: Outcome = apply_event(state, event, clock, context.catalog, context.policy, message.timestamp)
     if outcome.rejection is not None:
         return dead_letter(message, outcome.rejection, context, "rejected")
-    quiet = outcome.snapshot is None and not outcome.notices and not outcome.derived and not outcome.refused
+    quiet = not (outcome.snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
     if outcome.state is None or (quiet and outcome.state == state):
         return Handled("unchanged", (), serial)
     refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
-    sent = Sent(event_id, tuple(outcome.notices), tuple(outcome.derived), refused, outcome.holds_changed)
+    sent = Sent(event_id, outcome.notices, outcome.derived, refused, outcome.holds_changed, outcome.decisions)
     base = stored if stored is not None else StoredSerial(outcome.state)
     label = "held" if any(hold.event_id == event_id for hold in outcome.state.holds) else "applied"
     after = base.after(outcome.state, sent)
@@ -164,6 +164,7 @@ def _records(serial: str, snapshot: dict[str, Any] | None, sent: Sent, stored: S
     records += [
         Record(UPGRADE_GRANTS.suffix, str(grant["serial"]).encode(), schemas.encode(grant)) for grant in sent.derived
     ]
+    records += [Record(CASE_DECISIONS.suffix, key, schemas.encode(decision)) for decision in sent.decisions]
     records += [Record(DEADLETTER.suffix, key, letter) for letter in sent.refused]
     if sent.holds_changed:
         holds = {"schema_version": 1, "serial": serial, "held": [hold.document() for hold in stored.state.holds]}

@@ -22,6 +22,7 @@ class Sent:
     derived: tuple[dict[str, Any], ...] = ()
     refused: tuple[bytes, ...] = ()  # dead letters of events accepted earlier and refused now
     holds_changed: bool = False  # the serial's holds changed: its holds document is sent again
+    decisions: tuple[dict[str, Any], ...] = ()  # support case decisions
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def encode_stored(stored: StoredSerial) -> bytes:
             "derived": s.derived,
             "refused": [letter.decode() for letter in s.refused],
             "holds_changed": s.holds_changed,
+            "decisions": s.decisions,
         }
         for s in stored.recent
     ]
@@ -68,6 +70,7 @@ def decode_stored(raw: bytes) -> StoredSerial:
             tuple(item["derived"]),
             tuple(letter.encode() for letter in item.get("refused", ())),
             bool(item.get("holds_changed", False)),
+            tuple(item.get("decisions", ())),
         )
         for item in document["recent"]
     )

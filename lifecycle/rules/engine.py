@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lifecycle.rules.calendar import day_start, iso_instant
+from lifecycle.rules.cases import on_case
 from lifecycle.rules.fold import Decision, Fold
 from lifecycle.rules.model import Catalog, Event, Hold, Notice, Outcome, Policy, SerialState, Snapshot, evolve
 from lifecycle.rules.purchase import on_purchase, on_upgrade_grant
@@ -22,7 +23,7 @@ from lifecycle.rules.upgrade import on_upgrade
 from schemas import parse_instant
 
 # Events at the same instant apply in the order a customer's journey has them.
-_RANK = {"purchase": 0, "upgrade_grant": 0, "registration": 1, "renewal": 2, "upgrade": 3}
+_RANK = {"purchase": 0, "upgrade_grant": 0, "registration": 1, "renewal": 2, "upgrade": 3, "case_opened": 4}
 
 
 def event_time(event: Event) -> datetime:
@@ -49,6 +50,8 @@ def _step(fold: Fold, event: Event, catalog: Catalog) -> Decision:
         return on_upgrade(fold, event)
     if kind == "upgrade_grant":
         return on_upgrade_grant(fold, event)
+    if kind == "case_opened":
+        return on_case(fold, event)
     return Decision(fold, rejection=f"type: {kind!r} events do not apply to a serial")
 
 
@@ -70,6 +73,7 @@ class _Step:
     derived: list[dict[str, Any]] = field(default_factory=list)
     rejection: str | None = None
     refused: list[tuple[Event, str]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> _Step:
@@ -80,6 +84,7 @@ def _fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> _St
     if decision.rejection is not None:
         return _Step(fold, notices, rejection=decision.rejection)
     step = _Step(_stamp(fold, decision, event), [*notices, *decision.notices], list(decision.derived))
+    step.decisions.extend(decision.decisions)
     if step.fold.held and step.fold.entitlement != fold.entitlement:
         _release(step, event, catalog)
     return step
@@ -103,6 +108,7 @@ def _release(step: _Step, trigger: Event, catalog: Catalog) -> None:
                 step.fold = _stamp(before, decision, trigger)
                 step.notices.extend(decision.notices)
                 step.derived.extend(decision.derived)
+                step.decisions.extend(decision.decisions)
         waiting = still
     step.fold = evolve(step.fold, held=tuple(waiting))
 
@@ -118,6 +124,7 @@ def _fold_all(serial: str, history: tuple[Event, ...], until: datetime, catalog:
         total.notices.extend(step.notices)
         total.derived.extend(step.derived)
         total.refused.extend(step.refused)
+        total.decisions.extend(step.decisions)
     total.fold, sent = advance_fold(total.fold, until, catalog, policy)
     total.notices.extend(sent)
     return total
@@ -171,7 +178,12 @@ def _publish(
         refused += [(event, reason) for event in step.fold.held if event["event_id"] in expired]
         history = tuple(e for e in history if e["event_id"] not in expired)
         again = _fold_all(state.serial, history, step.fold.clock or datetime.min.replace(tzinfo=UTC), catalog, policy)
-        step = _Step(again.fold, [*step.notices, *again.notices], [*step.derived, *again.derived])
+        step = _Step(
+            again.fold,
+            [*step.notices, *again.notices],
+            [*step.derived, *again.derived],
+            decisions=[*step.decisions, *again.decisions],
+        )
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fold = step.fold
     fresh_notices = tuple({n["notice_id"]: n for n in step.notices if n["notice_id"] not in state.emitted}.values())
@@ -190,8 +202,12 @@ def _publish(
             if d["event_id"] not in state.emitted
         }.values()
     )
-    if fresh_notices or fresh_derived:
+    fresh_decisions = tuple(
+        {d["decision_id"]: d for d in step.decisions if d["decision_id"] not in state.emitted}.values()
+    )
+    if fresh_notices or fresh_derived or fresh_decisions:
         emitted = emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
+        emitted |= {d["decision_id"] for d in fresh_decisions}
     new_state = evolve(
         state,
         history=history,
@@ -203,7 +219,7 @@ def _publish(
         fold=fold,
     )
     changed = holds != state.holds
-    return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed)
+    return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
 
 
 def current_fold(state: SerialState, catalog: Catalog, policy: Policy) -> Fold:

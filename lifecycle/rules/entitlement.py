@@ -71,6 +71,7 @@ class Entitlement:
     updated_at: str = ""
     last_event_id: str = ""
     applied_orders: frozenset[str] = field(default_factory=frozenset)
+    decided_cases: frozenset[str] = field(default_factory=frozenset)  # case numbers decided (R16)
     grant_revision: int = 0  # an upgrade target: the source's revision its grant was made from
 
     @property

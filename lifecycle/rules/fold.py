@@ -33,6 +33,7 @@ class Decision:
     notices: tuple[Notice, ...] = ()
     derived: tuple[dict[str, Any], ...] = ()
     rejection: str | None = None
+    decisions: tuple[dict[str, Any], ...] = ()  # support case decisions (R16)
     waits: bool = False  # the event needs a purchase or registration that has not come yet: hold it
 
 

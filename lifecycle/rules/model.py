@@ -59,6 +59,12 @@ Catalog = Mapping[str, tuple[Release, ...]]
 """Product family -> its known releases (any order)."""
 
 
+def hold_ends_at(since: datetime, hold_days: int) -> datetime:
+    """When a hold that began at `since` runs out: the start of the UTC day `hold_days` after the day it began."""
+    day = since.astimezone(UTC).date() + timedelta(days=hold_days)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Hold:
     """An accepted event that waits for its serial's purchase or registration (R14a)."""
@@ -69,9 +75,8 @@ class Hold:
     since: datetime  # when it arrived: the hold period counts from here
 
     def ends_at(self, hold_days: int) -> datetime:
-        """When the hold runs out: the start of the UTC day `hold_days` after the day it arrived."""
-        day = self.since.astimezone(UTC).date() + timedelta(days=hold_days)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        """When the hold runs out."""
+        return hold_ends_at(self.since, hold_days)
 
     def document(self) -> dict[str, str]:
         """The hold as an item of the holds document."""
@@ -111,3 +116,4 @@ class Outcome:
     # or that waited longer than the hold period), with the reason: each is dead-lettered once.
     refused: tuple[tuple[Event, str], ...] = ()
     holds_changed: bool = False  # the state's holds differ from before: publish them
+    decisions: tuple[dict[str, Any], ...] = ()  # support case decisions not published before (R16)

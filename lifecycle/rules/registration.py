@@ -7,7 +7,7 @@ from datetime import date
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.fold import Decision, Fold, refuse
 from lifecycle.rules.model import Catalog, Event, evolve
-from lifecycle.rules.support import renew, start_support
+from lifecycle.rules.support import beyond_last_expiry, renew, start_support
 from schemas import parse_instant
 
 
@@ -57,7 +57,10 @@ def _register_renewal_order(fold: Fold, event: Event) -> Decision:
         if pending is not None:
             if entitlement.status == "superseded":
                 return refuse(fold, f"serial {fold.serial} was upgraded to {entitlement.upgraded_to}")
-            renewed, confirmation = renew(entitlement, order_id, pending.term_months, max(day, pending.ordered_on))
+            effective = max(day, pending.ordered_on)
+            if (too_far := beyond_last_expiry(entitlement, pending.term_months, effective)) is not None:
+                return refuse(fold, too_far)
+            renewed, confirmation = renew(entitlement, order_id, pending.term_months, effective)
             return Decision(evolve(fold, entitlement=renewed), (confirmation,))
     if order_id in fold.registered_orders:
         return Decision(fold)

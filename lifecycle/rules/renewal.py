@@ -6,7 +6,7 @@ from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.entitlement import PendingRenewal
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
-from lifecycle.rules.support import renew
+from lifecycle.rules.support import beyond_last_expiry, renew
 from schemas import parse_instant
 
 
@@ -33,16 +33,17 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
         return Decision(fold)  # the same order again
     day = utc_day(parse_instant(event["occurred_at"]))
     months = int(event["term_months"])
-    if event["channel"] == "online_store":
-        renewed, confirmation = renew(entitlement, order_id, months, day)
-        return Decision(evolve(fold, entitlement=renewed), (confirmation,))
     registered_on = fold.registered_orders.get(order_id)
-    if registered_on is not None:
-        # The registration came first (R14): the renewal takes effect now that the order is known.
-        renewed, confirmation = renew(entitlement, order_id, months, max(day, registered_on))
-        remaining = {k: v for k, v in fold.registered_orders.items() if k != order_id}
-        return Decision(evolve(fold, entitlement=renewed, registered_orders=remaining), (confirmation,))
-    waiting = evolve(
-        entitlement, pending_renewals=(*entitlement.pending_renewals, PendingRenewal(order_id, months, day))
-    )
-    return Decision(evolve(fold, entitlement=waiting))
+    if event["channel"] != "online_store" and registered_on is None:
+        # Sales and Partner renewals take effect when their order is registered for the serial.
+        pending = PendingRenewal(order_id, months, day)
+        return Decision(
+            evolve(fold, entitlement=evolve(entitlement, pending_renewals=(*entitlement.pending_renewals, pending)))
+        )
+    # Online, or the registration came first (R14): the renewal takes effect now.
+    effective = day if event["channel"] == "online_store" or registered_on is None else max(day, registered_on)
+    if (too_far := beyond_last_expiry(entitlement, months, effective)) is not None:
+        return refuse(fold, too_far)
+    renewed, confirmation = renew(entitlement, order_id, months, effective)
+    remaining = {k: v for k, v in fold.registered_orders.items() if k != order_id}
+    return Decision(evolve(fold, entitlement=renewed, registered_orders=remaining), (confirmation,))

@@ -10,6 +10,9 @@ from lifecycle.rules.entitlement import BUSINESS_INCLUDED_MONTHS, BUSINESS_PROGR
 from lifecycle.rules.model import Catalog, Notice, evolve
 from lifecycle.rules.notices import notice
 
+# No support period ends later: the contract's dates end in 2100, and stacked renewals must stay dates at all.
+LAST_EXPIRY = date(2200, 12, 31)
+
 
 def program_for(line: str, license_type: str, purchased_on: date) -> str:
     """The support program a purchase includes (R2, R4, R5, R7)."""
@@ -52,17 +55,35 @@ def start_support(entitlement: Entitlement, day: date, catalog: Catalog) -> tupl
     return started, (notice("support_started", started, day, day.isoformat()),)
 
 
+def _lapsed(entitlement: Entitlement, effective: date) -> bool:
+    return entitlement.status != "active" or entitlement.expires_on is None or entitlement.expires_on <= effective
+
+
+def _renewal_base(entitlement: Entitlement, effective: date) -> date:
+    """R8: a renewal runs from the later of the current expiry and its effective date."""
+    if _lapsed(entitlement, effective) or entitlement.expires_on is None:
+        return effective
+    return entitlement.expires_on
+
+
+def beyond_last_expiry(entitlement: Entitlement, months: int, effective: date) -> str | None:
+    """Why a renewal cannot apply: stacked renewals would run support past LAST_EXPIRY."""
+    base = _renewal_base(entitlement, effective)
+    if (base.year - LAST_EXPIRY.year) * 12 + base.month - LAST_EXPIRY.month + months > 0:
+        return f"term_months: {months} more months from {base.isoformat()} end after {LAST_EXPIRY.isoformat()}"
+    return None
+
+
 def renew(entitlement: Entitlement, order_id: str, months: int, effective: date) -> tuple[Entitlement, Notice]:
-    """Extend support from the later of the current expiry and the effective date (R8)."""
-    lapsed = entitlement.status != "active" or entitlement.expires_on is None or entitlement.expires_on <= effective
-    base = effective if lapsed or entitlement.expires_on is None else entitlement.expires_on
+    """Extend support from the later of the current expiry and the effective date (R8); see beyond_last_expiry."""
+    lapsed = _lapsed(entitlement, effective)
     program = "advantage_premier" if entitlement.line == "business" else entitlement.program
     renewed = evolve(
         entitlement,
         program=program,
         status="active",
         starts_on=effective if lapsed else entitlement.starts_on,
-        expires_on=add_months(base, months),
+        expires_on=add_months(_renewal_base(entitlement, effective), months),
         pending_renewals=tuple(p for p in entitlement.pending_renewals if p.renewal_order_id != order_id),
         applied_orders=entitlement.applied_orders | {order_id},
     )

@@ -126,3 +126,25 @@ def release(event_id: str, at: datetime, name: str, version: str) -> dict[str, A
         "product": {"line": info["line"], "family": info["family"], "version": version},
         "released_on": at.date().isoformat(),
     }
+
+
+def case(
+    event_id: str,
+    at: datetime,
+    serial: str,
+    account: str,
+    case_number: str,
+    category: str = "technical",
+    channel: str = "email",
+    severity: str = "C",
+) -> dict[str, Any]:
+    """A support case the CRM opened."""
+    return {
+        **_envelope(event_id, "case_opened", at, "crm"),
+        "case_number": case_number,
+        "serial": serial,
+        "account_id": account,
+        "category": category,
+        "severity": severity,
+        "channel": channel,
+    }

@@ -163,6 +163,7 @@ def build_sample() -> list[dict[str, Any]]:
             )
 
     _edge_cases(line, next_id)
+    _support_cases(line, next_id)
     events = line.events()
     # Duplicates: some events are delivered twice (R13).
     for position in range(7, len(events), 37):
@@ -240,4 +241,36 @@ def _edge_cases(line: Timeline, next_id: Any) -> None:
         ev.upgrade(
             next_id("upg"), at + timedelta(days=7), "SN-EDGE-H", "acct-edge", "SN-EDGE-H-U", "true-image", "2025"
         )
+    )
+
+
+def _support_cases(line: Timeline, next_id: Any) -> None:
+    """R16: cases of every category the CRM opens, and what each is entitled to (the edge serials above)."""
+    at = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+    oem = ev.purchase(next_id("pur"), at - timedelta(days=20), "SN-EDGE-O", "acct-edge", "discwizard", "2024")
+    line.add(oem)
+    line.add(ev.ppi(next_id("ppi"), at - timedelta(days=1), "SN-EDGE-H", "acct-edge"))
+    cases = [
+        ("SN-EDGE-B", "technical", "phone", "A", 0),  # Advantage Premier: priority, 24 hours
+        ("SN-EDGE-H", "technical", "chat", "C", 1),  # Home perpetual: chat and e-mail
+        ("SN-EDGE-H", "technical", "phone", "B", 2),  # phone: the Pay Per Incident credit is spent
+        ("SN-EDGE-H", "technical", "phone", "B", 2),  # the same case again: nothing spent twice
+        ("SN-EDGE-H", "technical", "phone", "C", 3),  # no credit left: buy one, or chat and e-mail
+        ("SN-EDGE-H", "recovery", "email", "B", 4),  # the recovery warranty
+        ("SN-EDGE-H", "customer_service", "phone", "D", 5),  # customer service is by chat or e-mail
+        ("SN-EDGE-B", "customer_service", "email", "D", 6),
+        ("SN-EDGE-O", "technical", "email", "B", 7),  # OEM: its vendor gives support
+        ("SN-EDGE-B", "technical", "email", "B", 400),  # the included year has ended: renew Advantage
+    ]
+    for serial, category, channel, severity, day in cases:
+        number = f"CASE-{day:03d}"
+        case = ev.case(
+            next_id("case"), at + timedelta(days=day), serial, "acct-edge", number, category, channel, severity
+        )
+        line.add(case)
+    # A case can reach the pipeline before the purchase record it needs (R14a): held, then decided.
+    late = ev.purchase(next_id("pur"), at, "SN-EDGE-L", "acct-edge", "true-image", "2024")
+    line.add(late, arrives=at + timedelta(days=2))
+    line.add(
+        ev.case(next_id("case"), at + timedelta(hours=1), "SN-EDGE-L", "acct-edge", "CASE-L", "technical", "email")
     )

@@ -16,11 +16,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg2
 import pytest
+from topic_reading import read_topic
+
+from lifecycle.replay import replay_events
+from lifecycle.rules import Policy
+from lifecycle.settings import Settings
+from streams.agreement import snapshot_differences
 
 TOKEN = "up-smoke-token"
 READY_TIMEOUT_S = 420.0
@@ -145,6 +153,7 @@ def test_up_runs_the_pipeline_and_ctrl_c_leaves_nothing_behind(home: Path) -> No
         wait_for("a live purchase in the store", lambda: entitlement_count(dsn, "LIVE-%"), 120)
         wait_for("an .eml in the outbox", lambda: list((home / "outbox").rglob("*.eml")), 180)
         assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/login#token=" + TOKEN, text())
+        check_sample_traffic(home, env, kafka_port)
         print(f"lifecycle up ready after {ready_s:.1f}s (fresh home)")
     finally:
         if up.poll() is None:
@@ -172,3 +181,38 @@ def wait_for_nothing(home: Path, timeout: float = 20.0) -> list[str]:
     while (left := processes_of(home)) and time.monotonic() < deadline:
         time.sleep(0.5)
     return left
+
+
+def check_sample_traffic(home: Path, env: dict[str, str], kafka_port: int) -> None:
+    """The samples, sent topic by topic in any order across topics, end as replay says; only poison is refused.
+
+    Replay's clock runs past the hold period of the two events whose purchase never comes (SN-NOPE, SN-GHOST);
+    the live ones wait on the wall clock instead, so they are held, not dead-lettered.
+    """
+    lines = (home / "samples.jsonl").read_text().splitlines()
+    settings = Settings.from_env({**env, "LIFECYCLE_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}"})
+
+    def differences() -> list[str]:
+        replayed = replay_events(lines, datetime.now(UTC), Policy.with_lead_days(settings.reminder_lead_days))
+        live = {}
+        for key, value in read_topic(settings, "entitlements", 30):
+            if key is not None and key.startswith(b"SN-") and value is not None:
+                live[key.decode()] = orjson.loads(value)
+        return snapshot_differences(live, replayed["entitlements"])
+
+    wait_for("the sample serials to end as replay says", lambda: differences() == [], 240)
+    replayed = replay_events(lines, datetime.now(UTC), Policy.with_lead_days(settings.reminder_lead_days))
+    deliberate = {r["event_id"] for r in replayed["rejected"] if "no purchase for serial" not in r["reason"]}
+    letters = [orjson.loads(value) for _, value in read_topic(settings, "deadletter", 30) if value is not None]
+    refused = [_event_id(letter) for letter in letters]
+    assert refused, "the samples' poison and rule refusals reach the dead-letter topic"
+    assert set(refused) <= deliberate, [letter["reason"] for letter in letters]
+    print(f"sample traffic: {len(letters)} dead letters, all deliberate ({len(deliberate)} in the samples)")
+
+
+def _event_id(letter: dict[str, Any]) -> str | None:
+    try:
+        document = orjson.loads(letter["payload"] or "null")
+    except orjson.JSONDecodeError:
+        return None
+    return document.get("event_id") if isinstance(document, dict) else None

@@ -31,6 +31,8 @@ def test_sample_stream_gives_the_checked_in_output(sample_file: Path, capsys: py
     assert produced["entitlements"] == expected["entitlements"]
     assert produced["notices"] == expected["notices"]
     assert produced["rejected"] == expected["rejected"]
+    assert produced["held"] == expected["held"]
+    assert produced["case_decisions"] == expected["case_decisions"]
 
 
 def test_sample_stream_exercises_every_status_notice_and_refusal() -> None:
@@ -43,6 +45,10 @@ def test_sample_stream_exercises_every_status_notice_and_refusal() -> None:
     for fragment in ("Home products only", "no purchase for serial", "Home perpetual license", "OEM product"):
         assert fragment in reasons
     assert [e["serial"] for e in expected["entitlements"]] == sorted(e["serial"] for e in expected["entitlements"])
+    bases = {d["basis"] for d in expected["case_decisions"]}
+    assert bases == set(load_schema("case_decision")["properties"]["basis"]["enum"]) - {"home_subscription"}
+    options = {option for d in expected["case_decisions"] for option in d["options"]}
+    assert options >= {"buy_ppi", "renew_advantage", "contact_oem_vendor", "knowledge_base", "use_chat_or_email"}
 
 
 def test_bad_lines_are_rejected_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,7 +83,7 @@ def test_an_empty_stream_gives_a_document_with_empty_lists(tmp_path: Path, capsy
     path = tmp_path / "empty.jsonl"
     path.write_text("\n")
     assert main(["replay", str(path), "--as-of", AS_OF]) == 0
-    expected = {"as_of": AS_OF, "entitlements": [], "notices": [], "rejected": [], "held": []}
+    expected = {"as_of": AS_OF, "entitlements": [], "notices": [], "rejected": [], "held": [], "case_decisions": []}
     assert json.loads(capsys.readouterr().out) == expected
 
 

@@ -32,12 +32,14 @@ class Journey:
         self.snapshots: list[dict[str, Any]] = []
         self.rejections: list[str] = []
         self.accepted: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
         self.refused: list[tuple[str, str]] = []  # (event id, reason) of events refused after a hold
 
     def _take(self, serial: str, outcome: Outcome) -> Outcome:
         if outcome.state is not None:
             self.states[serial] = outcome.state
         self.notices.extend(outcome.notices)
+        self.decisions.extend(outcome.decisions)
         if outcome.snapshot is not None:
             self.snapshots.append(outcome.snapshot)
         if outcome.rejection is not None:

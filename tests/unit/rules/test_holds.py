@@ -154,7 +154,7 @@ def _histories(draw: st.DrawFn, hours: int, once: frozenset[str] = frozenset({"p
     serial, events, seen = "S", [], set()
     for number in range(draw(st.integers(1, 8))):
         when = at("2025-01-01") + timedelta(hours=draw(st.integers(0, hours)))
-        kinds = ("purchase", "registration", "renewal", "order", "upgrade", "ppi", "tick")
+        kinds = ("purchase", "registration", "renewal", "order", "upgrade", "ppi", "tick", "case")
         kind = draw(st.sampled_from([k for k in kinds if k not in seen]))
         if kind in once:
             seen.add(kind)
@@ -169,24 +169,39 @@ def _histories(draw: st.DrawFn, hours: int, once: frozenset[str] = frozenset({"p
             events.append(ev.registration(event_id, when, serial, "a"))
         elif kind == "renewal":
             channel = draw(st.sampled_from(("online_store", "sales")))
-            events.append(ev.renewal(event_id, when, serial, "a", f"ro{draw(st.integers(0, 1))}", 12, channel))
+            # An order id belongs to one channel's system: the same order twice is the same channel's.
+            order = f"{channel}-ro{draw(st.integers(0, 1))}"
+            events.append(ev.renewal(event_id, when, serial, "a", order, 12, channel))
         elif kind == "order":
-            events.append(ev.registration(event_id, when, serial, "a", renewal_order_id=f"ro{draw(st.integers(0, 1))}"))
+            events.append(
+                ev.registration(event_id, when, serial, "a", renewal_order_id=f"sales-ro{draw(st.integers(0, 1))}")
+            )
         elif kind == "upgrade":
             events.append(ev.upgrade(event_id, when, serial, "a", "S-new", "backup-advanced", "12.5"))
         elif kind == "ppi":
             events.append(ev.ppi(event_id, when, serial, "a"))
+        elif kind == "case":
+            category = draw(st.sampled_from(("technical", "customer_service", "recovery")))
+            channel = draw(st.sampled_from(("chat", "email", "phone")))
+            case_number = f"C{draw(st.integers(0, 2))}"  # colliding case numbers: the same case again
+            events.append(
+                ev.case(event_id, when, serial, "a", case_number, category, channel, draw(st.sampled_from("AB")))
+            )
         else:
             events.append(tick_event(serial, draw(st.sampled_from(("reminder", "expiry", "hold_expiry"))), when.date()))
     return events
 
 
-def _run(events: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+def _run(events: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], set[str], dict[str, dict[str, Any]]]:
     trip = Journey(CATALOG, arrived_at=BACKFILLED)  # every event arrives at once, after the last one happened
     trip.send(*events)
     trip.wait_until("2027-07-15")  # before the holds run out: what still waits, waits in every order
     snapshots = {s: {k: v for k, v in (st.snapshot or {}).items() if k != "revision"} for s, st in trip.states.items()}
-    return snapshots, {n["notice_id"] for n in trip.notices}
+    for snapshot in trip.snapshots:
+        assert snapshot["support"]["ppi_credits"] >= 0  # R16: a credit is never spent that was not there
+    decisions = {d["decision_id"]: d for d in trip.decisions}
+    assert len(decisions) == len(trip.decisions)  # each case is decided (and a credit spent) once
+    return snapshots, {n["notice_id"] for n in trip.notices}, decisions
 
 
 @settings(max_examples=200, deadline=None)
@@ -199,10 +214,11 @@ def test_any_arrival_order_gives_the_event_time_snapshots(events: list[dict[str,
     """
     shuffled = list(events)
     rng.shuffle(shuffled)
-    arrived, arrived_notices = _run(shuffled)
-    in_order, in_order_notices = _run(sorted(events, key=event_order))
+    arrived, arrived_notices, arrived_decisions = _run(shuffled)
+    in_order, in_order_notices, in_order_decisions = _run(sorted(events, key=event_order))
     assert arrived == in_order
     assert in_order_notices <= arrived_notices
+    assert in_order_decisions.keys() <= arrived_decisions.keys()
 
 
 @settings(max_examples=300, deadline=None)

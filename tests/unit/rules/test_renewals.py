@@ -86,3 +86,14 @@ def test_renewal_of_unknown_serial_waits_for_its_purchase() -> None:
     assert trip.rejections == []
     assert [hold.event_id for hold in trip.states["NOPE"].holds] == ["n"]
     assert trip.states["NOPE"].snapshot is None
+
+
+def test_renewals_that_would_run_support_past_the_last_expiry_are_refused() -> None:
+    """Stacked 10-year renewals from the contract's last year stay dates: refused past 2200-12-31, not a crash."""
+    trip = journey([ev.purchase("p", at("2100-12-31"), "S", "a", "backup-advanced", "12.5")])
+    for number in range(11):
+        trip.send(
+            ev.renewal(f"n{number:02}", at(f"2100-12-31T10:{number:02}"), "S", "a", f"ro{number}", 120, "online_store")
+        )
+    assert trip.snapshot("S")["support"]["expires_on"] == "2191-12-31"
+    assert trip.rejections == ["term_months: 120 more months from 2191-12-31 end after 2200-12-31"] * 2
