@@ -29,8 +29,8 @@ setup: ## Create the virtualenv .venv and install the project with its dev tools
 deps: ## Install what the stack needs from Debian when missing: Java, Maven, PostgreSQL
 	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql"
 
-test-deps: ## Install what the tests need from Debian when missing: the stack's packages and chromium
-	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql chromium:chromium"
+test-deps: ## Install what the tests need from Debian when missing: the stack's packages, chromium and kcat
+	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql chromium:chromium kcat:kcat"
 
 debian-packages:
 	@missing=""; \

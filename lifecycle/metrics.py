@@ -37,16 +37,26 @@ class _MetricsSettings(Protocol):
 
 COMPONENT_PORT_OFFSETS: dict[str, int] = {"worker": 1, "store": 2, "scheduler": 3, "notifier": 4, "dashboard": 5}
 
-# outcome: applied | duplicate | rejected | deadletter | stale
+# outcome: applied | duplicate | rejected | deadletter | stale | rerouted
 EVENTS = Counter("lifecycle_events", "Messages handled, by component and outcome.", ["component", "outcome"])
 DEAD_LETTERS = Counter("lifecycle_deadletters", "Messages sent to the dead-letter topic.", ["component"])
 PROCESSING_SECONDS = Histogram("lifecycle_processing_seconds", "Time to handle one message or batch.", ["component"])
 NOTICES_DELIVERED = Counter(
     "lifecycle_notices_delivered", "Notices delivered, by kind and transport (smtp | outbox).", ["kind", "transport"]
 )
+# reason: expiry_passed (a reminder whose support has ended) | too_old (more than the max age past due_on)
+NOTICES_SKIPPED = Counter(
+    "lifecycle_notices_skipped", "Notices not sent because they were stale, by kind and reason.", ["kind", "reason"]
+)
 TICKS_EMITTED = Counter("lifecycle_ticks_emitted", "Tick events emitted by the scheduler.", ["kind"])
 # cause: skipped (messages the consumer dropped) | idle (no progress while messages waited) | gap (offsets never came)
 REREADS = Counter("lifecycle_rereads", "Input partitions the processor read again, or moved past a gap.", ["cause"])
+# source: the event's `source` field (only [A-Za-z0-9._-], 64 characters; "unknown" when absent, "other" past 50)
+REROUTED = Counter(
+    "lifecycle_rerouted",
+    "Input messages found off their key's murmur2 partition and sent on to it, by topic and event source.",
+    ["topic", "source"],
+)
 HEARTBEAT = Gauge(
     "lifecycle_heartbeat_timestamp_seconds", "Unix time of the component's last main-loop beat.", ["component"]
 )
@@ -54,6 +64,7 @@ HEARTBEAT = Gauge(
 CONSUMER_LAG = Gauge("lifecycle_consumer_lag", "Messages not yet committed by a consumer group.", ["group", "topic"])
 TOPIC_END_OFFSET = Gauge("lifecycle_topic_end_offset", "Sum of a topic's partition end offsets.", ["topic"])
 ENTITLEMENTS = Gauge("lifecycle_entitlements", "Entitlements in the store, by status.", ["status"])
+HELD_EVENTS = Gauge("lifecycle_held_events", "Events in the store that wait for their serial's purchase.")
 
 # Exposed metric family names (counters get `_total`, histograms `_bucket`/`_sum`/`_count`).
 METRIC_NAMES: frozenset[str] = frozenset(
@@ -64,12 +75,15 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "lifecycle_processing_seconds_sum",
         "lifecycle_processing_seconds_count",
         "lifecycle_notices_delivered_total",
+        "lifecycle_notices_skipped_total",
         "lifecycle_ticks_emitted_total",
         "lifecycle_rereads_total",
+        "lifecycle_rerouted_total",
         "lifecycle_heartbeat_timestamp_seconds",
         "lifecycle_consumer_lag",
         "lifecycle_topic_end_offset",
         "lifecycle_entitlements",
+        "lifecycle_held_events",
     }
 )
 

@@ -30,6 +30,7 @@ def overview(sampler: Sampler) -> dict[str, Any]:
         "topics": snapshot.kafka.get("topics", []),
         "groups": snapshot.kafka.get("groups", []),
         "health": snapshot.health,
+        "rerouted": snapshot.rerouted,
         "figures": snapshot.figures,
         "errors": snapshot.errors,
     }

@@ -12,6 +12,7 @@ from lifecycle import metrics
 from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.health import health_targets, probe_all
 from lifecycle.dashboard.kafka_view import KafkaSampler
+from lifecycle.dashboard.rerouted import read_rerouted
 from lifecycle.dashboard.store_view import StoreFigures
 from lifecycle.settings import Settings
 
@@ -26,6 +27,7 @@ class Snapshot:
     kafka: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] | None = None
     health: list[dict[str, Any]] = field(default_factory=list)
+    rerouted: list[dict[str, Any]] = field(default_factory=list)  # the worker's, by topic and source
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,6 +56,8 @@ class Sampler:
         figures = self.store.read()
         for status, count in figures["entitlements"].get("by_status", {}).items():
             metrics.ENTITLEMENTS.labels(status).set(count)
+        if "events" in figures["holds"]:
+            metrics.HELD_EVENTS.set(figures["holds"]["events"])
         return figures
 
     async def _part(self, name: str, errors: dict[str, str], call: Any) -> Any:
@@ -71,13 +75,16 @@ class Sampler:
         kafka = await self._part("kafka", errors, self._sample_kafka)
         await self._part("deadletters", errors, self._refresh_deadletters)
         figures = await self._part("postgresql", errors, self._read_figures)
-        health = await probe_all(health_targets(self.settings))
+        targets = health_targets(self.settings)
+        health = await probe_all(targets)
+        rerouted = await read_rerouted(targets)
         previous = self.snapshot
         self.snapshot = Snapshot(
             sampled_at=time.time(),
             kafka=kafka if kafka is not None else previous.kafka,
             figures=figures if figures is not None else previous.figures,
             health=health,
+            rerouted=rerouted if rerouted is not None else previous.rerouted,
             errors=errors,
         )
         metrics.beat("dashboard")

@@ -26,6 +26,11 @@ NOTICES_PER_DAY = (
     "WHERE status = 'sent' AND sent_at >= current_date - %s GROUP BY day, kind ORDER BY day DESC, kind"
 )
 NOTICE_STATES = "SELECT status, count(*) FROM delivery_ledger GROUP BY status ORDER BY status"
+NOTICES_SKIPPED = (
+    "SELECT kind, skip_reason, count(*) FROM delivery_ledger WHERE status = 'skipped' "
+    "GROUP BY kind, skip_reason ORDER BY kind, skip_reason"
+)
+HELD = "SELECT count(*), count(DISTINCT serial) FROM held_events"
 
 
 def readonly_dsn(settings: Settings) -> str:
@@ -56,7 +61,7 @@ class StoreFigures:
             self.connection = psycopg2.connect(self.dsn, connect_timeout=5, application_name="lifecycle-dashboard")
             self.connection.set_session(readonly=True, autocommit=True)
         try:
-            return {"entitlements": self._entitlements(), "notices": self._notices()}
+            return {"entitlements": self._entitlements(), "notices": self._notices(), "holds": self._holds()}
         except psycopg2.Error:
             self.close()
             raise
@@ -92,10 +97,21 @@ class StoreFigures:
         try:
             per_day = self._query(NOTICES_PER_DAY, (NOTICE_DAYS,))
             states = dict(self._query(NOTICE_STATES))
+            skipped = self._query(NOTICES_SKIPPED)
         except psycopg2.errors.UndefinedTable:
             return {"error": "the delivery ledger table does not exist yet: run `lifecycle db migrate`"}
         return {
             "days": NOTICE_DAYS,
             "sent_per_day": [{"day": day.isoformat(), "kind": kind, "count": count} for day, kind, count in per_day],
             "by_status": states,
+            # Stale notices (R17): recorded, never sent.
+            "skipped": sum(count for _, _, count in skipped),
+            "skipped_by_reason": [{"kind": kind, "reason": reason, "count": count} for kind, reason, count in skipped],
         }
+
+    def _holds(self) -> dict[str, Any]:
+        try:
+            ((events, serials),) = self._query(HELD)
+        except psycopg2.errors.UndefinedTable:
+            return {"error": "the held_events table does not exist yet: run `lifecycle db migrate`"}
+        return {"events": events, "serials": serials}

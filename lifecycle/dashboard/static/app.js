@@ -92,6 +92,29 @@ function renderFigures(figures) {
   const n = (figures && figures.notices) || {};
   if (n.error) fill("notices", [row([el("span", n.error, "muted")])]);
   else fill("notices", (n.sent_per_day || []).map((r) => row([r.day, r.kind, r.count])), "no notices sent yet");
+  const skipped = document.getElementById("notices-skipped");
+  const reasons = (n.skipped_by_reason || []).map((r) => `${r.kind} ${r.reason.replace("_", " ")}: ${r.count.toLocaleString()}`);
+  skipped.textContent = n.error ? "" : `Skipped as stale, never sent: ${(n.skipped || 0).toLocaleString()}` + (reasons.length ? ` (${reasons.join(", ")})` : "");
+  skipped.dataset.count = String(n.skipped || 0);
+}
+
+function renderHolds(figures) {
+  const h = (figures && figures.holds) || {};
+  const box = document.getElementById("holds");
+  if (!figures || h.error) { box.replaceChildren(el("span", h.error || "", "muted")); return; }
+  const items = [["events held for their purchase", h.events], ["serials with held events", h.serials]];
+  box.replaceChildren(...items.map(([label, value]) => {
+    const card = el("div", null, "card");
+    card.appendChild(el("div", (value || 0).toLocaleString(), "value"));
+    card.appendChild(el("div", label, "label"));
+    card.dataset.figure = label;
+    return card;
+  }));
+}
+
+function renderRerouted(data) {
+  fill("rerouted", (data.rerouted || []).map((r) => row([r.topic, r.source, r.count])),
+    "none since the worker started: every producer places keys by murmur2");
 }
 
 function rates(history) {
@@ -144,7 +167,8 @@ async function refresh() {
     const data = await getJSON("/api/overview");
     document.getElementById("prefix").textContent = `topic prefix: ${data.prefix}`;
     document.getElementById("updated").textContent = data.sampled_at ? `sampled ${new Date(data.sampled_at * 1000).toLocaleTimeString()}` : "waiting for the first sample…";
-    renderHealth(data); renderTopics(data); renderGroups(data); renderFigures(data.figures); drawChart(data);
+    renderHealth(data); renderTopics(data); renderGroups(data); renderFigures(data.figures); renderHolds(data.figures); drawChart(data);
+    renderRerouted(data);
     errors.push(...Object.entries(data.errors || {}).map(([part, text]) => `${part}: ${text}`));
     const reason = document.getElementById("dl-filter").value;
     renderDeadLetters(await getJSON(`/api/deadletters?reason=${encodeURIComponent(reason)}`));
