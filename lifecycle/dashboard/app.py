@@ -31,6 +31,7 @@ def overview(sampler: Sampler) -> dict[str, Any]:
         "groups": snapshot.kafka.get("groups", []),
         "health": snapshot.health,
         "rerouted": snapshot.rerouted,
+        "case_decisions": snapshot.case_decisions,
         "figures": snapshot.figures,
         "errors": snapshot.errors,
     }

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections import Counter, deque
+from collections import Counter
 from typing import Any
 
 import orjson
-from kafka import KafkaConsumer, TopicPartition
 
-from lifecycle.kafka_config import kafka_python_config
+from lifecycle.dashboard.tail import TopicTail
 from lifecycle.settings import Settings
 from lifecycle.topics import DEADLETTER
 
-KEEP = 500  # newest dead letters held in memory
 PREVIEW_CHARS = 300
 
 
@@ -52,42 +50,11 @@ def _preview(record: dict[str, Any]) -> str:
     return "(no payload)"
 
 
-class DeadLetterReader:
-    """Keeps the newest KEEP dead letters, reading only what arrived since the last call."""
+class DeadLetterReader(TopicTail):
+    """Keeps the newest dead letters, reading only what arrived since the last call."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = DEADLETTER.name(settings.topic_prefix)
-        self.consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **kafka_python_config(settings))
-        self.assigned: list[TopicPartition] = []
-        self.records: deque[dict[str, Any]] = deque(maxlen=KEEP)
-
-    def close(self) -> None:
-        """Close the consumer."""
-        self.consumer.close()
-
-    def refresh(self) -> None:
-        """Read every dead letter that arrived since the last refresh (the newest KEEP on the first)."""
-        if not self.assigned and not self._assign():
-            return
-        ends = self.consumer.end_offsets(self.assigned)
-        while any(self.consumer.position(tp) < ends[tp] for tp in self.assigned):
-            batches = self.consumer.poll(timeout_ms=500, max_records=1000)
-            if not batches:
-                break
-            for tp, batch in batches.items():
-                self.records.extend(summarize(tp.partition, r.offset, r.value) for r in batch)
-
-    def _assign(self) -> bool:
-        partitions = self.consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            return False
-        self.assigned = [TopicPartition(self.topic, partition) for partition in sorted(partitions)]
-        self.consumer.assign(self.assigned)
-        begins = self.consumer.beginning_offsets(self.assigned)
-        ends = self.consumer.end_offsets(self.assigned)
-        for tp in self.assigned:
-            self.consumer.seek(tp, max(begins[tp], ends[tp] - KEEP))
-        return True
+        super().__init__(settings, DEADLETTER, summarize)
 
     def view(self, reason: str = "", limit: int = 100) -> dict[str, Any]:
         """The newest dead letters, newest first, optionally only those whose reason contains `reason`."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from lifecycle import metrics
 from lifecycle.dashboard.deadletters import DeadLetterReader
+from lifecycle.dashboard.decisions import CaseDecisionReader
 from lifecycle.dashboard.health import health_targets, probe_all
 from lifecycle.dashboard.kafka_view import KafkaSampler
 from lifecycle.dashboard.rerouted import read_rerouted
@@ -28,6 +29,7 @@ class Snapshot:
     figures: dict[str, Any] | None = None
     health: list[dict[str, Any]] = field(default_factory=list)
     rerouted: list[dict[str, Any]] = field(default_factory=list)  # the worker's, by topic and source
+    case_decisions: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -40,6 +42,7 @@ class Sampler:
         self.snapshot = Snapshot()
         self.kafka: KafkaSampler | None = None
         self.deadletters: DeadLetterReader | None = None
+        self.decisions: CaseDecisionReader | None = None
         self.store = StoreFigures(settings)
 
     def _sample_kafka(self) -> dict[str, Any]:
@@ -51,6 +54,12 @@ class Sampler:
         if self.deadletters is None:
             self.deadletters = DeadLetterReader(self.settings)
         self.deadletters.refresh()
+
+    def _read_decisions(self) -> dict[str, Any]:
+        if self.decisions is None:
+            self.decisions = CaseDecisionReader(self.settings)
+        self.decisions.refresh()
+        return self.decisions.view()
 
     def _read_figures(self) -> dict[str, Any]:
         figures = self.store.read()
@@ -74,6 +83,7 @@ class Sampler:
         errors: dict[str, str] = {}
         kafka = await self._part("kafka", errors, self._sample_kafka)
         await self._part("deadletters", errors, self._refresh_deadletters)
+        decisions = await self._part("case_decisions", errors, self._read_decisions)
         figures = await self._part("postgresql", errors, self._read_figures)
         targets = health_targets(self.settings)
         health = await probe_all(targets)
@@ -85,6 +95,7 @@ class Sampler:
             figures=figures if figures is not None else previous.figures,
             health=health,
             rerouted=rerouted if rerouted is not None else previous.rerouted,
+            case_decisions=decisions if decisions is not None else previous.case_decisions,
             errors=errors,
         )
         metrics.beat("dashboard")
@@ -98,6 +109,6 @@ class Sampler:
 
     def close(self) -> None:
         """Close every client."""
-        for client in (self.kafka, self.deadletters, self.store):
+        for client in (self.kafka, self.deadletters, self.decisions, self.store):
             if client is not None:
                 client.close()

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 import zlib
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from kafka import KafkaAdminClient
+from kcat import kcat_produce
 from prometheus_client.parser import text_string_to_metric_families
 
 from lifecycle.kafka_config import kafka_python_config
@@ -29,23 +27,6 @@ from streams.harness import wait_caught_up
 KCAT_SOURCE = "store-kcat"
 BOUGHT = datetime(2025, 1, 6, 9, tzinfo=UTC)
 Waves = list[list[dict[str, Any]]]
-
-
-def require_kcat() -> str:
-    """kcat's path; fails (no skip) when it is missing: `make test-deps` installs it."""
-    path = shutil.which("kcat")
-    if path is None:
-        pytest.fail("kcat is not installed: run `make test-deps` (Debian package kcat)", pytrace=False)
-    return path
-
-
-def kcat_produce(settings: Settings, suffix: str, records: Sequence[tuple[bytes, bytes]], *options: str) -> None:
-    """Produce keyed records with `kcat -P` (one `key<TAB>value` line each), with its default partitioner
-    unless `options` set one."""
-    lines = b"".join(key + b"\t" + value + b"\n" for key, value in records)
-    bootstrap = ",".join(settings.kafka_bootstrap)
-    command = [require_kcat(), "-P", "-b", bootstrap, "-t", settings.topic(suffix), "-K", "\t", *options]
-    subprocess.run(command, input=lines, check=True, timeout=60, capture_output=True)
 
 
 def crc32_partition(key: bytes) -> int:
@@ -96,21 +77,28 @@ def lines_of(waves: Waves) -> list[str]:
     return [orjson.dumps(event).decode() for wave in waves for event in wave]
 
 
-def send_waves(settings: Settings, env: dict[str, str], waves: Waves, folder: Path) -> None:
-    """kcat the purchases, wait until they are handled (rerouted copies too), then emit each later wave in turn.
-
-    Waiting keeps every registration, renewal and PPI behind its purchase, so these tests do not depend on
-    how one arriving first is treated: dead-lettered as "unknown serial" today, held for its purchase once
-    the holds (R14a) are in.
-    """
-    kcat_produce(settings, "purchases", [(e["serial"].encode(), orjson.dumps(e)) for e in waves[0]])
-    wait_caught_up(settings)
+def send_waves(
+    settings: Settings, env: dict[str, str], waves: Waves, folder: Path, purchases_last: bool = False
+) -> None:
+    """kcat the purchases and wait until they are handled (rerouted copies too), then emit each later wave in
+    turn; or, `purchases_last`, emit the later waves first (they wait for their purchases: R14a) and kcat the
+    purchases at the end."""
+    if not purchases_last:
+        kcat_purchases(settings, waves)
     command = [str(Path(sys.executable).with_name("lifecycle")), "emit"]
     for number, wave in enumerate(waves[1:], start=1):
         path = folder / f"wave-{number}.jsonl"
         path.write_text("".join(orjson.dumps(event).decode() + "\n" for event in wave))
         subprocess.run([*command, str(path)], env=env, check=True, timeout=60, capture_output=True)
         wait_caught_up(settings)
+    if purchases_last:
+        kcat_purchases(settings, waves)
+
+
+def kcat_purchases(settings: Settings, waves: Waves) -> None:
+    """Produce the first wave (the purchases) with kcat's default partitioner, and wait until it is handled."""
+    kcat_produce(settings, "purchases", [(e["serial"].encode(), orjson.dumps(e)) for e in waves[0]])
+    wait_caught_up(settings)
 
 
 def wait_members(settings: Settings, members: int, timeout: float = 90.0) -> None:

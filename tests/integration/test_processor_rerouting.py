@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from kafka import KafkaProducer
+from kcat import kcat_produce
 from ports import free_port
 from rerouting_journeys import (
     KCAT_SOURCE,
@@ -18,7 +19,6 @@ from rerouting_journeys import (
     crc32_partition,
     events_by_outcome,
     journeys,
-    kcat_produce,
     lines_of,
     scrape,
     send_waves,
@@ -145,3 +145,30 @@ def test_a_rerouted_copy_found_off_its_partition_again_is_dead_lettered_not_sent
     assert letter["origin"] == {"topic": topics.topic("purchases"), "partition": away, "offset": 0}
     assert [r.partition for r in read_all(topics, "purchases")] == [away]  # no copy sent round again
     assert latest_by_key(topics, "entitlements") == {}
+
+
+@pytest.mark.parametrize("workers", [1, 2], indirect=True, ids=["one-worker", "two-workers"])
+def test_everything_before_its_kcat_purchase_waits_for_it_and_every_serial_equals_replay(
+    topics: Settings, lifecycle_env: dict[str, str], workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    """R14a with any producer: registrations, renewals and PPI from `lifecycle emit` first, purchases from kcat."""
+    wait_members(topics, len(workers))
+    waves = journeys(SERIALS)
+    keys = [event["serial"].encode() for event in waves[0]]
+    expected = sum(crc32_partition(key) != aiokafka_partition(key) for key in keys)
+    send_waves(topics, lifecycle_env, waves, tmp_path, purchases_last=True)
+    lines = lines_of(waves)  # in-order: each purchase first
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(lines))
+    replayed = replay_events(lines, AS_OF, policy)
+
+    holds = [orjson.loads(r.value) for r in read_all(topics, "holds")]
+    ever_held = {item["event_id"] for document in holds for item in document["held"]}
+    waiting = {e["event_id"] for wave in waves[1:] for e in wave if e["type"] in ("renewal", "purchase")}
+    assert ever_held == waiting  # every renewal and PPI waited for its purchase
+    assert all(not document["held"] for document in latest_by_key(topics, "holds").values())  # and none waits now
+    rerouted = int(sum(events_by_outcome(scrape(worker.metrics_port + 1))["rerouted"] for worker in workers))
+    assert rerouted == expected
+    assert read_all(topics, "deadletter") == []
+    assert snapshot_differences(latest_by_key(topics, "entitlements"), replayed["entitlements"]) == []
+    print(f"held {len(ever_held)}, applied after a hold {len(waiting)}, rerouted {rerouted} of {len(keys)}")

@@ -153,6 +153,17 @@ function drawChart(data) {
   canvas.dataset.series = String(series.length);
 }
 
+function renderDecisions(data) {
+  const decisions = data.case_decisions || {};
+  document.getElementById("decisions-total").textContent = `(${decisions.total || 0} newest kept)`;
+  fill("decisions-by-basis", (decisions.by_basis || []).map((b) => row([b.eligible ? "yes" : "no", b.basis, b.count])),
+    "no cases decided yet");
+  fill("decisions", (decisions.items || []).map((d) => {
+    const instead = d.eligible ? (d.ppi_credit_used ? "a Pay Per Incident credit was spent" : "") : `${d.reason || ""} (${(d.options || []).join(", ")})`;
+    return row([d.decided_at, d.case_number, d.serial, d.eligible ? "yes" : "no", d.basis, (d.channels || []).join(", "), instead]);
+  }), "no cases decided yet");
+}
+
 function renderDeadLetters(dl) {
   document.getElementById("dl-total").textContent = `(${dl.total} newest kept)`;
   fill("deadletters", dl.items.map((d) => {
@@ -168,7 +179,7 @@ async function refresh() {
     document.getElementById("prefix").textContent = `topic prefix: ${data.prefix}`;
     document.getElementById("updated").textContent = data.sampled_at ? `sampled ${new Date(data.sampled_at * 1000).toLocaleTimeString()}` : "waiting for the first sample…";
     renderHealth(data); renderTopics(data); renderGroups(data); renderFigures(data.figures); renderHolds(data.figures); drawChart(data);
-    renderRerouted(data);
+    renderRerouted(data); renderDecisions(data);
     errors.push(...Object.entries(data.errors || {}).map(([part, text]) => `${part}: ${text}`));
     const reason = document.getElementById("dl-filter").value;
     renderDeadLetters(await getJSON(`/api/deadletters?reason=${encodeURIComponent(reason)}`));

@@ -1,0 +1,126 @@
+"""Folding a serial's events in event-time order: one step per event, held events let go when they can be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lifecycle.rules.calendar import day_start, iso_instant
+from lifecycle.rules.cases import on_case
+from lifecycle.rules.fold import Decision, Fold
+from lifecycle.rules.model import Catalog, Event, Notice, Policy, evolve
+from lifecycle.rules.purchase import on_purchase, on_upgrade_grant
+from lifecycle.rules.registration import on_registration
+from lifecycle.rules.renewal import on_renewal
+from lifecycle.rules.timeflow import advance_fold
+from lifecycle.rules.upgrade import on_upgrade
+from schemas import parse_instant
+
+# Events at the same instant apply in the order a customer's journey has them.
+_RANK = {"purchase": 0, "upgrade_grant": 0, "registration": 1, "renewal": 2, "upgrade": 3, "case_opened": 4}
+
+
+def event_time(event: Event) -> datetime:
+    """The instant an event happened (a tick: the start of its due day)."""
+    if event["type"] == "tick":
+        return day_start(datetime.fromisoformat(event["due_on"]).date())
+    return parse_instant(event["occurred_at"])
+
+
+def event_order(event: Event) -> tuple[datetime, int, str]:
+    """The order events apply in: event time, then a journey's natural order, then id."""
+    return event_time(event), _RANK.get(event["type"], 9), str(event["event_id"])
+
+
+def step_of(fold: Fold, event: Event, catalog: Catalog) -> Decision:
+    """The decision of one event on the fold so far."""
+    kind = event["type"]
+    if kind == "purchase":
+        return on_purchase(fold, event, catalog)
+    if kind == "registration":
+        return on_registration(fold, event, catalog)
+    if kind == "renewal":
+        return on_renewal(fold, event)
+    if kind == "upgrade":
+        return on_upgrade(fold, event)
+    if kind == "upgrade_grant":
+        return on_upgrade_grant(fold, event)
+    if kind == "case_opened":
+        return on_case(fold, event)
+    return Decision(fold, rejection=f"type: {kind!r} events do not apply to a serial")
+
+
+def _stamp(before: Fold, decision: Decision, event: Event) -> Fold:
+    """Mark the entitlement with the event that last changed it."""
+    fold = decision.fold
+    if fold.entitlement is None or fold.entitlement == before.entitlement:
+        return fold
+    stamped = evolve(fold.entitlement, updated_at=iso_instant(event_time(event)), last_event_id=str(event["event_id"]))
+    return evolve(fold, entitlement=stamped)
+
+
+@dataclass
+class Step:
+    """What folding one event gave: the new fold and everything it sends or refuses."""
+
+    fold: Fold
+    notices: list[Notice] = field(default_factory=list)
+    derived: list[dict[str, Any]] = field(default_factory=list)
+    rejection: str | None = None
+    refused: list[tuple[Event, str]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> Step:
+    fold, notices = advance_fold(fold, event_time(event), catalog, policy)
+    decision = step_of(fold, event, catalog)
+    if decision.waits:
+        return Step(evolve(fold, held=(*fold.held, event)), notices)
+    if decision.rejection is not None:
+        return Step(fold, notices, rejection=decision.rejection)
+    step = Step(_stamp(fold, decision, event), [*notices, *decision.notices], list(decision.derived))
+    step.decisions.extend(decision.decisions)
+    if step.fold.held and step.fold.entitlement != fold.entitlement:
+        _release(step, event, catalog)
+    return step
+
+
+def _release(step: Step, trigger: Event, catalog: Catalog) -> None:
+    """Apply the held events that what `trigger` brought lets go on (R14a), in event-time order."""
+    waiting = list(step.fold.held)
+    progress = True
+    while waiting and progress:
+        progress, still = False, []
+        for event in waiting:
+            before = step.fold
+            decision = step_of(before, event, catalog)
+            if decision.waits:
+                still.append(event)
+            elif decision.rejection is not None:
+                step.refused.append((event, decision.rejection))
+            else:
+                progress = True
+                step.fold = _stamp(before, decision, trigger)
+                step.notices.extend(decision.notices)
+                step.derived.extend(decision.derived)
+                step.decisions.extend(decision.decisions)
+        waiting = still
+    step.fold = evolve(step.fold, held=tuple(waiting))
+
+
+def fold_all(serial: str, history: tuple[Event, ...], until: datetime, catalog: Catalog, policy: Policy) -> Step:
+    """Fold a serial's whole history; an event that an earlier one, come late, makes break a rule is refused."""
+    total = Step(Fold(serial))
+    for event in history:
+        step = fold_one(total.fold, event, catalog, policy)
+        if step.rejection is not None:
+            total.refused.append((event, step.rejection))
+        total.fold = step.fold
+        total.notices.extend(step.notices)
+        total.derived.extend(step.derived)
+        total.refused.extend(step.refused)
+        total.decisions.extend(step.decisions)
+    total.fold, sent = advance_fold(total.fold, until, catalog, policy)
+    total.notices.extend(sent)
+    return total
