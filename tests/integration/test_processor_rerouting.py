@@ -15,6 +15,7 @@ from kcat import kcat_produce
 from ports import free_port
 from rerouting_journeys import (
     KCAT_SOURCE,
+    Waves,
     aiokafka_partition,
     crc32_partition,
     events_by_outcome,
@@ -59,6 +60,20 @@ def workers(
         worker.stop()
 
 
+def _run_journeys(
+    topics: Settings, env: dict[str, str], workers: list[WorkerProcess], folder: Path, purchases_last: bool
+) -> tuple[Waves, int, dict[str, Any]]:
+    """Send the journeys (purchases by kcat), bring time to AS_OF; the waves, the misplaced count, replay's result."""
+    wait_members(topics, len(workers))
+    waves = journeys(SERIALS)
+    expected = sum(crc32_partition(key) != aiokafka_partition(key) for key in (e["serial"].encode() for e in waves[0]))
+    send_waves(topics, env, waves, folder, purchases_last)
+    lines = lines_of(waves)  # in order: each purchase first
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(lines))
+    return waves, expected, replay_events(lines, AS_OF, policy)
+
+
 def _origin(record: Any) -> str:
     return f"{record.topic}/{record.partition}/{record.offset}"
 
@@ -67,15 +82,8 @@ def _origin(record: Any) -> str:
 def test_kcat_purchases_are_rerouted_once_and_every_serial_equals_replay(
     topics: Settings, lifecycle_env: dict[str, str], workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
-    wait_members(topics, len(workers))
-    waves = journeys(SERIALS)
+    waves, expected, replayed = _run_journeys(topics, lifecycle_env, workers, tmp_path, purchases_last=False)
     keys = [event["serial"].encode() for event in waves[0]]
-    expected = sum(crc32_partition(key) != aiokafka_partition(key) for key in keys)
-    send_waves(topics, lifecycle_env, waves, tmp_path)
-    lines = lines_of(waves)
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(lines))
-    replayed = replay_events(lines, AS_OF, policy)
 
     purchases = read_all(topics, "purchases")
     kcat = [r for r in purchases if rerouted_from(r.headers) is None and orjson.loads(r.value)["source"] == KCAT_SOURCE]
@@ -152,15 +160,7 @@ def test_everything_before_its_kcat_purchase_waits_for_it_and_every_serial_equal
     topics: Settings, lifecycle_env: dict[str, str], workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
     """R14a with any producer: registrations, renewals and PPI from `lifecycle emit` first, purchases from kcat."""
-    wait_members(topics, len(workers))
-    waves = journeys(SERIALS)
-    keys = [event["serial"].encode() for event in waves[0]]
-    expected = sum(crc32_partition(key) != aiokafka_partition(key) for key in keys)
-    send_waves(topics, lifecycle_env, waves, tmp_path, purchases_last=True)
-    lines = lines_of(waves)  # in-order: each purchase first
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(lines))
-    replayed = replay_events(lines, AS_OF, policy)
+    waves, expected, replayed = _run_journeys(topics, lifecycle_env, workers, tmp_path, purchases_last=True)
 
     holds = [orjson.loads(r.value) for r in read_all(topics, "holds")]
     ever_held = {item["event_id"] for document in holds for item in document["held"]}
@@ -171,4 +171,4 @@ def test_everything_before_its_kcat_purchase_waits_for_it_and_every_serial_equal
     assert rerouted == expected
     assert read_all(topics, "deadletter") == []
     assert snapshot_differences(latest_by_key(topics, "entitlements"), replayed["entitlements"]) == []
-    print(f"held {len(ever_held)}, applied after a hold {len(waiting)}, rerouted {rerouted} of {len(keys)}")
+    print(f"held {len(ever_held)}, applied after a hold {len(waiting)}, rerouted {rerouted} of {len(waves[0])}")
