@@ -8,7 +8,8 @@ decisions are sent once: their deterministic ids are remembered in the state.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
@@ -38,12 +39,12 @@ def _publish(
     expired = expired_holds(holds, step.fold.clock, policy) if received_at is None else set()
     refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in state.emitted]
     emitted = state.emitted | {f"refused:{e['event_id']}" for e, _ in refused}
-    if expired:
+    if expired and step.fold.clock is not None:
         # R14a: what waited too long is refused and leaves the history; the rest is folded again.
         reason = why_expired(step.fold, policy)
         refused += [(event, reason) for event in step.fold.held if event["event_id"] in expired]
         history = tuple(e for e in history if e["event_id"] not in expired)
-        again = fold_all(state.serial, history, step.fold.clock or datetime.min.replace(tzinfo=UTC), catalog, policy)
+        again = fold_all(state.serial, history, step.fold.clock, catalog, policy)
         step = Step(
             again.fold,
             [*step.notices, *again.notices],
@@ -52,7 +53,7 @@ def _publish(
         )
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fold = step.fold
-    fresh_notices = tuple({n["notice_id"]: n for n in step.notices if n["notice_id"] not in state.emitted}.values())
+    fresh_notices = _unsent(step.notices, "notice_id", state.emitted)
     snapshot: Snapshot | None = None
     revision = state.revision
     if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
@@ -61,19 +62,10 @@ def _publish(
             revision += 1
             snapshot = {**candidate, "revision": revision}
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
-    fresh_derived = tuple(
-        {
-            d["event_id"]: {**d, "source_revision": revision}
-            for d in step.derived
-            if d["event_id"] not in state.emitted
-        }.values()
-    )
-    fresh_decisions = tuple(
-        {d["decision_id"]: d for d in step.decisions if d["decision_id"] not in state.emitted}.values()
-    )
-    if fresh_notices or fresh_derived or fresh_decisions:
-        emitted = emitted | {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
-        emitted |= {d["decision_id"] for d in fresh_decisions}
+    fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", state.emitted))
+    fresh_decisions = _unsent(step.decisions, "decision_id", state.emitted)
+    emitted |= {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
+    emitted |= {d["decision_id"] for d in fresh_decisions}
     new_state = evolve(
         state,
         history=history,
@@ -86,6 +78,11 @@ def _publish(
     )
     changed = holds != state.holds
     return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
+
+
+def _unsent(items: list[dict[str, Any]], id_field: str, emitted: frozenset[str]) -> tuple[dict[str, Any], ...]:
+    """The items whose id was not sent before, each once, in order."""
+    return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
 
 
 def current_fold(state: SerialState, catalog: Catalog, policy: Policy) -> Fold:

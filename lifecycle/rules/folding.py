@@ -73,6 +73,7 @@ class Step:
 
 
 def fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> Step:
+    """Let time pass to the event, then apply, hold or refuse it; what it brings may let held events go on."""
     fold, notices = advance_fold(fold, event_time(event), catalog, policy)
     decision = step_of(fold, event, catalog)
     if decision.waits:
