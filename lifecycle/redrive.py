@@ -4,86 +4,111 @@ Typical causes that go away: a renewal or upgrade that arrived before its purcha
 between topics), or notices refused while the SMTP server was misconfigured. Every consumer is idempotent,
 so a message that is sent back and was applied meanwhile changes nothing; one that is still wrong is
 dead-lettered again with its reason. The same original is sent back once per run, however often it was
-dead-lettered.
+dead-lettered. A letter whose original was larger than LIFECYCLE_DEADLETTER_PREVIEW_BYTES holds only a preview
+(one written when publishing failed, none): it is never sent back (a cut original would be refused again, or
+worse, applied), only listed, one line each, by origin topic, size and SHA-256.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
+from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 from lifecycle.topic_log import read_to_end
 from lifecycle.topics import DEADLETTER
 
+LISTED_ONCE = "original not kept whole, listed once already"
+
 
 @dataclass(frozen=True)
 class Letter:
-    """One dead-letter record: why, where from, and the original key and bytes."""
+    """One dead-letter record: why, where from, and the original key and bytes (None when it was not kept whole)."""
 
     reason: str
     origin_topic: str
     component: str
     key: bytes | None
     payload: bytes | None
+    size: int | None = None  # of the original, in bytes (None: a letter written before sizes were kept)
+    sha256: str | None = None
+
+    @property
+    def kept_whole(self) -> bool:
+        """Whether the letter holds the original to send back (a letter of a too-large input holds a preview)."""
+        return self.payload is not None or self.size is None
+
+    def describe(self) -> str:
+        """One line naming the original by topic, size and SHA-256, and the reason."""
+        return f"{self.origin_topic}, {self.size} bytes, sha256 {self.sha256}: {self.reason}"
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The letters to send back, and how many were passed over for each cause."""
+    """The letters to send back, those that do not hold their original whole, and how many were passed over."""
 
     chosen: list[Letter]
     skipped: Counter[str]
+    not_kept: list[Letter] = field(default_factory=list)
 
 
 def parse_letter(key: bytes | None, value: bytes | None) -> Letter | None:
     """A dead-letter record as a Letter; None when it is not one (so it is never sent anywhere)."""
     try:
         document: Any = orjson.loads(value or b"")
-        payload = document["payload_base64"]
+        encoded = document["payload_base64"]
+        payload = None if encoded is None else base64.b64decode(encoded, validate=True)
+        size, sha256 = document.get("payload_bytes"), document.get("payload_sha256")
+        if payload is not None and sha256 is not None and hashlib.sha256(payload).hexdigest() != sha256:
+            return None
         return Letter(
             reason=str(document["reason"]),
             origin_topic=str(document["origin"]["topic"]),
             component=str(document["component"]),
             key=key,
-            payload=None if payload is None else base64.b64decode(payload, validate=True),
+            payload=payload,
+            size=None if size is None else int(size),
+            sha256=None if sha256 is None else str(sha256),
         )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
 def choose(
     letters: Iterable[Letter | None], prefix: str, *, reason: str = "", origin: str = "", component: str = ""
 ) -> Choice:
-    """The letters that match every filter given (reason text, origin topic, component), each original once."""
-    chosen: list[Letter] = []
-    seen: set[tuple[str, bytes | None, bytes | None]] = set()
-    skipped: Counter[str] = Counter()
+    """The letters that match every filter given (reason text, origin topic, component), each original once;
+    those that do not hold their original whole are listed apart, never sent."""
+    choice = Choice([], Counter())
+    seen: set[tuple[str, bytes | None, bytes | str | None]] = set()
     for letter in letters:
         if letter is None:
-            skipped["not a dead-letter record"] += 1
+            choice.skipped["not a dead-letter record"] += 1
         elif not letter.origin_topic.startswith(f"{prefix}."):
-            skipped["origin outside this deployment"] += 1
-        elif letter.payload is None:
-            skipped["empty original"] += 1
+            choice.skipped["origin outside this deployment"] += 1
+        elif letter.payload is None and letter.kept_whole:
+            choice.skipped["empty original"] += 1
         elif not _matches(letter, reason, origin, component):
-            skipped["filtered out"] += 1
-        elif (letter.origin_topic, letter.key, letter.payload) in seen:
-            skipped["sent once already"] += 1
+            choice.skipped["filtered out"] += 1
+        elif (letter.origin_topic, letter.key, letter.payload or letter.sha256) in seen:
+            choice.skipped["sent once already" if letter.kept_whole else LISTED_ONCE] += 1
         else:
-            seen.add((letter.origin_topic, letter.key, letter.payload))
-            chosen.append(letter)
-    return Choice(chosen, skipped)
+            seen.add((letter.origin_topic, letter.key, letter.payload or letter.sha256))
+            (choice.chosen if letter.kept_whole else choice.not_kept).append(letter)
+    return choice
 
 
 def _matches(letter: Letter, reason: str, origin: str, component: str) -> bool:
@@ -100,6 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    require_topics(settings, (DEADLETTER,))
     try:
         return _redrive(settings, args)
     except KafkaError as exc:
@@ -117,9 +143,12 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {topic}: {count}")
     for cause, count in sorted(choice.skipped.items()):
         print(f"  skipped, {cause}: {count}")
+    for letter in choice.not_kept:
+        print(f"  not sent back, original not kept whole: {letter.describe()}")
     if args.dry_run or not choice.chosen:
         return 0
-    producer = KafkaProducer(acks="all", linger_ms=20, **kafka_python_config(settings))
+    client_id = kafka_name(settings.topic_prefix, "redrive")
+    producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))
     try:
         futures = [producer.send(letter.origin_topic, key=letter.key, value=letter.payload) for letter in choice.chosen]
         producer.flush(timeout=60)

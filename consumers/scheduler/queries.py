@@ -1,14 +1,16 @@
-"""The scheduler's reads and its one write: candidates that could fall due, the catalog, holds, the watermark."""
+"""The scheduler's reads and writes: candidates that could fall due, the catalog, holds, the tick ledger and the
+watermark."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
+from psycopg2.extras import execute_values
 
 from lifecycle.rules import Catalog, Release, catalog_from_releases
 
@@ -64,6 +66,31 @@ def advance_watermark(connection: Connection, watermark: Watermark, ticks: int, 
             (name, watermark.swept_until, watermark.rows_seen_at, ticks),
         )
     connection.commit()
+
+
+def sent_days(connection: Connection, tick_ids: Sequence[str]) -> dict[str, date]:
+    """The sweep day each of these ticks was last sent on; a tick never sent (or forgotten) is absent."""
+    if not tick_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tick_id, sent_on FROM scheduler_ticks WHERE tick_id = ANY(%s)", (list(tick_ids),))
+        return dict(cursor.fetchall())
+
+
+def record_sent(connection: Connection, ticks: Sequence[dict[str, Any]], sweep_day: date, forget_before: date) -> None:
+    """Note the ticks as sent on `sweep_day`, and forget those last sent before `forget_before` (not committed)."""
+    rows = {tick["event_id"]: (tick["event_id"], tick["serial"], sweep_day) for tick in ticks}
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            """
+            INSERT INTO scheduler_ticks AS t (tick_id, serial, sent_on) VALUES %s
+            ON CONFLICT (tick_id) DO UPDATE SET sent_on = GREATEST(t.sent_on, excluded.sent_on)
+            """,
+            list(rows.values()),
+            page_size=1000,
+        )
+        cursor.execute("DELETE FROM scheduler_ticks WHERE sent_on < %s", (forget_before,))
 
 
 def load_catalog(connection: Connection) -> Catalog:

@@ -1,13 +1,18 @@
-"""One sweep: find what fell due since the watermark, publish the ticks, then advance the watermark.
+"""One sweep: find what fell due since the watermark, publish what was not sent before, note it, advance.
 
 The window of a sweep is (watermark, as_of]. Rows stored since the previous sweep looked (less a
-margin for transactions that committed late) are examined from the beginning of time instead, so
-an entitlement that reaches the store late still gets every tick it is owed. Expiries and version
-checks that are overdue are ticked on every sweep until the processor acts on them (`due_ticks`
-decides; the processor re-checks every tick). Reminders fall due at UTC midnight, so a sweep whose
-window crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks
-each serial with an event held longer than the hold period (`hold_expiry_ticks` decides), whatever
-the watermark: one tick id per serial and UTC day.
+margin for transactions that committed late) are examined from LOOKBACK_DAYS before as_of instead,
+so an entitlement that reaches the store late still gets every tick it is owed. Expiries and
+version checks that are overdue stay due until the processor acts on them (`due_ticks` decides;
+the processor re-checks every tick). Reminders fall due at UTC midnight, so a sweep whose window
+crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks each serial
+with an event held longer than the hold period (`hold_expiry_ticks` decides): one tick id per serial
+and UTC day.
+
+The tick ledger (`scheduler_ticks`) keeps what was sent: each due tick is published once, and an
+overdue expiry or version check again at most once per UTC day of the sweep, so neither a row that
+changes often nor a worker that was down for hours brings a flood of repeated ticks. `--since`
+sweeps from an instant and sends again what was sent before.
 """
 
 from __future__ import annotations
@@ -28,9 +33,12 @@ from consumers.scheduler.queries import (
     held_since_cutoff,
     load_catalog,
     read_watermark,
+    record_sent,
+    sent_days,
     supported_versions,
 )
 from lifecycle.rules import Policy, due_ticks
+from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.holds_due import hold_cutoff, hold_expiry_ticks
 
@@ -39,6 +47,10 @@ log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Rows stored up to this long before the previous sweep looked are examined again (late commits).
 CHANGE_MARGIN = timedelta(minutes=10)
+# How far back a changed row's ticks are looked for, and how long the ledger remembers a tick it sent.
+LOOKBACK_DAYS = 400
+# Overdue, these stay due until the processor acts on them: sent again, at most once per sweep day.
+REPEATED_KINDS = frozenset({"expiry", "version_check"})
 
 Publish = Callable[[Sequence[dict[str, Any]]], None]
 
@@ -51,6 +63,7 @@ class SweepReport:
     until: datetime
     candidates: int
     ticks: list[dict[str, Any]] = field(default_factory=list)
+    sent_before: int = 0  # due ticks not sent again: the ledger has them
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -58,6 +71,7 @@ class SweepReport:
             "as_of": self.until.isoformat(),
             "candidates": self.candidates,
             "ticks": len(self.ticks),
+            "sent_before": self.sent_before,
             "event_ids": [tick["event_id"] for tick in self.ticks],
         }
 
@@ -76,6 +90,15 @@ def longest_lead(policy: Policy) -> int:
 def _expiring_until(after: datetime, until: datetime, policy: Policy) -> date:
     day = until.astimezone(UTC).date()
     return day + timedelta(days=longest_lead(policy)) if crosses_midnight(after, until) else day
+
+
+def to_send(ticks: list[dict[str, Any]], sent_on: dict[str, date], sweep_day: date) -> list[dict[str, Any]]:
+    """The due ticks never sent, and overdue expiries and version checks last sent before `sweep_day`."""
+    return [
+        tick
+        for tick in ticks
+        if (last := sent_on.get(tick["event_id"])) is None or (tick["kind"] in REPEATED_KINDS and last < sweep_day)
+    ]
 
 
 def find_due_ticks(
@@ -99,14 +122,18 @@ def find_due_ticks(
         versions=versions,
     )
     held = held_since_cutoff(connection, hold_cutoff(as_of, hold_days))
-    connection.rollback()  # end the read transaction before talking to Kafka
-    ticks = [
+    lookback = min(after, max(EPOCH, as_of - timedelta(days=LOOKBACK_DAYS)))
+    due = [
         tick
         for candidate in found
-        for tick in due_ticks(candidate.snapshot, EPOCH if candidate.changed else after, as_of, policy, catalog)
+        for tick in due_ticks(candidate.snapshot, lookback if candidate.changed else after, as_of, policy, catalog)
     ]
-    ticks.extend(hold_expiry_ticks(held, as_of, hold_days))
-    return SweepReport(after, as_of, len(found), ticks), Watermark(max(as_of, after), rows_seen_at)
+    due.extend(hold_expiry_ticks(held, as_of, hold_days))
+    sent_on = {} if since else sent_days(connection, [tick["event_id"] for tick in due])
+    connection.rollback()  # end the read transaction before talking to Kafka
+    ticks = to_send(due, sent_on, utc_day(as_of))
+    report = SweepReport(after, as_of, len(found), ticks, len(due) - len(ticks))
+    return report, Watermark(max(as_of, after), rows_seen_at)
 
 
 def sweep(
@@ -121,6 +148,15 @@ def sweep(
     """Find, publish (flushed and acknowledged) and only then advance the watermark."""
     report, watermark = find_due_ticks(connection, policy, as_of, since, hold_days=hold_days)
     publish(report.ticks)
-    advance_watermark(connection, watermark, len(report.ticks))
-    log.info("swept (%s, %s]: %d candidates, %d ticks", report.after, as_of, report.candidates, len(report.ticks))
+    sweep_day = utc_day(as_of)
+    record_sent(connection, report.ticks, sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
+    advance_watermark(connection, watermark, len(report.ticks))  # commits the ledger too
+    log.info(
+        "swept (%s, %s]: %d candidates, %d ticks, %d sent before",
+        report.after,
+        as_of,
+        report.candidates,
+        len(report.ticks),
+        report.sent_before,
+    )
     return report

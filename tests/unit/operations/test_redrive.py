@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+
+import orjson
 
 from lifecycle.deadletter import deadletter_record
 from lifecycle.redrive import Letter, choose, parse_letter
@@ -11,16 +14,56 @@ AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def letter(
-    reason: str, topic: str = "lc.renewals", value: bytes | None = b'{"e":1}', component: str = "processor"
+    reason: str,
+    topic: str = "lc.renewals",
+    value: bytes | None = b'{"e":1}',
+    component: str = "processor",
+    preview_bytes: int = 65_536,
 ) -> Letter | None:
     key = b"SF-1"
-    return parse_letter(key, deadletter_record(reason, topic, 0, 7, key, value, component, AT))
+    return parse_letter(key, deadletter_record(reason, topic, 0, 7, key, value, component, AT, preview_bytes))
 
 
 def test_a_dead_letter_record_gives_back_its_original_key_and_bytes() -> None:
     binary = b"\xff\xfe not utf-8"
     parsed = letter("not JSON", value=binary)
-    assert parsed == Letter("not JSON", "lc.renewals", "processor", b"SF-1", binary)
+    sha256 = hashlib.sha256(binary).hexdigest()
+    assert parsed == Letter("not JSON", "lc.renewals", "processor", b"SF-1", binary, len(binary), sha256)
+    assert parsed.kept_whole
+
+
+def test_a_letter_written_before_sizes_were_kept_still_gives_back_its_bytes() -> None:
+    document = orjson.loads(deadletter_record("not JSON", "lc.renewals", 0, 7, b"SF-1", b"x", "processor", AT))
+    for name in ("payload_bytes", "payload_sha256", "payload_truncated"):
+        del document[name]
+    parsed = parse_letter(b"SF-1", orjson.dumps(document))
+    assert parsed == Letter("not JSON", "lc.renewals", "processor", b"SF-1", b"x")
+    assert parsed.kept_whole
+
+
+def test_a_letter_whose_bytes_do_not_match_its_sha256_is_not_a_dead_letter_record() -> None:
+    document = orjson.loads(deadletter_record("not JSON", "lc.renewals", 0, 7, b"SF-1", b"x", "processor", AT))
+    document["payload_sha256"] = hashlib.sha256(b"y").hexdigest()
+    assert parse_letter(b"SF-1", orjson.dumps(document)) is None
+
+
+def test_an_original_too_large_to_keep_is_listed_by_sha256_once_and_never_sent() -> None:
+    big = b'{"serial": "SF-1", "notes": "' + b"x" * 200 + b'"}'
+    letters = [
+        letter("state too large", value=big, preview_bytes=64),
+        letter("state too large", value=big, preview_bytes=64),  # dead-lettered twice: listed once
+        letter("renewal of unknown serial SF-1"),
+    ]
+    choice = choose(letters, "lc")
+    assert [x.reason for x in choice.chosen] == ["renewal of unknown serial SF-1"]
+    (not_kept,) = choice.not_kept
+    assert (not_kept.payload, not_kept.size, not_kept.sha256) == (None, len(big), hashlib.sha256(big).hexdigest())
+    assert (
+        not_kept.describe()
+        == f"lc.renewals, {len(big)} bytes, sha256 {hashlib.sha256(big).hexdigest()}: state too large"
+    )
+    assert choice.skipped == {"original not kept whole, listed once already": 1}
+    assert choose(letters, "lc", reason="unknown serial").not_kept == []
 
 
 def test_what_is_not_a_dead_letter_record_is_never_sent() -> None:
