@@ -21,6 +21,7 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
 from lifecycle.errors import UserError
+from lifecycle.redact import redact
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,27 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_TABLE = "_yoyo_migration"
 APP_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 YOYO_TABLES = ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock")
+# A DSN libpq cannot parse: psycopg2 raises ProgrammingError, and its message may quote the whole DSN.
+UNPARSABLE_DSN = psycopg2.ProgrammingError
+# Connection failures that waiting cannot cure: a malformed value, a refused login, a missing role or database.
+_CONFIGURATION_FAILURES = (
+    "invalid ",
+    "password authentication failed",
+    "no password supplied",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "certificate",
+)
+
+
+class DatabaseUnavailableError(UserError):
+    """PostgreSQL does not answer (yet): a process that retries may wait for it."""
+
+
+def explain_unparsable_dsn(exc: Exception, setting: str = "LIFECYCLE_DATABASE_URL") -> str:
+    """One line for a DSN libpq cannot parse, with any secret in libpq's message masked."""
+    problem = str(exc).strip().removeprefix("invalid dsn: ")
+    return redact(f"{setting} is not a valid PostgreSQL DSN ({problem}): write a postgresql:// URL or key=value pairs")
 
 
 def app_dsn(settings: Settings) -> str:
@@ -41,12 +63,23 @@ def admin_dsn(settings: Settings) -> str:
     return settings.database_admin_url or app_dsn(settings)
 
 
-def connect(dsn: str, application_name: str = "lifecycle") -> Connection:
-    """A connection with autocommit off; explain a refused connection in one line."""
+def admin_setting(settings: Settings) -> str:
+    """The setting `admin_dsn` comes from, for error messages."""
+    return "LIFECYCLE_DATABASE_ADMIN_URL" if settings.database_admin_url else "LIFECYCLE_DATABASE_URL"
+
+
+def connect(dsn: str, application_name: str = "lifecycle", setting: str = "LIFECYCLE_DATABASE_URL") -> Connection:
+    """A connection with autocommit off; a failure is one line naming `setting` (DatabaseUnavailableError: retry)."""
     try:
         connection = psycopg2.connect(dsn, connect_timeout=5, application_name=application_name)
+    except UNPARSABLE_DSN as exc:
+        raise UserError(explain_unparsable_dsn(exc, setting)) from None
     except psycopg2.OperationalError as exc:
-        raise UserError(f"cannot connect to PostgreSQL ({str(exc).strip()}); check LIFECYCLE_DATABASE_URL") from None
+        reason = " ".join(str(exc).split())
+        message = redact(f"cannot connect to PostgreSQL ({reason}); check {setting}")
+        if any(marker in reason for marker in _CONFIGURATION_FAILURES):
+            raise UserError(message) from None
+        raise DatabaseUnavailableError(message) from None
     connection.autocommit = False
     return connection
 
@@ -137,7 +170,8 @@ def grant_privileges(connection: Connection, settings: Settings) -> None:
 def migrate(settings: Settings, with_roles: bool = True) -> list[str]:
     """Roles, migrations and grants; return the ids of the migrations applied now."""
     dsn = admin_dsn(settings)
-    connection = connect(dsn, "lifecycle-migrate")
+    setting = admin_setting(settings)
+    connection = connect(dsn, "lifecycle-migrate", setting)
     connection.autocommit = True
     try:
         if with_roles:
@@ -154,6 +188,8 @@ def pending_migrations(settings: Settings) -> list[str]:
     """Ids of the migrations not applied yet (read with the admin DSN)."""
     from yoyo import get_backend, read_migrations
 
+    setting = admin_setting(settings)
+    connect(admin_dsn(settings), "lifecycle-migrate", setting).close()  # a failure is one line, not yoyo's traceback
     backend = get_backend(admin_dsn(settings).replace("postgres://", "postgresql://", 1), MIGRATION_TABLE)
     try:
         return [migration.id for migration in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]

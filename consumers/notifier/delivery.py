@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import smtplib
@@ -12,7 +13,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from consumers.notifier import smtp_security
+from lifecycle.errors import UserError
+from lifecycle.personal import mask_address, mask_personal
 from lifecycle.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class TransientDeliveryError(Exception):
@@ -40,45 +46,46 @@ def _classify(code: int, text: str) -> Exception:
 
 
 def _reply_text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+    """A server reply as text, with any address in it masked (servers often echo the recipient)."""
+    return mask_personal(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw))
 
 
 class SmtpTransport:
-    """One SMTP connection, opened on first use and reopened after a failure."""
+    """One SMTP connection (TLS and login as the settings say), opened on first use and reopened after a failure.
+
+    Raises UserError at construction for settings that would leak the password or cannot work (smtp_security).
+    """
 
     name = "smtp"
 
     def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
         self._settings = settings
         self._timeout = timeout
+        self._mode = smtp_security.check(settings)
+        self._context = smtp_security.tls_context(settings) if self._mode != smtp_security.NONE else None
         self._client: smtplib.SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
-        settings = self._settings
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=self._timeout)
-        try:
-            if settings.smtp_starttls:
-                client.starttls()
-            if settings.smtp_username:
-                client.login(settings.smtp_username, settings.smtp_password)
-        except BaseException:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                client.close()
-            raise
-        return client
-
     def _session(self) -> tuple[smtplib.SMTP, bool]:
-        """The open connection, or a new one (second item True); any failure to open one is temporary."""
+        """The open connection, or a new one (second item True); a failure to open one is temporary."""
         if self._client is not None:
             return self._client, False
         try:
-            self._client = self._connect()
-        except (smtplib.SMTPException, OSError) as exc:
-            where = f"{self._settings.smtp_host}:{self._settings.smtp_port}"
-            raise TransientDeliveryError(
-                f"cannot open an SMTP session with {where}: {type(exc).__name__}: {exc}"
-            ) from exc
+            self._client = smtp_security.open_session(self._settings, self._mode, self._context, self._timeout)
+        except smtp_security.SessionError as exc:
+            raise TransientDeliveryError(str(exc)) from exc
         return self._client, True
+
+    def probe(self) -> None:
+        """Open a session now: UserError when a setting is wrong (certificate, host name, login), else log and go on."""
+        try:
+            self._session()
+        except TransientDeliveryError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, smtp_security.SessionError) and cause.configuration:
+                raise UserError(str(exc)) from None
+            log.warning("%s; retried with each notice", exc)
+            return
+        log.info("SMTP %s:%d ready (TLS: %s)", self._settings.smtp_host, self._settings.smtp_port, self._mode)
 
     def send(self, notice_id: str, message: EmailMessage) -> None:
         """Send one message; raise TransientDeliveryError or PermanentDeliveryError on failure."""
@@ -95,22 +102,29 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             codes = [code for code, _ in exc.recipients.values()]
-            detail = "; ".join(f"{rcpt}: {code} {_reply_text(text)}" for rcpt, (code, text) in exc.recipients.items())
+            detail = "; ".join(
+                f"{mask_address(rcpt)}: {code} {_reply_text(text)}" for rcpt, (code, text) in exc.recipients.items()
+            )
             if codes and all(500 <= code < 600 for code in codes):
                 raise PermanentDeliveryError(f"recipient refused: {detail}") from exc
             raise TransientDeliveryError(f"recipient deferred: {detail}") from exc
         except smtplib.SMTPNotSupportedError as exc:
             # For instance a non-ASCII address and a server without SMTPUTF8: this message can never go.
             self._reset()
-            raise PermanentDeliveryError(f"SMTP server cannot take this message: {exc}") from exc
+            raise PermanentDeliveryError(f"SMTP server cannot take this message: {_reply_text(str(exc))}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise _classify(exc.smtp_code, _reply_text(exc.smtp_error)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise TransientDeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}") from exc
+            raise TransientDeliveryError(
+                f"SMTP connection failed: {type(exc).__name__}: {_reply_text(str(exc))}"
+            ) from exc
         if refused:
-            raise PermanentDeliveryError(f"recipient refused: {refused}")
+            detail = "; ".join(
+                f"{mask_address(rcpt)}: {code} {_reply_text(text)}" for rcpt, (code, text) in refused.items()
+            )
+            raise PermanentDeliveryError(f"recipient refused: {detail}")
 
     def _reset(self) -> None:
         """Clear the transaction after a refused message, or drop a connection that cannot be reused."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -12,12 +13,14 @@ import orjson
 import schemas
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
 from consumers.notifier.freshness import staleness
-from consumers.notifier.ledger import Ledger, LedgerRejectedError, LedgerUnavailableError
-from consumers.notifier.message import MissingRecipientError, build_message, recipient_of
+from consumers.notifier.ledger import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
 from lifecycle import metrics
+from lifecycle.personal import mask_address, mask_personal
 
 COMPONENT = "notifier"
+log = logging.getLogger(__name__)
 
 
 class Record(Protocol):
@@ -41,6 +44,7 @@ class Outcome(enum.Enum):
 
     SENT = "sent"
     SKIPPED = "skipped"
+    CAPPED = "capped"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "deadletter"
 
@@ -72,6 +76,8 @@ class NoticeHandler:
 
     A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
     on the retry, not sent again; only a crash between the send and the record sends it twice.
+    At most `daily_cap` notices go to one address per UTC day (0: no cap), counted by the ledger; the
+    rest are skipped. Reasons and errors recorded or logged have the recipient's address and name masked.
     """
 
     def __init__(
@@ -83,6 +89,7 @@ class NoticeHandler:
         mail_from: str,
         *,
         max_age_days: int,
+        daily_cap: int = 0,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.renderer = renderer
@@ -91,6 +98,7 @@ class NoticeHandler:
         self.dead_letters = dead_letters
         self.mail_from = mail_from
         self.max_age_days = max_age_days
+        self.daily_cap = daily_cap
         self.now = now
         self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
 
@@ -99,7 +107,7 @@ class NoticeHandler:
         try:
             notice = decode_notice(record.value)
         except schemas.InvalidMessage as exc:
-            self.dead_letters.send(record, f"invalid notice: {exc}")
+            self.dead_letters.send(record, mask_personal(f"invalid notice: {exc}"))
             return Outcome.DEAD_LETTERED
         try:
             unrecorded = self._sent_unrecorded.get(notice["notice_id"])
@@ -119,7 +127,8 @@ class NoticeHandler:
         except LedgerUnavailableError as exc:
             raise RetryLaterError(str(exc)) from exc
         except LedgerRejectedError as exc:
-            self.dead_letters.send(record, f"invalid notice: the delivery ledger refused it: {exc}")
+            reason = f"invalid notice: the delivery ledger refused it: {exc}"
+            self.dead_letters.send(record, mask_recipient(reason, notice))
             return Outcome.DEAD_LETTERED
 
     def _deliver(self, record: Record, notice: Mapping[str, Any]) -> Outcome:
@@ -129,14 +138,17 @@ class NoticeHandler:
             message = build_message(notice, self.renderer.render(notice), self.mail_from)
         except (MissingRecipientError, RenderError) as exc:
             reason = str(exc) if isinstance(exc, MissingRecipientError) else f"cannot render notice: {exc}"
-            return self._dead_letter(record, notice_id, reason)
+            return self._dead_letter(record, notice, reason)
+        if self.daily_cap and not self.ledger.claim_recipient(notice_id, recipient.addr_spec, self.daily_cap):
+            return self._skip_over_cap(notice, recipient.addr_spec)
         try:
             self.transport.send(notice_id, message)
         except TransientDeliveryError as exc:
-            self.ledger.record_failure(notice_id, str(exc))
-            raise RetryLaterError(str(exc)) from exc
+            error = mask_recipient(str(exc), notice)
+            self.ledger.record_failure(notice_id, error)
+            raise RetryLaterError(error) from exc
         except PermanentDeliveryError as exc:
-            return self._dead_letter(record, notice_id, f"delivery refused: {exc}")
+            return self._dead_letter(record, notice, f"delivery refused: {exc}")
         delivery = (self.transport.name, str(message["Message-ID"]), recipient.addr_spec)
         self._sent_unrecorded[notice_id] = delivery
         self.ledger.record_sent(notice_id, *delivery)
@@ -144,7 +156,18 @@ class NoticeHandler:
         metrics.NOTICES_DELIVERED.labels(notice["kind"], self.transport.name).inc()
         return Outcome.SENT
 
-    def _dead_letter(self, record: Record, notice_id: str, reason: str) -> Outcome:
-        self.dead_letters.send(record, reason)
-        self.ledger.record_dead_letter(notice_id, reason)
+    def _skip_over_cap(self, notice: Mapping[str, Any], address: str) -> Outcome:
+        detail = (
+            f"{mask_address(address)} already has {self.daily_cap} notices today (UTC), "
+            "the most LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT allows"
+        )
+        self.ledger.record_skipped(notice["notice_id"], RECIPIENT_CAP, detail)
+        metrics.NOTICES_SKIPPED.labels(notice["kind"], RECIPIENT_CAP).inc()
+        log.warning("notice %s not sent: %s", notice["notice_id"], detail)
+        return Outcome.CAPPED
+
+    def _dead_letter(self, record: Record, notice: Mapping[str, Any], reason: str) -> Outcome:
+        masked = mask_recipient(reason, notice)
+        self.dead_letters.send(record, masked)
+        self.ledger.record_dead_letter(notice["notice_id"], masked)
         return Outcome.DEAD_LETTERED

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from consumers.db import UNPARSABLE_DSN, explain_unparsable_dsn
 from lifecycle.errors import UserError
+from lifecycle.redact import redact
+
+T = TypeVar("T")
 
 SENT = "sent"
 DEAD_LETTERED = "dead_lettered"
@@ -19,6 +23,8 @@ SKIPPED = "skipped"
 # Sent and skipped (stale, R17) notices are done: a dead-lettered one that comes again (`lifecycle redrive`
 # after the cause is fixed, or a redelivery) is tried again, and is sent once it can be.
 FINAL_STATUSES = frozenset({SENT, SKIPPED})
+# The skip_reason of a notice over its recipient's daily cap (the stale ones' reasons are in freshness.py).
+RECIPIENT_CAP = "recipient_cap"
 
 _BEGIN = """
 INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
@@ -29,7 +35,8 @@ RETURNING status, attempts
 _SENT = """
 UPDATE delivery_ledger
 SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
-    transport = %s, message_id = %s, recipient = %s, last_error = NULL
+    transport = %s, message_id = %s, recipient = %s, last_error = NULL,
+    counted_on = (now() AT TIME ZONE 'UTC')::date
 WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 _FAILED = """
@@ -42,6 +49,18 @@ WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 _SKIPPED = """
 UPDATE delivery_ledger SET status = 'skipped', skip_reason = %s, last_error = %s, updated_at = now()
+WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+"""
+
+# The cap: one recipient's claims are serialized by an advisory lock, so notifiers in parallel cannot overshoot it.
+_CAP_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('lifecycle.recipient:' || lower(%s), 0))"
+_CAP_COUNT = """
+SELECT count(*) FROM delivery_ledger
+WHERE lower(recipient) = lower(%s) AND counted_on = (now() AT TIME ZONE 'UTC')::date
+  AND status IN ('pending', 'retrying', 'sent') AND notice_id <> %s
+"""
+_CAP_CLAIM = """
+UPDATE delivery_ledger SET recipient = %s, counted_on = (now() AT TIME ZONE 'UTC')::date, updated_at = now()
 WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
 
@@ -79,29 +98,39 @@ class Ledger(Protocol):
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None: ...
 
+    def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool: ...
+
 
 class PostgresLedger:
-    """The ledger table `delivery_ledger`; each call is one statement, committed on its own."""
+    """The ledger table `delivery_ledger`; each call is one statement committed alone (a claim: one transaction)."""
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self._connection: psycopg2.extensions.connection | None = None
 
-    def _execute(self, statement: str, parameters: Any) -> tuple[Any, ...] | None:
+    def _run(self, work: Callable[[psycopg2.extensions.connection], T]) -> T:
         try:
             if self._connection is None or self._connection.closed:
-                self._connection = psycopg2.connect(
-                    self._dsn, connect_timeout=10, application_name="lifecycle-notifier"
-                )
-                self._connection.autocommit = True  # every statement is its own transaction: one round trip
-            with self._connection.cursor() as cursor:
-                cursor.execute(statement, parameters)
-                return cursor.fetchone() if cursor.description else None
+                try:
+                    connection = psycopg2.connect(self._dsn, connect_timeout=10, application_name="lifecycle-notifier")
+                except UNPARSABLE_DSN as exc:
+                    raise UserError(explain_unparsable_dsn(exc)) from None
+                connection.autocommit = True  # every statement is its own transaction: one round trip
+                self._connection = connection
+            return work(self._connection)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
-            raise LedgerUnavailableError(f"PostgreSQL: {str(exc).strip()}") from exc
+            raise LedgerUnavailableError(redact(f"PostgreSQL: {' '.join(str(exc).split())}")) from exc
         except (psycopg2.DataError, ValueError) as exc:
             raise LedgerRejectedError(str(exc).strip()) from exc
+
+    def _execute(self, statement: str, parameters: Any) -> tuple[Any, ...] | None:
+        def one(connection: psycopg2.extensions.connection) -> tuple[Any, ...] | None:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, parameters)
+                return cursor.fetchone() if cursor.description else None
+
+        return self._run(one)
 
     def check(self) -> None:
         """Fail with a UserError when the database cannot be reached or was never migrated."""
@@ -134,8 +163,36 @@ class PostgresLedger:
         self._execute(_DEAD, (reason[:2000], notice_id))
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
-        """Mark the notice skipped as stale (`reason` one of freshness.REASONS): it will never be sent."""
+        """Mark the notice skipped (`reason`: one of freshness.REASONS, or RECIPIENT_CAP): it will never be sent."""
         self._execute(_SKIPPED, (reason, detail[:2000], notice_id))
+
+    def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool:
+        """Count this notice against `recipient`'s cap for today (UTC); False when the day's cap is already used.
+
+        Counted: the recipient's notices sent today, or claimed today and still being delivered.
+        """
+
+        def claim(connection: psycopg2.extensions.connection) -> bool:
+            connection.autocommit = False
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(_CAP_LOCK, (recipient,))
+                    cursor.execute(_CAP_COUNT, (recipient, notice_id))
+                    row = cursor.fetchone()
+                    allowed = row is not None and row[0] < daily_cap
+                    if allowed:
+                        cursor.execute(_CAP_CLAIM, (recipient, notice_id))
+                connection.commit()
+                return allowed
+            except BaseException:
+                with contextlib.suppress(psycopg2.Error):
+                    connection.rollback()
+                raise
+            finally:
+                with contextlib.suppress(psycopg2.Error):
+                    connection.autocommit = True
+
+        return self._run(claim)
 
     def close(self) -> None:
         """Drop the connection (reopened on next use)."""

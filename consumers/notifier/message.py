@@ -10,6 +10,7 @@ from email.utils import formatdate
 from typing import Any
 
 from consumers.notifier.render import RenderedNotice, RenderError, one_line
+from lifecycle.personal import mask_personal
 
 
 class MissingRecipientError(ValueError):
@@ -29,6 +30,15 @@ def recipient_of(notice: Mapping[str, Any]) -> Address:
         return Address(display_name=display_name, addr_spec=email.strip())
     except (ValueError, IndexError) as exc:
         raise RenderError(f"recipient.email: {email!r} is not an email address ({exc})") from exc
+
+
+def mask_recipient(text: str, notice: Mapping[str, Any]) -> str:
+    """`text` with the notice's recipient address and name masked, and any other address in it too."""
+    data = notice.get("data")
+    recipient = data.get("recipient") if isinstance(data, Mapping) else None
+    fields = recipient if isinstance(recipient, Mapping) else {}
+    email, name = fields.get("email"), fields.get("name")
+    return mask_personal(text, [email] if isinstance(email, str) else [], [name] if isinstance(name, str) else [])
 
 
 def message_id(notice_id: str, mail_from: str) -> str:

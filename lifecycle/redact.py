@@ -1,0 +1,105 @@
+"""Keep secrets out of every output: one function that masks DSN and URL credentials, tokens and passwords.
+
+Usage::
+
+    from lifecycle.redact import configure_logging, redact
+    configure_logging()                       # every log line of the process goes through redact()
+    print(redact(str(exc)))                   # patterns, plus the secret settings' values from the environment
+
+Two nets: patterns (a URL's `user:password@`, `password=…`, `token=…`, `Authorization: Bearer …`) catch
+credentials in any text, and the values of the secret settings themselves (every `Settings` field kept out of
+repr; for a DSN setting, the password inside it, even in a malformed DSN that libpq echoes back) are replaced
+wherever they appear.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from lifecycle.settings import Settings
+
+MASK = "***"
+# Shorter values are too common to replace everywhere without garbling the text; the patterns still apply.
+MIN_SECRET_LENGTH = 4
+
+_URL_CREDENTIALS = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^\s:/@'\"]*):(?P<secret>[^\s@'\"/]*)@")
+_KEY_VALUE = re.compile(
+    r"(?P<head>\b(?:[A-Za-z_]*password|passwd|pwd|[A-Za-z_]*token|[A-Za-z_]*secret|api_?key)\b[\"']?\s*[=:]\s*)"
+    r"(?P<secret>'[^']*'|\"[^\"]*\"|[^\s&'\",;)\]}]+)",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=-]{8,})")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/+")
+
+
+def _field_env(field: dataclasses.Field[Any]) -> str:
+    return "LIFECYCLE_" + field.name.upper()
+
+
+# The secret settings: every Settings field kept out of repr (DSNs, passwords, tokens).
+SECRET_SETTINGS: tuple[str, ...] = tuple(_field_env(f) for f in dataclasses.fields(Settings) if not f.repr)
+
+
+def dsn_password(dsn: str) -> str:
+    """The password inside a DSN (URL or key=value form, well-formed or not); empty when there is none."""
+    match = re.search(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
+    if match:
+        return match.group(1).strip("'")
+    userinfo, at, _ = dsn.rpartition("@")
+    if not at:
+        return ""
+    _user, colon, password = _SCHEME.sub("", userinfo).partition(":")
+    return password if colon else ""
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The secrets set in the environment: each secret setting's value, and the password of each DSN setting."""
+    source = os.environ if environ is None else environ
+    found: set[str] = set()
+    for name in SECRET_SETTINGS:
+        value = source.get(name, "")
+        if name.endswith("_URL"):  # the password, not the whole DSN: host and database stay readable
+            password = dsn_password(value)
+            found.update({password, unquote(password)})
+        else:
+            found.add(value)
+    return tuple(sorted((s for s in found if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """`text` with credentials masked: by pattern, and every secret value (default: from the environment)."""
+    known = secret_values() if secrets is None else tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    for secret in sorted(known, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _URL_CREDENTIALS.sub(lambda match: f"{match.group('head')}:{MASK}@", text)
+    for pattern in (_KEY_VALUE, _BEARER):
+        text = pattern.sub(lambda match: match.group("head") + MASK, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter whose whole output (message, exception, stack) goes through redact()."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = tuple(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """logging.basicConfig with a redacting formatter on every root handler (secrets read from the environment)."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    formatter = RedactingFormatter(LOG_FORMAT, secret_values())
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
