@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +14,12 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError
 
 from lifecycle.errors import UserError
-from lifecycle.kafka_config import kafka_python_config
+from lifecycle.groups import kafka_name
+from lifecycle.kafka_config import kafka_python_config, quiet_kafka
 from lifecycle.settings import Settings
 from lifecycle.topics import ALL_TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
 
 BOOTSTRAP_TIMEOUT_MS = 10_000
 TOPIC_ALREADY_EXISTS = 36
@@ -42,21 +46,22 @@ class TopicState:
 def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
     """A connected admin client; a broker that does not answer is a UserError naming the bootstrap servers."""
     servers = ",".join(settings.kafka_bootstrap)
-    try:
-        client = KafkaAdminClient(
-            client_id=f"{settings.topic_prefix}-admin",
-            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-            **kafka_python_config(settings),
-        )
-    except KafkaError as exc:
-        raise UserError(
-            f"no Kafka broker answers at {servers} ({exc}); start one with `lifecycle stack up` "
-            "or set LIFECYCLE_KAFKA_BOOTSTRAP"
-        ) from None
-    try:
-        yield client
-    finally:
-        client.close()
+    with quiet_kafka():
+        try:
+            client = KafkaAdminClient(
+                client_id=kafka_name(settings.topic_prefix, "admin"),
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+                **kafka_python_config(settings),
+            )
+        except KafkaError as exc:
+            raise UserError(
+                f"no Kafka broker answers at {servers} ({exc}); start one with `lifecycle stack up` "
+                "or set LIFECYCLE_KAFKA_BOOTSTRAP"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 def _differences(spec: TopicSpec, partitions: int, configs: dict[str, str]) -> tuple[str, ...]:
@@ -120,6 +125,27 @@ def ensure_topics(settings: Settings, create: bool = True) -> list[TopicState]:
         else:
             states.append(TopicState(name, "missing"))
     return states
+
+
+def require_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
+    """What every process does at start: stop with one line unless its topics exist with their partition counts."""
+    wanted = {spec.name(settings.topic_prefix): spec for spec in specs}
+    with admin_client(settings) as client:
+        existing = set(client.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            which = f"topics {', '.join(missing)} do not" if len(missing) > 1 else f"topic {missing[0]} does not"
+            raise UserError(
+                f"{which} exist; create {'them' if len(missing) > 1 else 'it'} with `lifecycle topics` "
+                f"(or check LIFECYCLE_TOPIC_PREFIX={settings.topic_prefix})"
+            )
+        states = _compare(client, wanted, list(wanted))
+    wrong = [state.describe() for state in states if any(d.startswith("partitions") for d in state.differences)]
+    if wrong:
+        raise UserError(f"topics do not match their definition: {'; '.join(wrong)}; see `lifecycle topics --check`")
+    for state in states:
+        if not state.matches:
+            log.warning("topic %s", state.describe())
 
 
 def delete_topics(settings: Settings) -> None:

@@ -6,17 +6,17 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 import schemas
-from lifecycle.admin import admin_client
+from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
+from lifecycle.groups import kafka_name
+from lifecycle.input_files import open_input
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE
@@ -79,26 +79,6 @@ def prepare_lines(lines: Iterable[str]) -> Iterator[Outgoing | Refused]:
             yield prepared
 
 
-@contextmanager
-def open_input(path: str) -> Iterator[IO[str]]:
-    """The named file, or standard input for `-`; a missing file is a UserError."""
-    if path == "-":
-        yield sys.stdin
-        return
-    try:
-        with Path(path).open(encoding="utf-8") as handle:
-            yield handle
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _check_topics_exist(client: KafkaAdminClient, settings: Settings) -> None:
-    existing = set(client.list_topics())
-    missing = sorted({settings.topic(spec.suffix) for spec in TOPIC_BY_EVENT_TYPE.values()} - existing)
-    if missing:
-        raise UserError(f"topics {', '.join(missing)} do not exist; create them with `lifecycle topics`")
-
-
 def _producer(settings: Settings) -> KafkaProducer:
     try:
         return KafkaProducer(
@@ -107,7 +87,7 @@ def _producer(settings: Settings) -> KafkaProducer:
             linger_ms=LINGER_MS,
             allow_auto_create_topics=False,
             bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-            client_id=f"{settings.topic_prefix}-emit",
+            client_id=kafka_name(settings.topic_prefix, "emit"),
             **kafka_python_config(settings),
         )
     except KafkaError as exc:
@@ -139,8 +119,7 @@ class Tally:
 
 def publish(settings: Settings, lines: Iterable[str], errors: IO[str]) -> Tally:
     """Send every valid line to its topic, report refused lines to `errors`, flush, and count what happened."""
-    with admin_client(settings) as client:
-        _check_topics_exist(client, settings)
+    require_topics(settings, TOPIC_BY_EVENT_TYPE.values())
     producer = _producer(settings)
     tally = Tally(Counter())
     try:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lifecycle.errors import UserError
@@ -34,6 +37,18 @@ def kafka_python_config(settings: Settings) -> dict[str, Any]:
     if protocol.endswith("SSL") and settings.kafka_ssl_cafile:
         config["ssl_cafile"] = settings.kafka_ssl_cafile
     return config
+
+
+@contextmanager
+def quiet_kafka() -> Iterator[None]:
+    """Silence kafka-python's log lines (bootstrap attempts, refusals) in the block: its failures raise instead."""
+    logger = logging.getLogger("kafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:

@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from lifecycle.admin import admin_client, delete_topics, ensure_topics
+from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
 from lifecycle.settings import Settings
@@ -53,7 +54,7 @@ async def passthrough(settings: Settings, count: int) -> None:
     names = [settings.topic(spec.suffix) for spec in INPUTS]
     consumer = AIOKafkaConsumer(
         *names,
-        group_id=f"{settings.topic_prefix}-passthrough",
+        group_id=kafka_name(settings.topic_prefix, "passthrough"),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         **config,

@@ -8,9 +8,9 @@ import logging
 import faust
 
 from lifecycle import metrics
-from lifecycle.admin import ensure_topics
-from lifecycle.errors import UserError
+from lifecycle.admin import require_topics
 from lifecycle.settings import Settings
+from lifecycle.topics import RELEASES
 from streams.app import INPUTS, OUTPUTS, create_processor, data_dir, group_id
 
 log = logging.getLogger(__name__)
@@ -22,17 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_topics(settings: Settings) -> None:
     """Refuse to start unless every topic the processor reads or writes exists with its partition count."""
-    needed = {spec.name(settings.topic_prefix) for spec in (*INPUTS, *OUTPUTS)}
-    states = [state for state in ensure_topics(settings, create=False) if state.name in needed]
-    missing = [state.name for state in states if state.status == "missing"]
-    if missing:
-        raise UserError(f"topics missing: {', '.join(missing)}; create them with `lifecycle topics`")
-    wrong = [s.describe() for s in states if any(d.startswith("partitions") for d in s.differences)]
-    if wrong:
-        raise UserError(f"topics do not match their definition: {'; '.join(wrong)}")
-    for state in states:
-        if not state.matches:
-            log.warning("topic %s", state.describe())
+    require_topics(settings, (*INPUTS, RELEASES, *OUTPUTS))
 
 
 def run(args: argparse.Namespace) -> int:

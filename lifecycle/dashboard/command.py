@@ -9,8 +9,10 @@ import secrets
 from aiohttp import web
 
 from lifecycle import metrics
+from lifecycle.admin import require_topics
 from lifecycle.dashboard.app import make_app
 from lifecycle.settings import Settings
+from lifecycle.topics import ALL_TOPICS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     for noisy in ("aiohttp.access", "kafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
+    require_topics(settings, ALL_TOPICS)
     token = settings.dashboard_token or secrets.token_urlsafe(24)
     metrics.serve("dashboard", settings)
     if not settings.dashboard_token:

@@ -10,16 +10,11 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from lifecycle import metrics
+from lifecycle.groups import ALL_GROUPS, ConsumerGroup, kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
-from lifecycle.topics import ALL_TOPICS, DEADLETTER, ENTITLEMENTS, NOTICES, TopicSpec
+from lifecycle.topics import ALL_TOPICS, TopicSpec
 
-# The consumer groups operators watch, and the topics each reads.
-GROUP_TOPICS: dict[str, tuple[TopicSpec, ...]] = {
-    "processor": tuple(spec for spec in ALL_TOPICS if spec not in (ENTITLEMENTS, NOTICES, DEADLETTER)),
-    "store": (ENTITLEMENTS,),
-    "notifier": (NOTICES,),
-}
 HISTORY_SECONDS = 600  # message rates and the chart cover the last ten minutes
 STALL_SECONDS = 60  # a group with growing lag and no movement for this long gets a warning
 
@@ -39,8 +34,9 @@ class KafkaSampler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         config = kafka_python_config(settings)
-        self.admin = KafkaAdminClient(client_id=f"{settings.topic_prefix}-dashboard", **config)
-        self.consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **config)
+        client_id = kafka_name(settings.topic_prefix, "dashboard")
+        self.admin = KafkaAdminClient(client_id=client_id, **config)
+        self.consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, client_id=client_id, **config)
         self.history: dict[str, deque[tuple[float, int]]] = {}
         self.tracks: dict[str, GroupTrack] = {}
 
@@ -70,19 +66,12 @@ class KafkaSampler:
             offsets = self.end_offsets(parts)
             ends.update(offsets)
             topics.append(self._topic_row(name, spec, offsets, now))
-        names = {short: f"{self.settings.topic_prefix}-{short}" for short in GROUP_TOPICS}
-        committed = self.admin.list_group_offsets(list(names.values()))
-        described = self.admin.describe_groups(list(names.values()))
+        names = [group.name(self.settings.topic_prefix) for group in ALL_GROUPS]
+        committed = self.admin.list_group_offsets(names)
+        described = self.admin.describe_groups(names)
         groups = [
-            self._group_row(
-                names[short],
-                specs=specs,
-                offsets=committed.get(names[short], {}),
-                described=described[names[short]],
-                ends=ends,
-                now=now,
-            )
-            for short, specs in GROUP_TOPICS.items()
+            self._group_row(group, name, committed.get(name, {}), described[name], ends, now)
+            for group, name in zip(ALL_GROUPS, names, strict=True)
         ]
         return {"sampled_at": now, "topics": topics, "groups": groups}
 
@@ -105,16 +94,16 @@ class KafkaSampler:
 
     def _group_row(
         self,
+        spec: ConsumerGroup,
         group: str,
-        *,
-        specs: tuple[TopicSpec, ...],
         offsets: dict[TopicPartition, Any],
         described: dict[str, Any],
         ends: dict[TopicPartition, int],
         now: float,
     ) -> dict[str, Any]:
+        """One group's lag over the topics it reads (uncommitted partitions count from offset 0)."""
         committed: dict[TopicPartition, int] = {tp: meta.offset for tp, meta in offsets.items()}
-        names = {spec.name(self.settings.topic_prefix) for spec in specs}
+        names = {topic.name(self.settings.topic_prefix) for topic in spec.reads}
         rows = []
         for tp in sorted((tp for tp in ends if tp.topic in names), key=lambda tp: (tp.topic, tp.partition)):
             done = committed.get(tp)
@@ -130,6 +119,8 @@ class KafkaSampler:
         stalled = total_lag > track.lag_at_movement and now - track.moved_at >= STALL_SECONDS
         return {
             "group": group,
+            "component": spec.component,
+            "process": spec.process,
             "state": described.get("group_state", "Unknown"),
             "members": len(described.get("members") or []),
             "total_lag": total_lag,

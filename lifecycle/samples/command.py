@@ -9,12 +9,16 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from lifecycle.arguments import positive_int
+from lifecycle.errors import UserError
 from lifecycle.samples import build_sample, synthetic_events
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="-", help="file to write (default: standard output)")
-    parser.add_argument("--synthetic", type=int, metavar="N", help="write N synthetic events instead of the sample")
+    parser.add_argument(
+        "--synthetic", type=positive_int, metavar="N", help="write N synthetic events instead of the sample"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic stream")
 
 
@@ -32,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out == "-":
         write_jsonl(events, sys.stdout.buffer)
         return 0
-    with open(args.out, "wb") as out:
-        count = write_jsonl(events, out)
+    try:
+        with open(args.out, "wb") as out:
+            count = write_jsonl(events, out)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {count} events to {args.out}", file=sys.stderr)
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import logging
 import shutil
 import subprocess
 import time
@@ -15,6 +14,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from lifecycle.errors import UserError
+from lifecycle.kafka_config import quiet_kafka
 from lifecycle.settings import Settings
 from lifecycle.stack.jars import Say, fetch_jars
 from lifecycle.stack.processes import port_open, running_pid, tail, terminate
@@ -78,6 +78,8 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# topics come from `lifecycle topics` only: a client with a mistyped prefix must not create any
+auto.create.topics.enable=false
 log.segment.bytes=16777216
 """
 
@@ -134,19 +136,15 @@ def format_storage(paths: KafkaPaths, say: Say) -> None:
 
 def answers_metadata(port: int) -> bool:
     """True when the broker on 127.0.0.1:port answers a metadata request."""
-    kafka_logger = logging.getLogger("kafka")
-    level = kafka_logger.level
-    kafka_logger.setLevel(logging.CRITICAL)
     try:
-        client = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", bootstrap_timeout_ms=2000)
-        try:
-            client.list_topics()
-        finally:
-            client.close()
+        with quiet_kafka():
+            client = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", bootstrap_timeout_ms=2000)
+            try:
+                client.list_topics()
+            finally:
+                client.close()
     except KafkaError:
         return False
-    finally:
-        kafka_logger.setLevel(level)
     return True
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 
 STACK_TIMEOUT_S = 600
 
@@ -95,6 +96,9 @@ def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
         admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kafka_port}")
         try:
             assert admin.describe_cluster()["brokers"][0]["port"] == kafka_port
+            resource = ConfigResource(ConfigResourceType.BROKER, "1")
+            broker = admin.describe_configs([resource], config_filter="all")["broker"]["1"]
+            assert broker["auto.create.topics.enable"]["value"] == "false"  # only `lifecycle topics` makes topics
         finally:
             admin.close()
         with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:

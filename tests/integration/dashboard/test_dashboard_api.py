@@ -15,6 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from lifecycle.deadletter import deadletter_record
+from lifecycle.groups import STORE
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 
@@ -115,7 +116,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def test_offsets_lag_and_rates_follow_the_traffic(dashboard: Dashboard, settings: Settings) -> None:
     purchases = settings.topic("purchases")
     entitlements = settings.topic("entitlements")
-    store = f"{settings.topic_prefix}-store"
+    store = STORE.name(settings.topic_prefix)
     first = dashboard.poll("/api/overview", lambda o: o["sampled_at"] and topic(o, purchases)["exists"])
     assert topic(first, purchases)["partitions"] == 6
     assert topic(first, purchases)["end_offset"] == 0
