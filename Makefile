@@ -14,7 +14,8 @@ export LIFECYCLE_KAFKA_PORT ?= 9092
 export LIFECYCLE_PG_PORT ?= 5433
 export LIFECYCLE_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(LIFECYCLE_KAFKA_PORT)
 export LIFECYCLE_TEST_PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:$(LIFECYCLE_PG_PORT)/postgres
-# When set, test-all writes pytest's exit status into this file (.ci/run reports it as its own).
+# When set, test-all writes its exit status into this file (.ci/run reports it as its own): the checks' (make's
+# status, 2) when lint or typecheck fails, otherwise pytest's.
 TEST_STATUS_FILE ?=
 
 .PHONY: help setup deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all
@@ -49,8 +50,12 @@ lint: ## Check style: ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: ## Check types with mypy (strict)
+# Every folder's conftest.py is the module `conftest`: mypy checks one per run, those below tests/ after the rest.
+SUB_CONFTESTS := $(sort $(wildcard tests/*/conftest.py tests/*/*/conftest.py tests/*/*/*/conftest.py))
+
+typecheck: ## Check types with mypy (strict): the packages and tests/
 	$(BIN)/mypy
+	@for conftest in $(SUB_CONFTESTS); do echo "$(BIN)/mypy $$conftest"; $(BIN)/mypy "$$conftest" || exit 1; done
 
 unit: ## Run the unit tests (no services)
 	$(PYTEST) -m unit
@@ -79,9 +84,13 @@ stack-down: ## Stop the local Kafka broker and PostgreSQL
 up: setup deps ## Fresh machine: install, then run the whole pipeline on the local stack (Ctrl-C stops it)
 	$(LIFECYCLE) up
 
-test-all: setup test-deps ## Fresh machine: set up, install, start the stack, run all tests but benchmarks, stop the stack
-	@trap '$(LIFECYCLE) stack down' EXIT; \
-	status=0; \
-	$(LIFECYCLE) stack up && $(PYTEST) -m "not bench" || status=$$?; \
+test-all: setup ## Fresh machine: set up, lint, typecheck, install, start the stack, run all tests but benchmarks, stop it
+	@status=0; \
+	$(MAKE) --no-print-directory --keep-going lint typecheck || status=$$?; \
+	if [ $$status -eq 0 ]; then $(MAKE) --no-print-directory test-deps || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then \
+		trap '$(LIFECYCLE) stack down' EXIT; \
+		$(LIFECYCLE) stack up && $(PYTEST) -m "not bench" || status=$$?; \
+	fi; \
 	if [ -n "$(TEST_STATUS_FILE)" ]; then echo $$status > "$(TEST_STATUS_FILE)"; fi; \
 	exit $$status

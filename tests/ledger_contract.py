@@ -1,0 +1,206 @@
+"""What every delivery ledger does (consumers/notifier/ledger.py `Ledger`), as one suite for the fake and the real one.
+
+A subclass named `Test...` provides the `ledger` fixture, an empty ledger of its kind:
+tests/unit/notifier/test_fake_ledger.py runs the suite against FakeLedger, and
+tests/integration/notifier/test_postgres_ledger.py against PostgresLedger on a migrated PostgreSQL.
+Import it as `from ledger_contract import LedgerContract` (tests/ is on sys.path through tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumers.notifier.ledger import Ledger, LedgerEntry, LedgerRejectedError
+
+NOTICE_EXAMPLE = Path(__file__).parents[1] / "schemas" / "examples" / "notice" / "valid" / "example.json"
+
+
+def sample_notice(**changes: Any) -> dict[str, Any]:
+    """The contract's example notice, with `changes` applied."""
+    notice: dict[str, Any] = json.loads(NOTICE_EXAMPLE.read_text())
+    return {**notice, **changes}
+
+
+def where(entry: LedgerEntry) -> tuple[str, int, bool]:
+    """Status, attempts and done of an entry, to compare in one assertion."""
+    return entry.status, entry.attempts, entry.done
+
+
+class LedgerContract(ABC):
+    """A notice's delivery as the ledger records it (begun once, sent or skipped for good), and the daily cap."""
+
+    @pytest.fixture
+    @abstractmethod
+    def ledger(self) -> Ledger:
+        """An empty ledger of the kind under test."""
+
+    @pytest.fixture
+    def notice(self) -> dict[str, Any]:
+        """A valid notice."""
+        return sample_notice()
+
+    def test_a_new_notice_is_pending_and_not_done(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        assert where(ledger.begin(notice)) == ("pending", 0, False)
+
+    def test_a_redelivered_notice_is_begun_once(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+
+        assert where(ledger.begin(notice)) == ("retrying", 1, False)
+        assert where(ledger.begin(notice)) == ("retrying", 1, False)
+
+    def test_a_sent_notice_is_done(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_sent(notice["notice_id"], "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+
+        assert where(ledger.begin(notice)) == ("sent", 1, True)
+
+    def test_each_failure_counts_an_attempt_and_the_notice_is_retried(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.record_failure(notice["notice_id"], "SMTP 421 closing connection")
+
+        assert where(ledger.begin(notice)) == ("retrying", 2, False)
+
+    def test_a_retried_notice_is_sent_on_a_later_attempt(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.begin(notice)
+        ledger.record_sent(notice["notice_id"], "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+
+        assert where(ledger.begin(notice)) == ("sent", 2, True)
+
+    def test_a_dead_lettered_notice_counts_an_attempt_and_is_not_done(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        ledger.record_dead_letter(notice["notice_id"], "delivery refused: SMTP 550 no such user")
+
+        assert where(ledger.begin(notice)) == ("dead_lettered", 1, False)
+
+    def test_a_dead_lettered_notice_that_comes_again_is_sent_once_it_can_be(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        ledger.record_dead_letter(notice["notice_id"], "delivery refused: SMTP 550 no such user")
+        assert not ledger.begin(notice).done  # redriven, or redelivered
+        ledger.record_sent(notice["notice_id"], "outbox", "<n1@example.com>", "acct-092@customers.example.com")
+
+        assert where(ledger.begin(notice)) == ("sent", 2, True)
+
+    def test_a_skipped_notice_is_done_without_an_attempt(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_skipped(notice["notice_id"], "too_old", "due 2023-01-09, 9 days past due (max 7)")
+
+        assert where(ledger.begin(notice)) == ("skipped", 0, True)
+
+    def test_a_notice_that_failed_before_can_still_be_skipped(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.record_skipped(notice["notice_id"], "expiry_passed", "support ended 2024-01-09")
+
+        assert where(ledger.begin(notice)) == ("skipped", 1, True)
+
+    def test_a_sent_notice_never_changes_again(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        notice_id = notice["notice_id"]
+        ledger.begin(notice)
+        ledger.record_sent(notice_id, "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+
+        ledger.record_failure(notice_id, "SMTP 451 try again later")
+        ledger.record_dead_letter(notice_id, "delivery refused: SMTP 550 no such user")
+        ledger.record_skipped(notice_id, "too_old", "due 2023-01-09, 9 days past due (max 7)")
+        ledger.record_sent(notice_id, "outbox", "<n2@example.com>", "acct-092@customers.example.com")
+
+        assert where(ledger.begin(notice)) == ("sent", 1, True)
+
+    def test_a_skipped_notice_never_changes_again(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        notice_id = notice["notice_id"]
+        ledger.begin(notice)
+        ledger.record_skipped(notice_id, "expiry_passed", "support ended 2024-01-09")
+
+        ledger.record_sent(notice_id, "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+        ledger.record_failure(notice_id, "SMTP 451 try again later")
+        ledger.record_dead_letter(notice_id, "delivery refused: SMTP 550 no such user")
+        ledger.record_skipped(notice_id, "too_old", "due 2023-01-09, 9 days past due (max 7)")
+
+        assert where(ledger.begin(notice)) == ("skipped", 0, True)
+
+    def test_recording_a_notice_never_begun_records_nothing(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.record_sent(notice["notice_id"], "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.record_dead_letter(notice["notice_id"], "delivery refused: SMTP 550 no such user")
+        ledger.record_skipped(notice["notice_id"], "too_old", "due 2023-01-09, 9 days past due (max 7)")
+
+        assert where(ledger.begin(notice)) == ("pending", 0, False)
+
+    def test_notices_are_recorded_apart(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
+        ledger.begin(notice)
+        ledger.begin(other)
+        ledger.record_sent(notice["notice_id"], "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+
+        assert where(ledger.begin(other)) == ("pending", 0, False)
+        assert where(ledger.begin(notice)) == ("sent", 1, True)
+
+    @pytest.mark.parametrize(
+        "changes",
+        [{"serial": "SN\x00092"}, {"account_id": "acct\x00"}, {"due_on": "2023-02-30"}],
+        ids=["nul-in-serial", "nul-in-account", "impossible-due-date"],
+    )
+    def test_values_the_database_cannot_hold_are_rejected_and_not_recorded(
+        self, ledger: Ledger, notice: dict[str, Any], changes: dict[str, str]
+    ) -> None:
+        with pytest.raises(LedgerRejectedError):
+            ledger.begin({**notice, **changes})
+
+        assert where(ledger.begin(notice)) == ("pending", 0, False)
+
+    def test_an_error_text_with_a_nul_character_is_rejected(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        with pytest.raises(LedgerRejectedError):
+            ledger.record_failure(notice["notice_id"], "SMTP 451 \x00")
+
+        assert where(ledger.begin(notice)) == ("pending", 0, False)
+
+    def test_a_recipient_under_the_daily_cap_is_claimed(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+
+        assert ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)
+
+    def test_a_recipient_whose_cap_is_used_today_is_refused(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
+        ledger.begin(notice)
+        ledger.begin(other)
+
+        assert ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)
+        assert not ledger.claim_recipient(other["notice_id"], "IT-Admin@Example.com", 1)  # the same address
+
+    def test_a_notice_claimed_again_does_not_count_against_itself(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+
+        assert ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)
+
+    def test_a_sent_notice_counts_against_the_cap_and_a_dead_lettered_one_does_not(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        sent, dead, later = (
+            sample_notice(notice_id=f"support_started:SN-{n}:2023-01-09", serial=f"SN-{n}") for n in (1, 2, 3)
+        )
+        for each in (sent, dead, later, notice):
+            ledger.begin(each)
+        ledger.claim_recipient(sent["notice_id"], "it-admin@example.com", 2)
+        ledger.record_sent(sent["notice_id"], "smtp", "<n1@example.com>", "it-admin@example.com")
+        ledger.claim_recipient(dead["notice_id"], "it-admin@example.com", 2)
+        ledger.record_dead_letter(dead["notice_id"], "delivery refused: SMTP 550 no such user")
+
+        assert ledger.claim_recipient(later["notice_id"], "it-admin@example.com", 2)
+        assert not ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 2)
