@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lifecycle.errors import UserError
+from lifecycle.redact import redact
 
 # Subcommand -> (module, one-line help). Each module has `add_arguments(parser)` and `run(args) -> int`,
 # imported only when its subcommand runs, so `lifecycle --help` stays fast.
@@ -32,9 +35,16 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (what is wrong, where the help is) instead of usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only the selected subcommand's module is imported to add its options."""
-    parser = argparse.ArgumentParser(prog="lifecycle", description=__doc__)
+    parser = OneLineParser(prog="lifecycle", description=__doc__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -52,10 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = importlib.import_module(args.module).run(args)
     except UserError as exc:
-        print(f"lifecycle {args.command}: {exc}", file=sys.stderr)
+        print(redact(f"lifecycle {args.command}: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: show where, but never a secret a message may carry (libpq echoes whole DSNs)
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
     return code
 
 

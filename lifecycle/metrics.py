@@ -37,7 +37,7 @@ class _MetricsSettings(Protocol):
 
 COMPONENT_PORT_OFFSETS: dict[str, int] = {"worker": 1, "store": 2, "scheduler": 3, "notifier": 4, "dashboard": 5}
 
-# outcome: applied | duplicate | rejected | deadletter | stale | rerouted
+# outcome: applied | duplicate | rejected | deadletter | stale | rerouted | capped (notifier: over the daily cap)
 EVENTS = Counter("lifecycle_events", "Messages handled, by component and outcome.", ["component", "outcome"])
 DEAD_LETTERS = Counter("lifecycle_deadletters", "Messages sent to the dead-letter topic.", ["component"])
 PROCESSING_SECONDS = Histogram("lifecycle_processing_seconds", "Time to handle one message or batch.", ["component"])
@@ -45,8 +45,11 @@ NOTICES_DELIVERED = Counter(
     "lifecycle_notices_delivered", "Notices delivered, by kind and transport (smtp | outbox).", ["kind", "transport"]
 )
 # reason: expiry_passed (a reminder whose support has ended) | too_old (more than the max age past due_on)
+# | recipient_cap (its address already had LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT notices that UTC day)
 NOTICES_SKIPPED = Counter(
-    "lifecycle_notices_skipped", "Notices not sent because they were stale, by kind and reason.", ["kind", "reason"]
+    "lifecycle_notices_skipped",
+    "Notices not sent (stale, or over their recipient's daily cap), by kind and reason.",
+    ["kind", "reason"],
 )
 TICKS_EMITTED = Counter("lifecycle_ticks_emitted", "Tick events emitted by the scheduler.", ["kind"])
 # cause: skipped (messages the consumer dropped) | idle (no progress while messages waited) | gap (offsets never came)
@@ -57,11 +60,21 @@ REROUTED = Counter(
     "Input messages found off their key's murmur2 partition and sent on to it, by topic and event source.",
     ["topic", "source"],
 )
+# topic: the suffix of the topic (or "changelog", the processor's stored state); cause: too_large | error
+PUBLISH_FAILURES = Counter(
+    "lifecycle_publish_failures",
+    "Records a component could not publish (the message was dead-lettered instead), by topic and cause.",
+    ["component", "topic", "cause"],
+)
 HEARTBEAT = Gauge(
     "lifecycle_heartbeat_timestamp_seconds", "Unix time of the component's last main-loop beat.", ["component"]
 )
 # Set by the dashboard from its own Kafka and PostgreSQL reads, so Grafana sees them too.
-CONSUMER_LAG = Gauge("lifecycle_consumer_lag", "Messages not yet committed by a consumer group.", ["group", "topic"])
+CONSUMER_LAG = Gauge(
+    "lifecycle_consumer_lag",
+    "Messages not yet committed by a consumer group (<prefix>.<component>) on a topic it reads.",
+    ["group", "topic"],
+)
 TOPIC_END_OFFSET = Gauge("lifecycle_topic_end_offset", "Sum of a topic's partition end offsets.", ["topic"])
 ENTITLEMENTS = Gauge("lifecycle_entitlements", "Entitlements in the store, by status.", ["status"])
 HELD_EVENTS = Gauge("lifecycle_held_events", "Events in the store that wait for their serial's purchase.")
@@ -79,6 +92,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "lifecycle_ticks_emitted_total",
         "lifecycle_rereads_total",
         "lifecycle_rerouted_total",
+        "lifecycle_publish_failures_total",
         "lifecycle_heartbeat_timestamp_seconds",
         "lifecycle_consumer_lag",
         "lifecycle_topic_end_offset",

@@ -15,7 +15,9 @@ from typing import IO, Any
 import orjson
 
 import schemas
+from lifecycle.arguments import instant
 from lifecycle.errors import UserError
+from lifecycle.input_files import open_input
 from lifecycle.rules import (
     Outcome,
     Policy,
@@ -141,7 +143,7 @@ class Replay:
         )
 
     def document(self) -> dict[str, Any]:
-        """The replay's result as design §5 gives it, with the events still held."""
+        """The replay's result as docs/architecture.md (`lifecycle replay`) gives it."""
         return {
             "as_of": iso_instant(self.clock) if self.clock else None,
             "entitlements": list(self.snapshots()),
@@ -217,29 +219,26 @@ def _write_array(out: IO[bytes], name: str, items: Iterable[bytes], after: bytes
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("events", help="JSON-lines file of events, or - for standard input")
-    parser.add_argument("--as-of", help="RFC 3339 instant to advance the clock to at the end (default: now)")
+    parser.add_argument(
+        "--as-of", type=instant, help="RFC 3339 instant to advance the clock to at the end (default: now)"
+    )
     parser.add_argument("--stats", action="store_true", help="print events/s and peak memory to standard error")
 
 
 def run(args: argparse.Namespace) -> int:
     from lifecycle.settings import Settings
 
-    as_of = schemas.parse_instant(args.as_of, "--as-of") if args.as_of else None
     settings = Settings.from_env()
     policy = Policy.with_lead_days(settings.reminder_lead_days, settings.hold_days)
     started = time.perf_counter()
-    try:
-        source = sys.stdin if args.events == "-" else open(args.events, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise UserError(f"cannot read {args.events}: {exc.strerror}") from None
     # Notices go to a spool file as they come, so memory holds the states, not every notice sent.
-    with source, tempfile.TemporaryFile() as spool:
+    with open_input(args.events) as source, tempfile.TemporaryFile() as spool:
 
         def keep(notice: dict[str, Any]) -> None:
             spool.write(orjson.dumps(notice) + b"\n")
 
         counted = _Counted(source)
-        replay = run_replay(Replay(policy, keep), counted, as_of)
+        replay = run_replay(Replay(policy, keep), counted, args.as_of)
         elapsed = time.perf_counter() - started
         spool.seek(0)
         write_document(sys.stdout.buffer, replay, spool)
@@ -253,5 +252,12 @@ def run(args: argparse.Namespace) -> int:
             f"replayed {counted.lines} lines in {elapsed:.2f} s ({rate:,.0f} events/s); "
             f"{replay.notice_count} notices; peak memory {peak_mib:.0f} MiB",
             file=sys.stderr,
+        )
+    if replay.events and len(replay.rejected) == replay.events:
+        first = replay.rejected[0]
+        reason = " ".join(str(first["reason"]).split())
+        raise UserError(
+            f"no event was accepted: {replay.events} rejected, the first on line {first['line']} ({reason}); "
+            "see `rejected` in the output"
         )
     return 0

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lifecycle.deadletter import MAX_PREVIEW_BYTES
+from lifecycle.errors import UserError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -41,13 +44,38 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_SCHEDULER_INTERVAL", "60", "Seconds between the scheduler's sweeps."),
     Setting("LIFECYCLE_SMTP_HOST", "", "SMTP server for notices; empty writes .eml files to the outbox."),
     Setting("LIFECYCLE_SMTP_PORT", "25", "SMTP port."),
-    Setting("LIFECYCLE_SMTP_STARTTLS", "false", "Upgrade the SMTP connection with STARTTLS."),
+    Setting(
+        "LIFECYCLE_SMTP_TLS",
+        "",
+        "none, starttls or implicit (SMTPS, port 465); empty: starttls if LIFECYCLE_SMTP_STARTTLS is true, else none.",
+    ),
+    Setting(
+        "LIFECYCLE_SMTP_STARTTLS", "false", "Older switch for LIFECYCLE_SMTP_TLS=starttls (read when that is empty)."
+    ),
+    Setting(
+        "LIFECYCLE_SMTP_CAFILE", "", "CA bundle that signed the SMTP server's certificate; empty: the system's CAs."
+    ),
     Setting("LIFECYCLE_SMTP_USERNAME", "", "SMTP login user."),
     Setting("LIFECYCLE_SMTP_PASSWORD", "", "SMTP login password (never logged)."),
+    Setting(
+        "LIFECYCLE_SMTP_ALLOW_PLAINTEXT_AUTH",
+        "false",
+        "Allow the SMTP login without TLS (the password travels in clear).",
+    ),
     Setting("LIFECYCLE_MAIL_FROM", "support@example.com", "Sender address of notices."),
     Setting("LIFECYCLE_REMINDER_LEAD_DAYS", "30,7,1", "Days before expiry when reminders go out."),
     Setting("LIFECYCLE_HOLD_DAYS", "30", "Days an event waits for its serial's purchase before it is dead-lettered."),
     Setting("LIFECYCLE_NOTICE_MAX_AGE_DAYS", "7", "Days past its due date after which a notice is skipped, not sent."),
+    Setting(
+        "LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT",
+        "20",
+        "Most notices sent to one address per UTC day; the rest are skipped (0: no cap).",
+    ),
+    Setting(
+        "LIFECYCLE_DEADLETTER_PREVIEW_BYTES",
+        "65536",
+        "Bytes of a refused input a dead letter keeps; a larger input keeps this much, its size and SHA-256.",
+    ),
     Setting("LIFECYCLE_WORKER_STORE", "rocksdb://", "Faust table store: rocksdb:// or memory://."),
     Setting("LIFECYCLE_WORKER_DATA_DIR", "", "Faust data folder (one per worker); default under LIFECYCLE_HOME."),
     Setting("LIFECYCLE_WORKER_STANDBY_REPLICAS", "0", "Standby replicas of the processor's table."),
@@ -63,6 +91,14 @@ SETTINGS: tuple[Setting, ...] = (
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _preview_bytes(value: str) -> int:
+    """LIFECYCLE_DEADLETTER_PREVIEW_BYTES, within what keeps every dead letter below the message size limit."""
+    preview = int(value)
+    if not 0 <= preview <= MAX_PREVIEW_BYTES:
+        raise UserError(f"LIFECYCLE_DEADLETTER_PREVIEW_BYTES must be between 0 and {MAX_PREVIEW_BYTES}, not {preview}")
+    return preview
 
 
 @dataclass(frozen=True)
@@ -83,13 +119,18 @@ class Settings:
     pg_port: int = 5433
     smtp_host: str = ""
     smtp_port: int = 25
+    smtp_tls: str = ""
     smtp_starttls: bool = False
+    smtp_cafile: str = ""
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
+    smtp_allow_plaintext_auth: bool = False
     mail_from: str = "support@example.com"
     reminder_lead_days: tuple[int, ...] = (30, 7, 1)
     hold_days: int = 30
     notice_max_age_days: int = 7
+    notice_daily_cap_per_recipient: int = 20
+    deadletter_preview_bytes: int = 65_536
     worker_store: str = "rocksdb://"
     worker_data_dir: str = ""
     worker_standby_replicas: int = 0
@@ -134,13 +175,18 @@ class Settings:
             pg_port=int(get("pg_port")),
             smtp_host=get("smtp_host"),
             smtp_port=int(get("smtp_port")),
+            smtp_tls=get("smtp_tls").strip().lower(),
             smtp_starttls=get("smtp_starttls").lower() in {"1", "true", "yes"},
+            smtp_cafile=get("smtp_cafile"),
             smtp_username=get("smtp_username"),
             smtp_password=get("smtp_password"),
+            smtp_allow_plaintext_auth=get("smtp_allow_plaintext_auth").lower() in {"1", "true", "yes"},
             mail_from=get("mail_from"),
             reminder_lead_days=tuple(sorted((int(d) for d in _split(get("reminder_lead_days"))), reverse=True)),
             hold_days=int(get("hold_days")),
             notice_max_age_days=int(get("notice_max_age_days")),
+            notice_daily_cap_per_recipient=int(get("notice_daily_cap_per_recipient")),
+            deadletter_preview_bytes=_preview_bytes(get("deadletter_preview_bytes")),
             worker_store=get("worker_store"),
             worker_data_dir=get("worker_data_dir"),
             worker_standby_replicas=int(get("worker_standby_replicas")),

@@ -1,10 +1,15 @@
-"""The one definition of every Kafka topic: names, partitions, cleanup and retention."""
+"""The one definition of every Kafka topic: names, partitions, cleanup, retention and the message size limit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 60 * 60 * 1000
+# Every topic's max.message.bytes (Kafka's own default, set explicitly so no broker setting changes it), and
+# the most any producer of the pipeline sends in one record batch: the faust producer's max request size too.
+MAX_MESSAGE_BYTES = 1_048_588
+# Room left for the record and batch headers around a key and value (aiokafka counts them in its size check).
+RECORD_OVERHEAD_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -21,10 +26,15 @@ class TopicSpec:
         return f"{prefix}.{self.suffix}"
 
     def configs(self) -> dict[str, str]:
-        configs = {"cleanup.policy": self.cleanup_policy, **self.extra}
+        configs = {"cleanup.policy": self.cleanup_policy, "max.message.bytes": str(MAX_MESSAGE_BYTES), **self.extra}
         if self.cleanup_policy == "delete":
             configs["retention.ms"] = str(self.retention_ms)
         return configs
+
+
+def fits_in_a_message(key: bytes | None, value: bytes | None) -> bool:
+    """Whether a record with this key and value stays below every topic's (and the producers') size limit."""
+    return len(key or b"") + len(value or b"") + RECORD_OVERHEAD_BYTES <= MAX_MESSAGE_BYTES
 
 
 # Ingress topics, ticks, entitlements, notices and the internal upgrade-grant topic share one

@@ -14,37 +14,34 @@ from typing import Any
 import faust
 
 from lifecycle import metrics
+from lifecycle.groups import PROCESSOR
 from lifecycle.kafka_config import faust_broker_credentials
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import (
     CASE_DECISIONS,
-    CASES,
     DEADLETTER,
     ENTITLEMENTS,
     HOLDS,
+    MAX_MESSAGE_BYTES,
     NOTICES,
     PARTITIONS,
-    PURCHASES,
-    REGISTRATIONS,
-    RENEWALS,
-    TICKS,
     UPGRADE_GRANTS,
-    UPGRADES,
     TopicSpec,
 )
 from streams.changelog import ChangelogWrites
-from streams.handler import Context, Handled, Inbound, Record, dead_letter, handle
+from streams.delivery import Delivery
+from streams.handler import Context, Handled, Inbound, Record, handle
 from streams.in_order import PartitionOrder
 from streams.releases import ReleasesView
 from streams.rerouting import Rerouter
-from streams.stored import StoredSerial, decode_stored, encode_stored
+from streams.stored import StoredSerial, decode_stored
 
 log = logging.getLogger(__name__)
 
-# The agent's sources, all co-partitioned with the serial table. Releases are not among them: every worker
-# reads the whole releases topic through its ReleasesView, and the store dead-letters invalid ones (once).
-INPUTS: tuple[TopicSpec, ...] = (PURCHASES, REGISTRATIONS, RENEWALS, UPGRADES, CASES, TICKS, UPGRADE_GRANTS)
+# The agent's sources, all co-partitioned with the serial table: what the processor's group reads (not releases:
+# every worker reads the whole releases topic through its ReleasesView, and the store dead-letters invalid ones).
+INPUTS: tuple[TopicSpec, ...] = PROCESSOR.reads
 OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, CASE_DECISIONS, UPGRADE_GRANTS, HOLDS, DEADLETTER)
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 COMPONENT = "worker"
@@ -53,15 +50,15 @@ DECODED_LIMIT = 5_000  # serials whose decoded state is kept in memory (50,000 c
 
 
 def group_id(settings: Settings) -> str:
-    """The processor's consumer group (and faust app id): one per topic prefix."""
-    return f"{settings.topic_prefix}-processor"
+    """The processor's consumer group, also faust's app id (its changelog topics are named after it)."""
+    return PROCESSOR.name(settings.topic_prefix)
 
 
 def data_dir(settings: Settings) -> Path:
-    """This worker's own data folder (RocksDB allows one owner per folder)."""
+    """This worker's own data folder (RocksDB allows one owner per folder), named after the group it serves."""
     if settings.worker_data_dir:
         return Path(settings.worker_data_dir)
-    return settings.home / "worker" / f"{settings.topic_prefix}-{settings.web_port}"
+    return settings.home / "worker" / f"{group_id(settings)}-{settings.web_port}"
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -69,6 +66,7 @@ def faust_app(settings: Settings) -> faust.App:
     return faust.App(
         group_id(settings),
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap],
+        broker_client_id=group_id(settings),
         broker_credentials=faust_broker_credentials(settings),
         store=settings.worker_store,
         datadir=str(data_dir(settings)),
@@ -78,6 +76,7 @@ def faust_app(settings: Settings) -> faust.App:
         topic_partitions=PARTITIONS,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
+        producer_max_request_size=MAX_MESSAGE_BYTES,  # the topics' max.message.bytes: what one fits, the other takes
         broker_session_timeout=20.0,  # a killed worker's partitions move on after 20 s, not faust's 60 s
         broker_heartbeat_interval=3.0,
         web_bind=settings.web_bind,
@@ -105,6 +104,10 @@ class Processor:
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
     order: PartitionOrder | None = None  # made when the agent starts, once faust has its consumer
+    delivery: Delivery = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.delivery = Delivery(self.send, self.store, COMPONENT)
 
     def load(self, serial: str) -> StoredSerial | None:
         """The serial's stored value; the decoded form (with the rules' cached fold) is reused while unchanged."""
@@ -117,18 +120,17 @@ class Processor:
             return cached[1]
         return decode_stored(raw)
 
-    def store(self, serial: str, stored: StoredSerial, partition: int) -> None:
-        """Keep the serial's value; its changelog record reaches the broker before the next offset commit."""
-        raw = encode_stored(stored)
+    def store(self, serial: str, stored: StoredSerial, raw: bytes, partition: int) -> None:
+        """Keep the serial's value (`raw`, encoded); its changelog record reaches the broker before the next commit."""
         self.changelog.write(serial.encode(), raw, partition)
         self.decoded[serial] = (raw, stored)
         self.decoded.move_to_end(serial)
         if len(self.decoded) > DECODED_LIMIT:
             self.decoded.popitem(last=False)
 
-    async def publish(self, records: tuple[Record, ...]) -> None:
-        for record in records:
-            await self.outputs[record.suffix].send(key=record.key, value=record.value)
+    async def send(self, record: Record) -> None:
+        """Hand one record to faust's producer (it raises when the producer refuses the record)."""
+        await self.outputs[record.suffix].send(key=record.key, value=record.value)
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent: one message at a time (concurrency 1), in offset order, every failure dead-lettered."""
@@ -142,18 +144,16 @@ class Processor:
             started = time.perf_counter()
             arrived = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
             inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value, arrived)
-            context = Context(self.settings.topic_prefix, self.view.catalog, self.policy)
+            context = Context(
+                self.settings.topic_prefix,
+                self.view.catalog,
+                self.policy,
+                preview_bytes=self.settings.deadletter_preview_bytes,
+            )
             handled = await self.rerouter.forward(inbound, message.headers, context)  # off its key's partition?
             if handled is None:
                 handled = handle(inbound, self.load, context)
-            try:
-                await self.publish(handled.records)
-                if handled.stored is not None and handled.serial is not None:
-                    self.store(handled.serial, handled.stored, message.partition)
-            except Exception as exc:
-                log.exception("could not publish or store the outcome of %s[%d]@%d", *_origin(inbound))
-                handled = dead_letter(inbound, f"publishing failed: {type(exc).__name__}: {exc}", context, "deadletter")
-                await self.publish(handled.records)
+            handled = await self.delivery.finish(inbound, handled, context)
             order.done(message.tp, message.offset)
             _count(handled, time.perf_counter() - started)
             yield None
@@ -169,13 +169,9 @@ class Processor:
         return self.order
 
 
-def _origin(message: Inbound) -> tuple[str, int, int]:
-    return message.topic, message.partition, message.offset
-
-
 def _count(handled: Handled, seconds: float) -> None:
     metrics.EVENTS.labels(COMPONENT, handled.outcome).inc()
-    if handled.reason is not None:
+    if handled.reason is not None and handled.records:  # none: its dead letter could not be published
         metrics.DEAD_LETTERS.labels(COMPONENT).inc()
     metrics.PROCESSING_SECONDS.labels(COMPONENT).observe(seconds)
     metrics.beat(COMPONENT)
@@ -186,7 +182,13 @@ def create_processor(settings: Settings) -> Processor:
     app = faust_app(settings)
     prefix = settings.topic_prefix
     table = app.Table(
-        "serial_to_state", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes, help="serial -> state"
+        "serial_to_state",
+        default=None,
+        partitions=PARTITIONS,
+        key_type=bytes,
+        value_type=bytes,
+        help="serial -> state",
+        extra_topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
     )
     outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
     view = ReleasesView(settings)

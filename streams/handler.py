@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 import schemas
-from lifecycle.deadletter import deadletter_record
+from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
 from lifecycle.rules import Catalog, Outcome, Policy, apply_event, event_time
 from lifecycle.topics import CASE_DECISIONS, DEADLETTER, HOLDS, TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
 from streams.stored import Sent, StoredSerial
@@ -63,6 +63,7 @@ class Context:
     catalog: Catalog
     policy: Policy
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    preview_bytes: int = DEFAULT_PREVIEW_BYTES  # of a refused input its dead letter keeps
 
 
 def handle(message: Inbound, load: Callable[[str], StoredSerial | None], context: Context) -> Handled:
@@ -77,8 +78,9 @@ def handle(message: Inbound, load: Callable[[str], StoredSerial | None], context
         return dead_letter(message, f"processing failed: {type(exc).__name__}: {exc}", context, "deadletter")
 
 
-def dead_letter(message: Inbound, reason: str, context: Context, outcome: str) -> Handled:
-    """A dead-letter record for the message, keyed by its original key."""
+def dead_letter(message: Inbound, reason: str, context: Context, outcome: str, *, preview: bool = True) -> Handled:
+    """A dead-letter record for the message, keyed by its original key; without `preview`, reason and origin only."""
+    preview_bytes = context.preview_bytes if preview else 0
     value = deadletter_record(
         reason,
         message.topic,
@@ -88,8 +90,10 @@ def dead_letter(message: Inbound, reason: str, context: Context, outcome: str) -
         message.value,
         COMPONENT,
         context.now(),
+        preview_bytes,
     )
-    return Handled(outcome, (Record("deadletter", message.key, value),), reason=reason)
+    key = deadletter_key(message.key, message.value, preview_bytes)
+    return Handled(outcome, (Record(DEADLETTER.suffix, key, value),), reason=reason)
 
 
 def _decode(message: Inbound, prefix: str) -> dict[str, Any]:
@@ -153,7 +157,15 @@ def refusal(event: Mapping[str, Any], reason: str, context: Context) -> bytes:
     key = str(event["serial"]).encode()
     # Its offset is long committed: the origin names the topic, and the event is the original's document.
     return deadletter_record(
-        reason, topic.name(context.prefix), -1, -1, key, orjson.dumps(event), COMPONENT, context.now()
+        reason,
+        topic.name(context.prefix),
+        -1,
+        -1,
+        key,
+        orjson.dumps(event),
+        COMPONENT,
+        context.now(),
+        context.preview_bytes,
     )
 
 

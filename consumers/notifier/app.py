@@ -18,10 +18,11 @@ from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
 from lifecycle import metrics
-from lifecycle.deadletter import deadletter_record
+from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
+from lifecycle.groups import NOTIFIER
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
-from lifecycle.topics import DEADLETTER, NOTICES
+from lifecycle.topics import DEADLETTER
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ MAX_BATCH = 50
 METRIC_OUTCOMES = {
     Outcome.SENT: "applied",
     Outcome.SKIPPED: "stale",
+    Outcome.CAPPED: "capped",
     Outcome.DUPLICATE: "duplicate",
     Outcome.DEAD_LETTERED: "deadletter",
 }
@@ -39,9 +41,10 @@ METRIC_OUTCOMES = {
 class KafkaDeadLetters:
     """Publishes dead-letter records and waits for the broker's acknowledgement."""
 
-    def __init__(self, producer: KafkaProducer, topic: str) -> None:
+    def __init__(self, producer: KafkaProducer, topic: str, preview_bytes: int = DEFAULT_PREVIEW_BYTES) -> None:
         self._producer = producer
         self._topic = topic
+        self._preview_bytes = preview_bytes
 
     def send(self, record: Record, reason: str) -> None:
         """Publish `record` with `reason`, keyed by its original key; RetryLaterError when the broker does not ack."""
@@ -54,9 +57,11 @@ class KafkaDeadLetters:
             record.value,
             COMPONENT,
             datetime.now(UTC),
+            self._preview_bytes,
         )
+        key = deadletter_key(record.key, record.value, self._preview_bytes)
         try:
-            self._producer.send(self._topic, key=record.key, value=value).get(timeout=30)
+            self._producer.send(self._topic, key=key, value=value).get(timeout=30)
         except KafkaError as exc:
             raise RetryLaterError(f"dead-letter topic unavailable: {exc}") from exc
         metrics.DEAD_LETTERS.labels(COMPONENT).inc()
@@ -77,16 +82,20 @@ class Notifier:
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings)
         self.ledger = PostgresLedger(app_dsn(settings))
-        self.producer = KafkaProducer(acks="all", **client)
+        group = NOTIFIER.name(settings.topic_prefix)
+        self.producer = KafkaProducer(acks="all", client_id=group, **client)
         self.consumer = KafkaConsumer(
-            settings.topic(NOTICES.suffix),
-            group_id=f"{settings.topic_prefix}-notifier",
+            *(spec.name(settings.topic_prefix) for spec in NOTIFIER.reads),
+            group_id=group,
+            client_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=MAX_BATCH,
             **client,
         )
-        dead_letters = KafkaDeadLetters(self.producer, settings.topic(DEADLETTER.suffix))
+        dead_letters = KafkaDeadLetters(
+            self.producer, settings.topic(DEADLETTER.suffix), settings.deadletter_preview_bytes
+        )
         self.handler = NoticeHandler(
             NoticeRenderer(templates_dir),
             self.transport,
@@ -94,6 +103,7 @@ class Notifier:
             dead_letters,
             settings.mail_from,
             max_age_days=settings.notice_max_age_days,
+            daily_cap=settings.notice_daily_cap_per_recipient,
             now=now,
         )
         self.backoff = backoff or Backoff()

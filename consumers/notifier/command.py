@@ -11,8 +11,12 @@ from types import FrameType
 from consumers.kafka_loop import Backoff
 from consumers.notifier.render import TEMPLATES_DIR
 from lifecycle import metrics
+from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
+from lifecycle.groups import NOTIFIER
+from lifecycle.redact import configure_logging
 from lifecycle.settings import Settings
+from lifecycle.topics import DEADLETTER
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,19 +36,31 @@ def run(args: argparse.Namespace) -> int:
 
     from consumers.db import app_dsn
     from consumers.notifier.app import Notifier
+    from consumers.notifier.delivery import SmtpTransport, transport_for
     from consumers.notifier.ledger import PostgresLedger
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = Settings.from_env()
     if not (args.templates / "notices").is_dir():
         raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")
+    transport = transport_for(settings)  # refuses settings that would leak the SMTP password
     ledger = PostgresLedger(app_dsn(settings))
-    ledger.check()
-    ledger.close()
     try:
-        notifier = Notifier(settings, templates_dir=args.templates, backoff=Backoff(maximum=args.max_backoff))
+        ledger.check()
+        if isinstance(transport, SmtpTransport):
+            transport.probe()  # a wrong certificate, host name or login stops here, in one line
+        require_topics(settings, (*NOTIFIER.reads, DEADLETTER))
+        notifier = Notifier(
+            settings, transport=transport, templates_dir=args.templates, backoff=Backoff(maximum=args.max_backoff)
+        )
     except KafkaError as exc:
+        transport.close()
         raise UserError(f"cannot reach Kafka at {','.join(settings.kafka_bootstrap)}: {exc}") from None
+    except BaseException:
+        transport.close()
+        raise
+    finally:
+        ledger.close()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger(__name__).info("signal %d: stopping after the current notice", signum)
@@ -53,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     metrics.serve("notifier", settings)
-    if settings.smtp_host:
-        logging.getLogger(__name__).info("SMTP %s:%d", settings.smtp_host, settings.smtp_port)
-    else:
+    if not settings.smtp_host:
         logging.getLogger(__name__).info("no SMTP host: writing .eml files to %s", settings.outbox)
     notifier.run()
     return 0

@@ -19,38 +19,37 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from consumers.db import app_dsn, connect
+from consumers.db import DatabaseUnavailableError, app_dsn, connect
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
 from lifecycle import metrics, topics
+from lifecycle.admin import require_topics
+from lifecycle.arguments import instant
 from lifecycle.errors import UserError
+from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
+from lifecycle.redact import configure_logging
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
-from schemas import InvalidMessage, parse_instant
 
 log = logging.getLogger(__name__)
 
 COMPONENT = "scheduler"
 
 
-def _instant(value: str) -> datetime:
-    try:
-        return parse_instant(value, "--as-of")
-    except InvalidMessage as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lifecycle scheduler`."""
     parser.add_argument("--once", action="store_true", help="run one sweep and exit")
-    parser.add_argument("--as-of", type=_instant, help="with --once: sweep as of this RFC 3339 instant (default now)")
-    parser.add_argument("--since", type=_instant, help="with --once: sweep from this instant, not the watermark")
+    parser.add_argument("--as-of", type=instant, help="with --once: sweep as of this RFC 3339 instant (default now)")
+    parser.add_argument("--since", type=instant, help="with --once: sweep from this instant, not the watermark")
     parser.add_argument("--dry-run", action="store_true", help="with --once: print the ticks, publish nothing")
 
 
 def _producer(settings: Settings) -> KafkaProducer:
-    return KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5, **kafka_python_config(settings))
+    client_id = kafka_name(settings.topic_prefix, COMPONENT)
+    return KafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=5, client_id=client_id, **kafka_python_config(settings)
+    )
 
 
 def sweep_once(
@@ -81,6 +80,14 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         return {**sweep_once(settings, producer, as_of, args.since).summary(), "published": True}
     finally:
         producer.close(timeout=10)
+
+
+def _check_database(settings: Settings) -> None:
+    """Refuse to start on a wrong DSN (UserError); an unreachable database is only logged, and retried each sweep."""
+    try:
+        connect(app_dsn(settings), "lifecycle-scheduler").close()
+    except DatabaseUnavailableError as exc:
+        log.warning("%s; the scheduler retries at each interval", exc)
 
 
 def _run_forever(settings: Settings) -> None:
@@ -122,13 +129,16 @@ def _run_forever(settings: Settings) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sweep once (printing a JSON summary) or on an interval until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = Settings.from_env()
     if not args.once and (args.as_of or args.since or args.dry_run):
         raise UserError("--as-of, --since and --dry-run need --once")
+    if not args.dry_run:
+        require_topics(settings, (topics.TICKS,))
     if args.once:
         print(json.dumps(_run_once(settings, args), indent=None))
         return 0
+    _check_database(settings)
     metrics.serve(COMPONENT, settings)
     _run_forever(settings)
     return 0

@@ -9,15 +9,18 @@ import threading
 from types import FrameType
 from typing import Any
 
-import psycopg2
 from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.db import app_dsn
+from consumers.db import DatabaseUnavailableError, app_dsn, connect
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
 from lifecycle import metrics, topics
+from lifecycle.admin import require_topics
+from lifecycle.arguments import positive_int
 from lifecycle.errors import UserError
+from lifecycle.groups import STORE
 from lifecycle.kafka_config import kafka_python_config
+from lifecycle.redact import configure_logging
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,15 +30,15 @@ TABLES = ("entitlements", "releases", "held_events")
 
 def group_id(settings: Settings) -> str:
     """The store's consumer group, under the deployment's prefix."""
-    return f"{settings.topic_prefix}.store"
+    return STORE.name(settings.topic_prefix)
 
 
 def check_schema(dsn: str) -> None:
-    """Fail with a clear line when the tables are missing; an unreachable database is retried later."""
+    """Fail with a clear line for a wrong DSN or missing tables; an unreachable database is retried later."""
     try:
-        connection = psycopg2.connect(dsn, connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        log.warning("PostgreSQL not reachable yet (%s); the store retries", str(exc).strip())
+        connection = connect(dsn, "lifecycle-store")
+    except DatabaseUnavailableError as exc:
+        log.warning("%s; the store retries", exc)
         return
     try:
         with connection.cursor() as cursor:
@@ -64,17 +67,17 @@ def run_store(
     batch_size = batch_size or settings.store_batch_size
     kafka = kafka_python_config(settings)
     consumer = KafkaConsumer(
-        settings.topic(topics.ENTITLEMENTS.suffix),
-        settings.topic(topics.RELEASES.suffix),
-        settings.topic(topics.HOLDS.suffix),
+        *(spec.name(settings.topic_prefix) for spec in STORE.reads),
         group_id=group or group_id(settings),
-        client_id=f"{settings.topic_prefix}-store",
+        client_id=group_id(settings),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=batch_size,
         **{**kafka, **(consumer_config or {})},
     )
-    producer = KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5, max_block_ms=10_000, **kafka)
+    producer = KafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=5, max_block_ms=10_000, client_id=group_id(settings), **kafka
+    )
     store = EntitlementStore(
         dsn,
         producer,
@@ -82,6 +85,7 @@ def run_store(
         releases_topic=settings.topic(topics.RELEASES.suffix),
         holds_topic=settings.topic(topics.HOLDS.suffix),
         deadletter_topic=settings.topic(topics.DEADLETTER.suffix),
+        deadletter_preview_bytes=settings.deadletter_preview_bytes,
     )
     try:
         run_batches(
@@ -101,13 +105,16 @@ def run_store(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lifecycle store`."""
-    parser.add_argument("--batch-size", type=int, default=None, help="messages per transaction (default: setting)")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=None, help="messages per transaction (default: setting)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the store until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = Settings.from_env()
+    require_topics(settings, (*STORE.reads, topics.DEADLETTER))
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -16,7 +16,7 @@ from consumers.kafka_loop import Record
 from consumers.store.mapping import Batch, Rejected, sort_batch
 from consumers.store.repository import write_batch
 from lifecycle import metrics
-from lifecycle.deadletter import deadletter_record
+from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,10 @@ class EntitlementStore:
         releases_topic: str,
         holds_topic: str,
         deadletter_topic: str,
+        deadletter_preview_bytes: int = DEFAULT_PREVIEW_BYTES,
     ) -> None:
         self._dsn = dsn
+        self._preview_bytes = deadletter_preview_bytes
         self._producer = producer
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
@@ -116,9 +118,18 @@ class EntitlementStore:
             record = item.record
             log.warning("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, item.reason)
             value = deadletter_record(
-                item.reason, record.topic, record.partition, record.offset, record.key, record.value, COMPONENT, now
+                item.reason,
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value,
+                COMPONENT,
+                now,
+                self._preview_bytes,
             )
-            futures.append(self._producer.send(self._deadletter_topic, key=record.key, value=value))
+            key = deadletter_key(record.key, record.value, self._preview_bytes)
+            futures.append(self._producer.send(self._deadletter_topic, key=key, value=value))
         self._producer.flush(timeout=30)
         for future in futures:
             future.get(timeout=0)  # raises the KafkaError of a send that failed

@@ -40,7 +40,12 @@ def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any
 def _preview(record: dict[str, Any]) -> str:
     payload = record.get("payload")
     if isinstance(payload, str):
-        return payload[:PREVIEW_CHARS] + ("…" if len(payload) > PREVIEW_CHARS else "")
+        return payload[:PREVIEW_CHARS] + (
+            "…" if len(payload) > PREVIEW_CHARS or record.get("payload_truncated") else ""
+        )
+    size = record.get("payload_bytes")
+    if isinstance(size, int):
+        return f"(binary, {size} bytes)"
     encoded = record.get("payload_base64")
     if isinstance(encoded, str):
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from dashboard_fixtures import TOKEN, Dashboard
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from test_dashboard_api import HOSTILE, insert_figures, produce
 from test_dashboard_skipped import insert_ledger_rows
 
@@ -72,7 +72,12 @@ def test_page_shows_figures_chart_and_escaped_dead_letters(
 ) -> None:
     dialogs: list[str] = []
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
 
     unauthenticated = page.goto(f"{dashboard.url}/")
     assert unauthenticated is not None

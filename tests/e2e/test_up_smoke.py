@@ -111,7 +111,8 @@ def entitlement_count(dsn: str, pattern: str) -> int:
     try:
         with psycopg2.connect(dsn, connect_timeout=3) as connection, connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM entitlements WHERE serial LIKE %s", (pattern,))
-            count: int = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            count = int(row[0]) if row else 0
         connection.close()
         return count
     except psycopg2.Error:
@@ -140,8 +141,11 @@ def test_up_runs_the_pipeline_and_ctrl_c_leaves_nothing_behind(home: Path) -> No
         up = subprocess.Popen(
             [sys.executable, "-m", "lifecycle.cli", "up", "--rate", "3"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
+
+    def text() -> str:
+        return output.read_text(errors="replace")
+
     try:
-        text = lambda: output.read_text(errors="replace")  # noqa: E731
         wait_for("READY", lambda: "READY in" in text() or up.poll() is not None, READY_TIMEOUT_S)
         assert up.poll() is None, text()[-4000:]
         ready_s = time.monotonic() - started

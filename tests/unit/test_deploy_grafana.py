@@ -34,6 +34,7 @@ def test_metric_names_match_what_the_registry_exposes() -> None:
         metrics.TICKS_EMITTED,
         metrics.REREADS,
         metrics.REROUTED,
+        metrics.PUBLISH_FAILURES,
         metrics.HEARTBEAT,
         metrics.CONSUMER_LAG,
         metrics.TOPIC_END_OFFSET,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from deploy_files import k8s_documents
 
@@ -42,7 +44,7 @@ def test_kafka_topics_belong_to_the_cluster_and_are_dns_names() -> None:
         assert doc["metadata"]["name"].replace(".", "-").replace("-", "").isalnum()
 
 
-def _deployments() -> dict[str, dict[str, object]]:
+def _deployments() -> dict[str, dict[str, Any]]:
     return {doc["metadata"]["labels"]["app.kubernetes.io/component"]: doc for doc in k8s_documents("Deployment")}
 
 
@@ -50,7 +52,7 @@ def test_one_deployment_per_process_running_its_subcommand() -> None:
     deployments = _deployments()
     assert sorted(deployments) == sorted(PROCESSES)
     for name, doc in deployments.items():
-        container = doc["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
+        container = doc["spec"]["template"]["spec"]["containers"][0]
         assert container["args"][0] in SUBCOMMANDS
         assert container["args"] == [name]
 
@@ -58,14 +60,14 @@ def test_one_deployment_per_process_running_its_subcommand() -> None:
 def test_metrics_ports_follow_the_component_offsets() -> None:
     base = int(next(s.default for s in SETTINGS if s.env == "LIFECYCLE_METRICS_PORT"))
     for name, doc in _deployments().items():
-        template = doc["spec"]["template"]  # type: ignore[index]
+        template = doc["spec"]["template"]
         assert template["metadata"]["annotations"]["prometheus.io/port"] == str(base + COMPONENT_PORT_OFFSETS[name])
         ports = {port["name"]: port["containerPort"] for port in template["spec"]["containers"][0]["ports"]}
         assert ports["metrics"] == base + COMPONENT_PORT_OFFSETS[name]
 
 
 def test_processor_replicas_never_exceed_the_partition_count() -> None:
-    assert 1 <= _deployments()["worker"]["spec"]["replicas"] <= PARTITIONS  # type: ignore[index,operator]
+    assert 1 <= _deployments()["worker"]["spec"]["replicas"] <= PARTITIONS
 
 
 def test_config_map_only_sets_known_settings_and_secrets_come_from_secrets() -> None:

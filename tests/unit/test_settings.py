@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lifecycle.deadletter import MAX_PREVIEW_BYTES
 from lifecycle.errors import UserError
 from lifecycle.kafka_config import faust_broker_credentials, kafka_python_config
 from lifecycle.settings import SETTINGS, Settings
@@ -103,3 +104,18 @@ def test_bad_security_settings_are_user_errors(clean_env: pytest.MonkeyPatch, pr
     clean_env.setenv("LIFECYCLE_KAFKA_SECURITY_PROTOCOL", protocol)
     with pytest.raises(UserError, match=message):
         kafka_python_config(Settings.from_env())
+
+
+@pytest.mark.parametrize("value", ["-1", str(MAX_PREVIEW_BYTES + 1)])
+def test_a_dead_letter_preview_that_could_outgrow_a_message_is_refused(
+    clean_env: pytest.MonkeyPatch, value: str
+) -> None:
+    clean_env.setenv("LIFECYCLE_DEADLETTER_PREVIEW_BYTES", value)
+    with pytest.raises(UserError, match="LIFECYCLE_DEADLETTER_PREVIEW_BYTES must be between 0 and"):
+        Settings.from_env()
+
+
+def test_the_dead_letter_preview_defaults_to_64_kib(clean_env: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().deadletter_preview_bytes == 65_536
+    clean_env.setenv("LIFECYCLE_DEADLETTER_PREVIEW_BYTES", "0")
+    assert Settings.from_env().deadletter_preview_bytes == 0

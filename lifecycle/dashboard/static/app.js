@@ -2,8 +2,6 @@
 // The dashboard page: polls the JSON endpoints and renders with textContent only (customer data is never HTML).
 const REFRESH_MS = 3000;
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#65a30d", "#db2777", "#4b5563", "#ca8a04"];
-const GROUP_OF = { worker: "processor", store: "store", notifier: "notifier" };
-
 function el(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined && text !== null) node.textContent = String(text);
@@ -41,10 +39,9 @@ async function getJSON(path) {
 }
 
 function renderHealth(data) {
-  const groups = Object.fromEntries((data.groups || []).map((g) => [g.group, g]));
+  const groups = Object.fromEntries((data.groups || []).map((g) => [g.process, g]));
   fill("health", (data.health || []).map((h) => {
-    const short = GROUP_OF[h.component];
-    const group = short ? groups[`${data.prefix}-${short}`] : undefined;
+    const group = groups[h.component];
     return row([h.component, el("span", h.status + (h.detail ? ` (${h.detail})` : ""), h.status),
       h.heartbeat_age_s === null ? "–" : `${h.heartbeat_age_s} s`,
       group ? group.group : "–", group ? group.members : "–"]);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -29,33 +29,48 @@ class FakeRecord:
 
 @dataclass
 class FakeLedger:
+    """The delivery ledger in memory, held to PostgresLedger by tests/ledger_contract.py."""
+
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     available: bool = True
     outages_on_record: int = 0  # how many record_* calls fail as if PostgreSQL went away
     reject: bool = False
+    today: date = date(2026, 3, 15)  # the UTC day of the database's clock, for the per-recipient cap
 
-    def _check(self) -> None:
+    def _check(self, *values: object) -> None:
         if not self.available:
             raise LedgerUnavailableError("PostgreSQL: connection refused")
-        if self.reject:
+        if self.reject or any(isinstance(value, str) and "\x00" in value for value in values):
             raise LedgerRejectedError("A string literal cannot contain NUL (0x00) characters.")
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
-        self._check()
+        self._check(*(notice[name] for name in ("notice_id", "kind", "serial", "account_id", "due_on")))
+        try:
+            date.fromisoformat(notice["due_on"])  # as the `date` column: an impossible day is refused
+        except ValueError:
+            raise LedgerRejectedError(f'date/time field value out of range: "{notice["due_on"]}"') from None
         row = self.rows.setdefault(notice["notice_id"], {"status": "pending", "attempts": 0})
         return LedgerEntry(row["status"], row["attempts"])
 
     def _update(self, notice_id: str, attempt: bool = True, **changes: Any) -> None:
-        self._check()
+        self._check(notice_id, *changes.values())
         if self.outages_on_record:
             self.outages_on_record -= 1
             raise LedgerUnavailableError("PostgreSQL: server closed the connection unexpectedly")
-        row = self.rows[notice_id]
-        if row["status"] not in FINAL_STATUSES:  # as PostgresLedger: a sent or skipped row never changes
+        row = self.rows.get(notice_id)  # as PostgresLedger: a notice never begun has no row to update
+        if row is not None and row["status"] not in FINAL_STATUSES:  # and a sent or skipped row never changes
             row.update(changes, attempts=row["attempts"] + int(attempt))
 
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
-        self._update(notice_id, status="sent", transport=transport, message_id=message_id, recipient=recipient)
+        self._update(
+            notice_id,
+            status="sent",
+            transport=transport,
+            message_id=message_id,
+            recipient=recipient,
+            last_error=None,
+            counted_on=self.today,
+        )
 
     def record_failure(self, notice_id: str, error: str) -> None:
         self._update(notice_id, status="retrying", last_error=error)
@@ -65,6 +80,23 @@ class FakeLedger:
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
         self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail)
+
+    def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool:
+        self._check(notice_id, recipient)
+        counted = sum(
+            1
+            for other_id, row in self.rows.items()
+            if other_id != notice_id
+            and str(row.get("recipient", "")).lower() == recipient.lower()
+            and row.get("counted_on") == self.today
+            and row["status"] in {"pending", "retrying", "sent"}
+        )
+        if counted >= daily_cap:
+            return False
+        row = self.rows.get(notice_id)
+        if row is not None and row["status"] not in FINAL_STATUSES:
+            row.update(recipient=recipient, counted_on=self.today)
+        return True
 
 
 @dataclass

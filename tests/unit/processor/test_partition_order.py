@@ -170,7 +170,7 @@ def test_a_partition_that_moves_on_is_not_sought_back() -> None:
 def test_each_idle_seek_without_progress_doubles_the_wait_for_the_next() -> None:
     consumer = Consumer(committed={PURCHASES: 4}, ends={PURCHASES: 9})
     order, _ = order_over(consumer)
-    checks_at_seek = []
+    checks_at_seek: list[int] = []
     for check in range(1, IDLE_CHECKS_BEFORE_RESEEK * 7 + 1):
         asyncio.run(order.check_idle())
         if len(consumer.seeks) > len(checks_at_seek):
