@@ -145,3 +145,27 @@ def test_a_hold_that_runs_out_is_dead_lettered_and_waits_again_when_sent_back(
     assert "sent back 1" in sent.stdout
     wait_caught_up(topics)
     assert [hold["event_id"] for hold in latest_by_key(topics, "holds")["SF-GHOST"]["held"]] == ["gh-n"]
+
+
+def test_a_source_renewal_handled_after_its_upgrade_follows_it_to_the_new_serial(
+    topics: Settings, worker: WorkerProcess
+) -> None:
+    """R9/R14: the renewal (renewals topic) dated before the upgrade (upgrades topic) but handled after it."""
+    bought = datetime(2022, 1, 7, 9, tzinfo=UTC)
+    purchase = ev.purchase("lu-p", bought, "SF-LU-1", "acc-lu", "backup-advanced", "11.5")
+    renewal = ev.renewal("lu-n", datetime(2022, 12, 1, tzinfo=UTC), "SF-LU-1", "acc-lu", "ro-lu", 12, "online_store")
+    upgrade = ev.upgrade(
+        "lu-u", datetime(2023, 1, 2, tzinfo=UTC), "SF-LU-1", "acc-lu", "SF-LU-2", "backup-advanced", "12"
+    )
+    in_order = [orjson.dumps(event).decode() for event in (purchase, renewal, upgrade)]
+    for line in (in_order[0], in_order[2], in_order[1]):  # the upgrade is handled before the renewal
+        produce(topics, [route_line(line, 1)])
+        wait_caught_up(topics)
+
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(in_order))
+    replayed = replay_events(in_order, AS_OF, policy)
+    live = latest_by_key(topics, "entitlements")
+    assert snapshot_differences(live, replayed["entitlements"]) == []
+    assert live["SF-LU-2"]["support"]["expires_on"] == "2024-01-07"  # the renewed year, carried over
+    assert read_all(topics, "deadletter") == []
