@@ -31,21 +31,6 @@ def _notice(number: int, email: str = ADDRESS, name: str = NAME, kind: str = "su
     return document
 
 
-@pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger()
-
-
-@pytest.fixture
-def transport() -> FakeTransport:
-    return FakeTransport()
-
-
-@pytest.fixture
-def dead_letters() -> FakeDeadLetters:
-    return FakeDeadLetters()
-
-
 def _handler(ledger: FakeLedger, transport: FakeTransport, dead_letters: FakeDeadLetters, cap: int) -> NoticeHandler:
     return NoticeHandler(
         NoticeRenderer(),

@@ -17,21 +17,6 @@ def _delivered(kind: str) -> float:
 
 
 @pytest.fixture
-def transport() -> FakeTransport:
-    return FakeTransport()
-
-
-@pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger()
-
-
-@pytest.fixture
-def dead_letters() -> FakeDeadLetters:
-    return FakeDeadLetters()
-
-
-@pytest.fixture
 def handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters) -> NoticeHandler:
     clock = FakeClock()  # the day the sample notices are due: fresh
     return NoticeHandler(

@@ -34,21 +34,6 @@ def _reminder(lead_days: int = 1) -> dict[str, object]:
     return document
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def transport() -> FakeTransport:
-    return FakeTransport()
-
-
-@pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger()
-
-
 def _handler(clock: FakeClock, transport: FakeTransport, ledger: FakeLedger) -> NoticeHandler:
     return NoticeHandler(
         NoticeRenderer(), transport, ledger, FakeDeadLetters(), "support@example.com", max_age_days=MAX_AGE, now=clock

@@ -1,0 +1,26 @@
+"""The notifier's in-memory ports, one fresh set per test."""
+
+from __future__ import annotations
+
+import pytest
+from notifier_fakes import FakeClock, FakeDeadLetters, FakeLedger, FakeTransport
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def ledger() -> FakeLedger:
+    return FakeLedger()
+
+
+@pytest.fixture
+def dead_letters() -> FakeDeadLetters:
+    return FakeDeadLetters()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
