@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     from lifecycle.settings import Settings
 
     settings = Settings.from_env()
-    policy = Policy.with_lead_days(settings.reminder_lead_days, settings.hold_days)
+    policy = settings.policy()
     started = time.perf_counter()
     # Notices go to a spool file as they come, so memory holds the states, not every notice sent.
     with open_input(args.events) as source, tempfile.TemporaryFile() as spool:

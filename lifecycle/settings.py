@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lifecycle.deadletter import MAX_PREVIEW_BYTES
 from lifecycle.errors import UserError
+from lifecycle.rules.model import Policy
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,10 @@ class Settings:
             scheduler_interval=float(get("scheduler_interval")),
             health_targets=_split(get("health_targets")),
         )
+
+    def policy(self) -> Policy:
+        """The rules' policy these settings give: reminder lead days and the hold period."""
+        return Policy.with_lead_days(self.reminder_lead_days, self.hold_days)
 
     def topic(self, suffix: str) -> str:
         """The full name of a topic under this deployment's prefix."""

@@ -192,7 +192,7 @@ def create_processor(settings: Settings) -> Processor:
     )
     outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
     view = ReleasesView(settings)
-    policy = Policy.with_lead_days(settings.reminder_lead_days, settings.hold_days)
+    policy = settings.policy()
     rerouter = Rerouter({spec.name(prefix): spec.partitions for spec in INPUTS})
     processor = Processor(settings, app, table, outputs, view, policy, ChangelogWrites(table), rerouter)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)

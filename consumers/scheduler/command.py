@@ -29,7 +29,6 @@ from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.redact import configure_logging
-from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,8 +58,7 @@ def sweep_once(
     connection = connect(app_dsn(settings), "lifecycle-scheduler")
     try:
         publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
-        policy = Policy.with_lead_days(settings.reminder_lead_days)
-        return sweep(connection, publish, policy, as_of, since, hold_days=settings.hold_days)
+        return sweep(connection, publish, settings.policy(), as_of, since)
     finally:
         connection.close()
 
@@ -70,8 +68,7 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     if args.dry_run:
         connection = connect(app_dsn(settings), "lifecycle-scheduler")
         try:
-            policy = Policy.with_lead_days(settings.reminder_lead_days)
-            report, _ = find_due_ticks(connection, policy, as_of, args.since, hold_days=settings.hold_days)
+            report, _ = find_due_ticks(connection, settings.policy(), as_of, args.since)
         finally:
             connection.close()
         return {**report.summary(), "published": False, "tick_events": report.ticks}

@@ -102,7 +102,7 @@ def to_send(ticks: list[dict[str, Any]], sent_on: dict[str, date], sweep_day: da
 
 
 def find_due_ticks(
-    connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None, *, hold_days: int
+    connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None
 ) -> tuple[SweepReport, Watermark]:
     """The ticks due as of `as_of`, and the watermark to store once they are published (reads only)."""
     rows_seen_at = database_now(connection)
@@ -121,14 +121,14 @@ def find_due_ticks(
         changed_since=changed_since,
         versions=versions,
     )
-    held = held_since_cutoff(connection, hold_cutoff(as_of, hold_days))
+    held = held_since_cutoff(connection, hold_cutoff(as_of, policy.hold_days))
     lookback = min(after, max(EPOCH, as_of - timedelta(days=LOOKBACK_DAYS)))
     due = [
         tick
         for candidate in found
         for tick in due_ticks(candidate.snapshot, lookback if candidate.changed else after, as_of, policy, catalog)
     ]
-    due.extend(hold_expiry_ticks(held, as_of, hold_days))
+    due.extend(hold_expiry_ticks(held, as_of, policy.hold_days))
     sent_on = {} if since else sent_days(connection, [tick["event_id"] for tick in due])
     connection.rollback()  # end the read transaction before talking to Kafka
     ticks = to_send(due, sent_on, utc_day(as_of))
@@ -142,11 +142,9 @@ def sweep(
     policy: Policy,
     as_of: datetime,
     since: datetime | None = None,
-    *,
-    hold_days: int,
 ) -> SweepReport:
     """Find, publish (flushed and acknowledged) and only then advance the watermark."""
-    report, watermark = find_due_ticks(connection, policy, as_of, since, hold_days=hold_days)
+    report, watermark = find_due_ticks(connection, policy, as_of, since)
     publish(report.ticks)
     sweep_day = utc_day(as_of)
     record_sent(connection, report.ticks, sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))

@@ -72,7 +72,7 @@ def sweeps(dsn: str, first: datetime, count: int) -> list[int]:
     for minute in range(count):
         connection = psycopg2.connect(dsn)
         try:
-            sweep(connection, publish, policy, first + timedelta(minutes=minute), hold_days=30)
+            sweep(connection, publish, policy, first + timedelta(minutes=minute))
         finally:
             connection.close()
     return emitted

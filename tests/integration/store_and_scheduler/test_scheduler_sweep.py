@@ -179,7 +179,6 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
                 broken_publish,
                 Policy.with_lead_days((30, 7, 1)),
                 datetime(2027, 3, 8, 12, tzinfo=UTC),
-                hold_days=30,
             )
     finally:
         connection.close()
