@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -83,3 +84,14 @@ def holds(serial: str, *held: tuple[str, str, str]) -> dict[str, Any]:
 def encoded(document: dict[str, Any]) -> bytes:
     """A document as the bytes on the topic."""
     return orjson.dumps(document)
+
+
+@dataclass(frozen=True)
+class FakeRecord:
+    """A consumed Kafka record as the store reads it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    value: bytes | None = None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from store_samples import encoded, holds, snapshot
+from store_samples import FakeRecord, encoded, holds, snapshot
 
 from consumers.store.holds import Holds, holds_record, newest_holds
 from consumers.store.mapping import sort_batch
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.unit
 
 EXAMPLES = Path(__file__).parents[3] / "schemas" / "examples" / "holds"
 ENTITLEMENTS, RELEASES, HOLDS = "p.entitlements", "p.releases", "p.holds"
-
-
-@dataclass(frozen=True)
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def test_a_holds_record_maps_every_held_event_to_a_row() -> None:

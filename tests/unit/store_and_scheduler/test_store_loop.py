@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from kafka import TopicPartition
+from store_samples import FakeRecord
 
 from consumers.kafka_loop import Backoff, run_batches
 
@@ -20,15 +21,6 @@ FAST = Backoff(initial=0.001, maximum=0.001)
 
 class DatabaseDownError(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None = None
-    value: bytes | None = None
 
 
 @dataclass

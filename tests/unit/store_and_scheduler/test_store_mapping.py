@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
 from kafka import TopicPartition
-from store_samples import encoded, release, snapshot
+from store_samples import FakeRecord, encoded, release, snapshot
 
 from consumers.kafka_loop import offsets_to_commit
 from consumers.store.mapping import (
@@ -23,15 +22,6 @@ from schemas import InvalidMessage
 pytestmark = pytest.mark.unit
 
 ENTITLEMENTS, RELEASES = "p.entitlements", "p.releases"
-
-
-@dataclass(frozen=True)
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def test_a_snapshot_maps_to_the_query_columns_and_keeps_the_document() -> None:
