@@ -9,23 +9,39 @@ PYTEST := $(BIN)/pytest
 LIFECYCLE := $(BIN)/lifecycle
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-# The local stack's ports, and the test settings that reach what `lifecycle stack up` starts.
+# The local stack's ports, and the test settings that reach what `lifecycle stack up` starts. The tests log in
+# to its PostgreSQL as the superuser with the password file under LIFECYCLE_HOME (LIFECYCLE_TEST_PG_ADMIN_URL
+# overrides it).
 export LIFECYCLE_KAFKA_PORT ?= 9092
 export LIFECYCLE_PG_PORT ?= 5433
 export LIFECYCLE_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(LIFECYCLE_KAFKA_PORT)
-export LIFECYCLE_TEST_PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:$(LIFECYCLE_PG_PORT)/postgres
 # When set, test-all writes its exit status into this file (.ci/run reports it as its own): the checks' (make's
 # status, 2) when lint or typecheck fails, otherwise pytest's.
 TEST_STATUS_FILE ?=
+# Every dependency pinned with its hashes (`make lock` writes it); LOCK_FLAGS=--upgrade moves every pin to the newest.
+LOCK := requirements.lock
+RUNTIME_LOCK := requirements-runtime.lock
+LOCK_FLAGS ?=
 
-.PHONY: help setup deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all
+.PHONY: help setup lock deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all asyncapi
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
 
-setup: ## Create the virtualenv .venv and install the project with its dev tools
+setup: ## Create the virtualenv .venv and install the locked dependencies (hashes checked) and the project
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+# The build requirements of pyproject.toml go into the lock too: `setup` builds the project with the locked ones.
+# The image installs the runtime lock only (no test tools), pinned to the same versions as the full lock.
+lock: ## Regenerate requirements.lock and requirements-runtime.lock from pyproject.toml (with hashes): after any dependency change
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+		| $(BIN)/uv pip compile pyproject.toml - --extra dev --generate-hashes --universal --python-version 3.11 \
+			--custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+		| $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
+			--custom-compile-command 'make lock' --quiet --constraint $(LOCK) -o $(RUNTIME_LOCK)
 
 deps: ## Install what the stack needs from Debian when missing: Java, Maven, PostgreSQL
 	@$(MAKE) --no-print-directory debian-packages WANT="java:default-jre-headless mvn:maven pg_ctl:postgresql"
@@ -46,9 +62,10 @@ debian-packages:
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 
-lint: ## Check style: ruff check and ruff format --check
+lint: ## Check style and the import directions: ruff check, ruff format --check, lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Every folder's conftest.py is the module `conftest`: mypy checks one per run, those below tests/ after the rest.
 SUB_CONFTESTS := $(sort $(wildcard tests/*/conftest.py tests/*/*/conftest.py tests/*/*/*/conftest.py))
@@ -56,6 +73,9 @@ SUB_CONFTESTS := $(sort $(wildcard tests/*/conftest.py tests/*/*/conftest.py tes
 typecheck: ## Check types with mypy (strict): the packages and tests/
 	$(BIN)/mypy
 	@for conftest in $(SUB_CONFTESTS); do echo "$(BIN)/mypy $$conftest"; $(BIN)/mypy "$$conftest" || exit 1; done
+
+asyncapi: ## Regenerate schemas/asyncapi.json from lifecycle/topics.py and schemas/json (a unit test keeps it in step)
+	$(BIN)/python -m schemas.asyncapi
 
 unit: ## Run the unit tests (no services)
 	$(PYTEST) -m unit

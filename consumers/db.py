@@ -19,10 +19,12 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
+from psycopg2.extensions import encrypt_password
 
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 from lifecycle.settings import Settings
+from lifecycle.stack import credentials
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,13 @@ def explain_unparsable_dsn(exc: Exception, setting: str = "LIFECYCLE_DATABASE_UR
 
 
 def app_dsn(settings: Settings) -> str:
-    """The DSN of the store, scheduler and notifier; the local stack's database when none is set."""
-    return settings.database_url or f"postgresql://postgres@127.0.0.1:{settings.pg_port}/lifecycle"
+    """The DSN of the store, scheduler and notifier; the local stack's app role when none is set."""
+    return settings.database_url or credentials.app_dsn(settings)
 
 
 def admin_dsn(settings: Settings) -> str:
-    """The DSN `db migrate` connects with."""
-    return settings.database_admin_url or app_dsn(settings)
+    """The DSN `db migrate` connects with; the local stack's superuser when no DSN is set."""
+    return settings.database_admin_url or settings.database_url or credentials.admin_dsn(settings)
 
 
 def admin_setting(settings: Settings) -> str:
@@ -95,7 +97,9 @@ def _ensure_role(cursor: Any, role: str, options: str, password: str) -> None:
         except psycopg2.errors.InsufficientPrivilege:
             raise UserError(f"role {role} is missing and this DSN may not create it: use a superuser") from None
     if password:
-        cursor.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (password,))
+        # Hashed here: the statement the server sees (and might log) carries the SCRAM verifier only.
+        verifier = encrypt_password(password, role, cursor.connection, "scram-sha-256")
+        cursor.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (verifier,))
 
 
 def _truth(cursor: Any, query: str, *params: Any) -> bool:
@@ -207,7 +211,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Apply the migrations, or print the pending ones."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     if args.action == "status":
         pending = pending_migrations(settings)

@@ -20,32 +20,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from kafka import TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from consumers.record import Record
+
 log = logging.getLogger(__name__)
-
-
-class Record(Protocol):
-    """The parts of a kafka-python ConsumerRecord the sinks read."""
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def key(self) -> bytes | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
 
 
 ApplyBatch = Callable[[Sequence[Any]], None]
@@ -105,6 +88,7 @@ def _apply_until_done(
     stop: threading.Event,
     transient: tuple[type[BaseException], ...],
     backoff: Backoff,
+    on_poll: Callable[[], None] | None = None,
 ) -> bool:
     """Apply the batch, pausing and retrying through outages; False when stopped first."""
     delays = backoff.delays()
@@ -122,6 +106,8 @@ def _apply_until_done(
                 # Polling paused partitions fetches nothing but keeps this member in the group.
                 batch.extend(_flatten(consumer.poll(timeout_ms=int(delay * 1000))))
                 consumer.pause(*consumer.assignment())
+                if on_poll is not None:
+                    on_poll()  # the loop still turns: an outage elsewhere is no reason to restart this process
                 if stop.is_set():
                     return False
     finally:
@@ -147,6 +133,8 @@ def run_batches(
             on_poll()
         if not batch:
             continue
-        if not _apply_until_done(consumer, batch, apply, stop=stop, transient=transient, backoff=backoff):
+        if not _apply_until_done(
+            consumer, batch, apply, stop=stop, transient=transient, backoff=backoff, on_poll=on_poll
+        ):
             return
         _commit(consumer, batch, stop, backoff)

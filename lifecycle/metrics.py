@@ -7,11 +7,17 @@ Usage in a process::
     metrics.EVENTS.labels("store", "applied").inc()
     with metrics.PROCESSING_SECONDS.labels("store").time(): ...
     metrics.beat("store")                       # call from the main loop: proves the loop is alive
+    metrics.report_stuck("worker", "rereading a gap at offset 41")   # /healthz answers 503; None clears
+    metrics.report_ready("worker", "reading the releases catalog")   # /readyz answers 503; None clears
 
 Each component has a fixed port: `LIFECYCLE_METRICS_PORT` + COMPONENT_PORT_OFFSETS[component]
 (worker 9401, store 9402, scheduler 9403, notifier 9404, dashboard 9405 with the default 9400);
 `LIFECYCLE_METRICS_PORT=0` turns the servers off. The dashboard reads each process's
 `lifecycle_heartbeat_timestamp_seconds` from there to show its health.
+
+The same port answers /healthz (live: the main loop beat within LIFECYCLE_HEALTH_LIVE_SECONDS and is
+not reported stuck) and /readyz (ready: live, past its first beat, not reported unready) with JSON
+(lifecycle/health.py, lifecycle/health_http.py); probes and the dashboard read those.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import logging
 import time
 from typing import Protocol
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
+from lifecycle import health_http
 from lifecycle.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,9 @@ class _MetricsSettings(Protocol):
 
     @property
     def metrics_port(self) -> int: ...
+
+    @property
+    def health_live_seconds(self) -> float: ...
 
 
 COMPONENT_PORT_OFFSETS: dict[str, int] = {"worker": 1, "store": 2, "scheduler": 3, "notifier": 4, "dashboard": 5}
@@ -75,6 +85,13 @@ CONSUMER_LAG = Gauge(
     "Messages not yet committed by a consumer group (<prefix>.<component>) on a topic it reads.",
     ["group", "topic"],
 )
+# code: 0 ok | 1 lagging | 2 stalled | 3 stopped (worse is higher: max() is a group's status), judged over
+# LIFECYCLE_LAG_WINDOW_SECONDS after Burrow's rules (lifecycle/dashboard/lag_status.py)
+PARTITION_STATUS = Gauge(
+    "lifecycle_consumer_partition_status",
+    "Status of a consumer group on a partition: 0 ok, 1 lagging, 2 stalled, 3 stopped.",
+    ["group", "topic", "partition"],
+)
 TOPIC_END_OFFSET = Gauge("lifecycle_topic_end_offset", "Sum of a topic's partition end offsets.", ["topic"])
 ENTITLEMENTS = Gauge("lifecycle_entitlements", "Entitlements in the store, by status.", ["status"])
 HELD_EVENTS = Gauge("lifecycle_held_events", "Events in the store that wait for their serial's purchase.")
@@ -95,6 +112,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "lifecycle_publish_failures_total",
         "lifecycle_heartbeat_timestamp_seconds",
         "lifecycle_consumer_lag",
+        "lifecycle_consumer_partition_status",
         "lifecycle_topic_end_offset",
         "lifecycle_entitlements",
         "lifecycle_held_events",
@@ -111,19 +129,40 @@ def metrics_port(settings: _MetricsSettings, component: str) -> int:
 
 def beat(component: str) -> None:
     """Record that the component's main loop is alive now."""
-    HEARTBEAT.labels(component).set(time.time())
+    now = time.time()
+    HEARTBEAT.labels(component).set(now)
+    health_http.BOARD.beat(component, now)
 
 
-def serve(component: str, settings: _MetricsSettings) -> int:
-    """Start the /metrics server for `component` in a daemon thread; return its port (0 when off)."""
+def report_stuck(component: str, reason: str | None) -> None:
+    """Mark the component's loop as turning without processing (its /healthz answers 503 with `reason`); None clears."""
+    changed = health_http.BOARD.progress(component).stuck != reason
+    health_http.BOARD.stuck(component, reason)
+    if changed and reason is not None:  # once per change: callers may report the same reason on every check
+        log.warning("%s not processing: %s", component, reason)
+    elif changed:
+        log.info("%s processing again", component)
+
+
+def report_ready(component: str, reason_not: str | None) -> None:
+    """Mark the component as not ready for `reason_not` (its /readyz answers 503); None clears."""
+    health_http.BOARD.not_ready(component, reason_not)
+
+
+def serve(component: str, settings: _MetricsSettings, live_within: float | None = None) -> int:
+    """Start /metrics, /healthz and /readyz for `component` in a daemon thread; return its port (0 when off).
+
+    `live_within` (seconds) overrides LIFECYCLE_HEALTH_LIVE_SECONDS for a loop that beats less often.
+    """
     port = metrics_port(settings, component)
-    beat(component)
+    HEARTBEAT.labels(component).set(time.time())
+    health_http.BOARD.started(component, live_within or settings.health_live_seconds)
     if port == 0:
         return 0
     try:
-        start_http_server(port, addr=settings.web_bind)
+        health_http.start(component, port, settings.web_bind)
     except OSError as exc:
         where = f"{settings.web_bind}:{port}"
         raise UserError(f"cannot serve metrics on {where} ({exc}); set LIFECYCLE_METRICS_PORT") from exc
-    log.info("%s metrics on http://%s:%d/metrics", component, settings.web_bind, port)
+    log.info("%s metrics and health on http://%s:%d/metrics, /healthz, /readyz", component, settings.web_bind, port)
     return port

@@ -66,6 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_MAIL_FROM", "support@example.com", "Sender address of notices."),
     Setting("LIFECYCLE_REMINDER_LEAD_DAYS", "30,7,1", "Days before expiry when reminders go out."),
     Setting("LIFECYCLE_HOLD_DAYS", "30", "Days an event waits for its serial's purchase before it is dead-lettered."),
+    Setting(
+        "LIFECYCLE_REORDER_WINDOW_DAYS",
+        "3650",
+        "Days before a serial's newest event within which a late event still takes its place; older: dead-lettered.",
+    ),
     Setting("LIFECYCLE_NOTICE_MAX_AGE_DAYS", "7", "Days past its due date after which a notice is skipped, not sent."),
     Setting(
         "LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT",
@@ -84,9 +89,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIFECYCLE_WEB_BIND", "127.0.0.1", "Address the processes' web servers bind to."),
     Setting("LIFECYCLE_WEB_PORT", "6066", "Port of the processor's web server."),
     Setting("LIFECYCLE_DASHBOARD_PORT", "8088", "Port of the dashboard."),
-    Setting("LIFECYCLE_DASHBOARD_TOKEN", "", "Token the dashboard asks for; empty generates one at start."),
+    Setting(
+        "LIFECYCLE_DASHBOARD_TOKEN", "", "Token the dashboard asks for (16 characters or more); empty generates one."
+    ),
+    Setting(
+        "LIFECYCLE_DASHBOARD_HTTPS",
+        "false",
+        "Operators reach the dashboard over https (a TLS proxy in front): Secure cookie and HSTS.",
+    ),
+    Setting("LIFECYCLE_DASHBOARD_SESSION_HOURS", "12", "Hours a dashboard sign-in lasts."),
+    Setting(
+        "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN",
+        "",
+        "Second token that allows redriving dead letters from the dashboard; empty: redrive is off.",
+    ),
+    Setting(
+        "LIFECYCLE_LAG_WINDOW_SECONDS",
+        "120",
+        "Seconds of lag samples the dashboard judges each partition over (ok, lagging, stalled, stopped).",
+    ),
+    Setting(
+        "LIFECYCLE_LAG_STOPPED_SECONDS",
+        "300",
+        "Seconds since a partition's committed offset last moved, with lag, after which it is stopped, not stalled.",
+    ),
     Setting("LIFECYCLE_METRICS_PORT", "9400", "Base port of /metrics (worker +1 … dashboard +5); 0 turns it off."),
     Setting("LIFECYCLE_HEALTH_TARGETS", "", "component=http://host:port pairs the dashboard checks; empty: local."),
+    Setting(
+        "LIFECYCLE_HEALTH_LIVE_SECONDS",
+        "60",
+        "Seconds without a main-loop beat after which a process's /healthz answers 503 (the scheduler: 3 intervals).",
+    ),
 )
 
 
@@ -100,6 +133,17 @@ def _preview_bytes(value: str) -> int:
     if not 0 <= preview <= MAX_PREVIEW_BYTES:
         raise UserError(f"LIFECYCLE_DEADLETTER_PREVIEW_BYTES must be between 0 and {MAX_PREVIEW_BYTES}, not {preview}")
     return preview
+
+
+def _seconds(name: str, value: str) -> float:
+    """A number of seconds above zero, or one line naming the setting."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise UserError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -129,6 +173,7 @@ class Settings:
     mail_from: str = "support@example.com"
     reminder_lead_days: tuple[int, ...] = (30, 7, 1)
     hold_days: int = 30
+    reorder_window_days: int = 3650
     notice_max_age_days: int = 7
     notice_daily_cap_per_recipient: int = 20
     deadletter_preview_bytes: int = 65_536
@@ -140,6 +185,11 @@ class Settings:
     web_port: int = 6066
     dashboard_port: int = 8088
     dashboard_token: str = field(default="", repr=False)
+    dashboard_https: bool = False
+    dashboard_session_hours: float = 12.0
+    dashboard_operator_token: str = field(default="", repr=False)
+    lag_window_seconds: float = 120.0
+    lag_stopped_seconds: float = 300.0
     metrics_port: int = 9400
     database_admin_url: str = field(default="", repr=False)
     db_owner_role: str = "lifecycle_owner"
@@ -151,6 +201,7 @@ class Settings:
     retry_max_seconds: float = 10.0
     scheduler_interval: float = 60.0
     health_targets: tuple[str, ...] = ()
+    health_live_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -185,6 +236,7 @@ class Settings:
             mail_from=get("mail_from"),
             reminder_lead_days=tuple(sorted((int(d) for d in _split(get("reminder_lead_days"))), reverse=True)),
             hold_days=int(get("hold_days")),
+            reorder_window_days=int(get("reorder_window_days")),
             notice_max_age_days=int(get("notice_max_age_days")),
             notice_daily_cap_per_recipient=int(get("notice_daily_cap_per_recipient")),
             deadletter_preview_bytes=_preview_bytes(get("deadletter_preview_bytes")),
@@ -196,6 +248,11 @@ class Settings:
             web_port=int(get("web_port")),
             dashboard_port=int(get("dashboard_port")),
             dashboard_token=get("dashboard_token"),
+            dashboard_https=get("dashboard_https").lower() in {"1", "true", "yes"},
+            dashboard_session_hours=float(get("dashboard_session_hours")),
+            dashboard_operator_token=get("dashboard_operator_token"),
+            lag_window_seconds=_seconds("LIFECYCLE_LAG_WINDOW_SECONDS", get("lag_window_seconds")),
+            lag_stopped_seconds=_seconds("LIFECYCLE_LAG_STOPPED_SECONDS", get("lag_stopped_seconds")),
             metrics_port=int(get("metrics_port")),
             database_admin_url=get("database_admin_url"),
             db_owner_role=get("db_owner_role"),
@@ -207,11 +264,12 @@ class Settings:
             retry_max_seconds=float(get("retry_max_seconds")),
             scheduler_interval=float(get("scheduler_interval")),
             health_targets=_split(get("health_targets")),
+            health_live_seconds=float(get("health_live_seconds")),
         )
 
     def policy(self) -> Policy:
         """The rules' policy these settings give: reminder lead days and the hold period."""
-        return Policy.with_lead_days(self.reminder_lead_days, self.hold_days)
+        return Policy.with_lead_days(self.reminder_lead_days, self.hold_days, self.reorder_window_days)
 
     def topic(self, suffix: str) -> str:
         """The full name of a topic under this deployment's prefix."""

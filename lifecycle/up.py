@@ -16,10 +16,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
+from lifecycle.dashboard.command import announce
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 from lifecycle.up_children import Children
@@ -49,17 +51,23 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def child_environment(settings: Settings, external: bool, token: str) -> dict[str, str]:
-    """The environment every child gets: the stack's broker and database, the home and the dashboard token."""
-    from lifecycle.stack.postgres import local_dsn
-
+    """The environment every child gets: the stack's broker, the home and the dashboard token."""
     env = {**os.environ, "LIFECYCLE_HOME": str(settings.home), "LIFECYCLE_DASHBOARD_TOKEN": token}
     if not external:
         env["LIFECYCLE_KAFKA_BOOTSTRAP"] = f"127.0.0.1:{settings.kafka_port}"
-        env["LIFECYCLE_DATABASE_URL"] = settings.database_url or local_dsn(settings)
     return env
 
 
-def run_step(env: dict[str, str], logs: Path, name: str, *args: str) -> None:
+def database_environments(settings: Settings, external: bool) -> Callable[[str], dict[str, str]]:
+    """Per process, the DSN settings it gets: on the local stack the least-privileged role; else as configured."""
+    from lifecycle.stack.credentials import process_environment
+
+    if external or settings.database_url:
+        return lambda _process: {}
+    return lambda process: process_environment(settings, process)
+
+
+def run_step(env: Mapping[str, str], logs: Path, name: str, *args: str) -> None:
     """Run one `lifecycle` subcommand to completion; its output goes to logs/<name>.log."""
     with (logs / f"{name}.log").open("ab") as log:
         done = subprocess.run(
@@ -144,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     started_kafka = started_postgres = False
-    children = Children(env, logs, say)
+    database_env = database_environments(base, args.external)
+    children = Children(env, logs, say, database_env)
     try:
         say(f"home {settings.home}, topic prefix {settings.topic_prefix}, logs in {logs}")
         if not args.external:
@@ -152,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         say("creating topics")
         run_step(env, logs, "topics", "topics")
         say("migrating the database")
-        run_step(env, logs, "db", "db", "migrate")
+        run_step({**env, **database_env("db")}, logs, "db", "db", "migrate")
         for name in PROCESSES:
             children.start(name)
         waited = wait_for_dashboard(settings, children)
@@ -163,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             run_step(env, logs, "emit", "emit", str(samples))
             say(f"sample traffic emitted from {samples}")
         say(f"READY in {time.monotonic() - began:.1f}s")
-        say(f"dashboard: http://{settings.web_bind}:{settings.dashboard_port}/login#token={token}")
+        say(announce(settings, "" if base.dashboard_token else token))  # a configured token is never printed
         say(f"outbox (notices as .eml): {settings.outbox}")
         say(f"sending {args.rate:g} live purchases a second; Ctrl-C stops everything")
         trickle(settings, args.rate, children)

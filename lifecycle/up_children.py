@@ -27,10 +27,17 @@ def _die_with_parent() -> None:
 class Children:
     """Starts, watches and stops the pipeline's processes."""
 
-    def __init__(self, env: dict[str, str], logs: Path, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        logs: Path,
+        say: Callable[[str], None],
+        own_env: Callable[[str], dict[str, str]] = lambda _name: {},
+    ) -> None:
         self.env = env
         self.logs = logs
         self.say = say
+        self.own_env = own_env  # what one child gets on top of `env`: its database role
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, *args: str) -> None:
@@ -39,7 +46,7 @@ class Children:
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "lifecycle.cli", name, *args],
-                env=self.env,
+                env={**self.env, **self.own_env(name)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

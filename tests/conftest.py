@@ -10,12 +10,12 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from pg_admin import ADMIN_URL, with_database
 from topic_reading import read_topic
 
 from lifecycle.settings import Settings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
-DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5433/postgres"
 MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "faults": "faults", "bench": "bench"}
 TESTS_DIR = Path(__file__).parent
 
@@ -60,18 +60,8 @@ def topic_prefix() -> str:
     return f"t{secrets.token_hex(6)}"
 
 
-def _pg_admin_url() -> str:
-    return os.environ.get("LIFECYCLE_TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
-
-
-def _with_database(url: str, database: str) -> str:
-    base, _, _old = url.rpartition("/")
-    query = _old.partition("?")[2]
-    return f"{base}/{database}" + (f"?{query}" if query else "")
-
-
 def _admin_connection() -> psycopg2.extensions.connection:
-    url = _pg_admin_url()
+    url = ADMIN_URL
     try:
         connection = psycopg2.connect(url, connect_timeout=5)
     except psycopg2.OperationalError as exc:
@@ -92,7 +82,7 @@ def pg_dsn(topic_prefix: str) -> Iterator[str]:
     try:
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{database}"')
-        yield _with_database(_pg_admin_url(), database)
+        yield with_database(ADMIN_URL, database)
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:

@@ -28,7 +28,6 @@ from lifecycle.arguments import instant
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
-from lifecycle.redact import configure_logging
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,6 @@ def _run_forever(settings: Settings) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sweep once (printing a JSON summary) or on an interval until stopped."""
-    configure_logging()
     settings = Settings.from_env()
     if not args.once and (args.as_of or args.since or args.dry_run):
         raise UserError("--as-of, --since and --dry-run need --once")
@@ -136,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(_run_once(settings, args), indent=None))
         return 0
     _check_database(settings)
-    metrics.serve(COMPONENT, settings)
+    # The loop beats once a sweep: live while the last sweep ended within three intervals.
+    metrics.serve(COMPONENT, settings, live_within=max(settings.health_live_seconds, 3 * settings.scheduler_interval))
     _run_forever(settings)
     return 0

@@ -1,13 +1,17 @@
-"""Health of the processes: the heartbeat each one exposes on its /metrics port (see lifecycle/metrics.py).
+"""Health of the processes: the /healthz each one serves on its metrics port (lifecycle/health_http.py).
 
-A process is `up` when its endpoint answers with a heartbeat younger than STALE_SECONDS, `stale` when
-it answers with an older one (its main loop stopped beating), and `down` when nothing answers.
+A process is `up` when its /healthz answers 200, `stale` when it answers 503 (its main loop stopped
+beating, or it reported itself stuck: the detail says which), and `down` when nothing answers. A
+process that serves no /healthz yet (an older version during a rolling upgrade) is judged by the
+heartbeat on its /metrics: `up` when younger than STALE_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -42,9 +46,37 @@ def heartbeat_in(text: str, component: str) -> float | None:
     return None
 
 
+def _age(instant: object, now: float) -> float | None:
+    if not isinstance(instant, str):
+        return None
+    try:
+        return round(max(0.0, now - datetime.fromisoformat(instant).timestamp()), 1)
+    except ValueError:
+        return None
+
+
+def health_row(component: str, url: str, code: int, text: str, now: float) -> dict[str, Any] | None:
+    """The dashboard's row for a /healthz answer; None when the answer is not one (no health endpoint there)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    if code not in (200, 503) or not isinstance(body, dict) or "status" not in body:
+        return None
+    age = _age(body.get("last_progress_at"), now)
+    row = {"component": component, "endpoint": url, "heartbeat_age_s": age}
+    if code == 200:
+        return {**row, "status": "up", "detail": "" if body["status"] == "live" else str(body.get("detail", ""))}
+    return {**row, "status": "stale", "detail": f"{body['status']}: {body.get('detail', '')}"}
+
+
 async def _probe(session: aiohttp.ClientSession, component: str, url: str, now: float) -> dict[str, Any]:
     row: dict[str, Any] = {"component": component, "endpoint": url, "heartbeat_age_s": None}
     try:
+        async with session.get(f"{url}/healthz") as response:
+            answered = health_row(component, url, response.status, await response.text(), now)
+        if answered is not None:
+            return answered
         async with session.get(f"{url}/metrics") as response:
             text = await response.text()
     except (aiohttp.ClientError, TimeoutError) as exc:

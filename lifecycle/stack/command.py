@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from lifecycle.settings import Settings
+from lifecycle.stack.credentials import local_dsns, passfile_path
 from lifecycle.stack.kafka import kafka_status, start_kafka, stop_kafka
-from lifecycle.stack.postgres import local_dsn, postgres_status, start_postgres, stop_postgres
+from lifecycle.stack.postgres import postgres_status, start_postgres, stop_postgres
 
 
 def say(line: str) -> None:
@@ -20,11 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def up(settings: Settings) -> int:
-    """Start what is not running yet and print the settings that reach it."""
+    """Start what is not running yet and print the settings that reach it (DSNs without passwords)."""
     start_postgres(settings, say)
     start_kafka(settings, say)
     say(f"export LIFECYCLE_KAFKA_BOOTSTRAP=127.0.0.1:{settings.kafka_port}")
-    say(f"export LIFECYCLE_DATABASE_URL={settings.database_url or local_dsn(settings)}")
+    if not settings.database_url:
+        say(f"postgresql: passwords in {passfile_path(settings)} (mode 0600); the DSNs name that file")
+        for name, dsn in local_dsns(settings).items():
+            say(f"export {name}={shlex.quote(dsn)}")
     return 0
 
 

@@ -1,4 +1,10 @@
-"""The local PostgreSQL cluster from Debian's packages, run as the `postgres` user under LIFECYCLE_HOME."""
+"""The local PostgreSQL cluster from Debian's packages, run as the `postgres` user under LIFECYCLE_HOME.
+
+Every login needs its password (`scram-sha-256`, TCP and socket alike); the passwords are generated once and
+kept in the stack's password file (lifecycle/stack/credentials.py). `stack up` creates the app and read-only
+roles with theirs, so store, scheduler and notifier log in as the app role and the dashboard as the read-only
+one; only `db migrate` (and the tests, which make a database each) use the superuser.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,11 @@ import psycopg2
 
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
+from lifecycle.stack.credentials import ADMIN_ROLE, app_dsn, ensure_passwords, write_private
 from lifecycle.stack.jars import Say
+from lifecycle.stack.postgres_logins import create_database_and_roles, require_passwords
 from lifecycle.stack.processes import port_open, read_pid, running_pid, tail, terminate
 
-DATABASE = "lifecycle"
 PG_ROOT = Path("/usr/lib/postgresql")
 
 
@@ -41,15 +48,14 @@ class PostgresPaths:
     def pid_file(self) -> Path:
         return self.root / "postgres.pid"
 
+    @property
+    def hba(self) -> Path:
+        return self.data / "pg_hba.conf"
+
 
 def postgres_paths(settings: Settings) -> PostgresPaths:
     """The local cluster's folder under LIFECYCLE_HOME."""
     return PostgresPaths(settings.home / "postgres")
-
-
-def local_dsn(settings: Settings, database: str = DATABASE) -> str:
-    """The DSN of a database on the local cluster."""
-    return f"postgresql://postgres@127.0.0.1:{settings.pg_port}/{database}"
 
 
 def pg_bin() -> Path | None:
@@ -92,16 +98,17 @@ def _run(command: list[str], what: str) -> None:
         raise UserError(f"{what} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
 
 
-def _create_database(settings: Settings) -> None:
-    connection = psycopg2.connect(local_dsn(settings, "postgres"), connect_timeout=10)
-    connection.autocommit = True
+def _initdb(binaries: Path, paths: PostgresPaths, password: str) -> None:
+    """A new cluster whose superuser has `password` (handed over in a file only the postgres user reads)."""
+    pwfile = paths.root / ".initdb-password"
+    write_private(pwfile, password + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres", "postgres")
+    initdb = [str(binaries / "initdb"), "-D", str(paths.data), "-U", ADMIN_ROLE, "-E", "UTF8", "--no-locale"]
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{DATABASE}"')
+        _run([*initdb, "-A", "scram-sha-256", f"--pwfile={pwfile}"], "initdb")
     finally:
-        connection.close()
+        pwfile.unlink(missing_ok=True)
 
 
 def start_postgres(settings: Settings, say: Say) -> None:
@@ -110,6 +117,7 @@ def start_postgres(settings: Settings, say: Say) -> None:
         say("postgresql: LIFECYCLE_DATABASE_URL is set; using that server, none started")
         return
     paths = postgres_paths(settings)
+    passwords = ensure_passwords(settings)
     pid = running_pid(paths.pid_file, str(paths.data))
     if pid is None:
         if port_open("127.0.0.1", settings.pg_port):
@@ -125,8 +133,7 @@ def start_postgres(settings: Settings, say: Say) -> None:
             raise UserError(f"the postgres user cannot write to {paths.root}: choose a LIFECYCLE_HOME it can reach")
         if not (paths.data / "PG_VERSION").is_file():
             say(f"postgresql: initialising a cluster in {paths.data}")
-            initdb = [str(binaries / "initdb"), "-D", str(paths.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
-            _run([*initdb, "--no-locale"], "initdb")
+            _initdb(binaries, paths, passwords[ADMIN_ROLE])
         options = f"-p {settings.pg_port} -k {paths.socket_dir} -c listen_addresses=127.0.0.1"
         pg_ctl = [str(binaries / "pg_ctl"), "-D", str(paths.data), "-l", str(paths.log), "-w", "-t", "60"]
         try:
@@ -135,8 +142,9 @@ def start_postgres(settings: Settings, say: Say) -> None:
             raise UserError(f"{exc}\n{tail(paths.log)}") from None
         pid = read_pid(paths.data / "postmaster.pid")
         paths.pid_file.write_text(f"{pid}\n")
-    _create_database(settings)
-    say(f"postgresql: ready at 127.0.0.1:{settings.pg_port} (pid {pid}); DSN {local_dsn(settings)}")
+    require_passwords(settings, paths.hba, passwords[ADMIN_ROLE])
+    create_database_and_roles(settings, passwords)
+    say(f"postgresql: ready at 127.0.0.1:{settings.pg_port} (pid {pid}); DSN {app_dsn(settings)}")
 
 
 def postgres_status(settings: Settings) -> tuple[bool, str]:
@@ -151,7 +159,7 @@ def postgres_status(settings: Settings) -> tuple[bool, str]:
     pid = running_pid(paths.pid_file, str(paths.data))
     if pid is None:
         return False, "postgresql: not running (started by this stack)"
-    return True, f"postgresql: running (pid {pid}) at 127.0.0.1:{settings.pg_port}; DSN {local_dsn(settings)}"
+    return True, f"postgresql: running (pid {pid}) at 127.0.0.1:{settings.pg_port}; DSN {app_dsn(settings)}"
 
 
 def stop_postgres(settings: Settings, say: Say) -> None:

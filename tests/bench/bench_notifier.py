@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import secrets
 import smtplib
 import socket
@@ -25,6 +24,7 @@ import orjson
 import psycopg2
 from aiosmtpd.controller import Controller
 from kafka import KafkaProducer
+from pg_admin import ADMIN_URL, with_database
 
 from consumers.db import migrate
 from consumers.kafka_loop import Backoff
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notices", type=int, default=2000)
     args = parser.parse_args(argv)
-    admin_url = os.environ.get("LIFECYCLE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
+    admin_url = ADMIN_URL
     prefix = f"bench{secrets.token_hex(4)}"
     database = f"lc_{prefix}"
     sink = CountingSink()
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = dataclasses.replace(
         Settings.from_env(),
         topic_prefix=prefix,
-        database_url=admin_url.rpartition("/")[0] + "/" + database,
+        database_url=with_database(admin_url, database),
         database_admin_url="",
         smtp_host="127.0.0.1",
         smtp_port=port,

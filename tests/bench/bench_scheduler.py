@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from typing import Any
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+from pg_admin import ADMIN_URL, with_database
 from store_samples import encoded, snapshot
 
 from consumers.db import migrate
@@ -33,7 +33,6 @@ from consumers.store.repository import write_batch
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 
-ADMIN_URL = os.environ.get("LIFECYCLE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
 AS_OF = datetime(2027, 3, 8, 12, tzinfo=UTC)
 
 
@@ -108,7 +107,7 @@ def main() -> int:
             database = f"lc_bench{secrets.token_hex(4)}"
             with admin.cursor() as cursor:
                 cursor.execute(f'CREATE DATABASE "{database}"')
-            dsn = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+            dsn = with_database(ADMIN_URL, database)
             try:
                 settings = dataclasses.replace(Settings.from_env(), database_url=dsn, database_admin_url="")
                 result[case] = figures(settings, case, args.entitlements, args.sweeps)

@@ -23,6 +23,7 @@ import psycopg2
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+from pg_admin import ADMIN_URL, with_database
 from store_samples import encoded, snapshot
 
 from consumers.db import migrate
@@ -30,8 +31,6 @@ from consumers.store.command import run_store
 from lifecycle.admin import delete_topics, ensure_topics
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
-
-ADMIN_URL = os.environ.get("LIFECYCLE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
 
 
 def produce(settings: Settings, count: int) -> float:
@@ -122,7 +121,7 @@ def main() -> int:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{database}"')
-    settings = dataclasses.replace(base, database_url=ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
+    settings = dataclasses.replace(base, database_url=with_database(ADMIN_URL, database))
     figures: dict[str, Any] = {"snapshots": args.snapshots, "runs": []}
     try:
         ensure_topics(settings)

@@ -23,14 +23,15 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
+from replay_agreement import snapshot_differences
 from topic_reading import read_topic
 
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
-from streams.agreement import snapshot_differences
+from lifecycle.stack.credentials import admin_dsn, parse_passfile
 
-TOKEN = "up-smoke-token"
+TOKEN = "up-smoke-token-0123456789"
 READY_TIMEOUT_S = 420.0
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -152,11 +153,13 @@ def test_up_runs_the_pipeline_and_ctrl_c_leaves_nothing_behind(home: Path) -> No
         overview = f"http://127.0.0.1:{dashboard_port}/api/overview"
         assert dashboard_get(overview, None) == 401
         assert dashboard_get(overview, TOKEN) == 200
-        dsn = f"postgresql://postgres@127.0.0.1:{pg_port}/lifecycle"
+        dsn = admin_dsn(Settings.from_env(env))
         wait_for("a sample purchase in the store", lambda: entitlement_count(dsn, "SN-%"), 180)
         wait_for("a live purchase in the store", lambda: entitlement_count(dsn, "LIVE-%"), 120)
         wait_for("an .eml in the outbox", lambda: list((home / "outbox").rglob("*.eml")), 180)
-        assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/login#token=" + TOKEN, text())
+        check_least_privilege_sessions(dsn, home, text)
+        assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/login \(sign in with LIFECYCLE_DASHBOARD_TOKEN\)", text())
+        assert TOKEN not in text()  # a configured token is never printed
         check_sample_traffic(home, env, kafka_port)
         print(f"lifecycle up ready after {ready_s:.1f}s (fresh home)")
     finally:
@@ -169,6 +172,41 @@ def test_up_runs_the_pipeline_and_ctrl_c_leaves_nothing_behind(home: Path) -> No
     assert "stopped" in log.splitlines()[-1], log[-2000:]
     leftovers = wait_for_nothing(home)
     assert leftovers == [], leftovers
+
+
+def pipeline_sessions(dsn: str) -> dict[str, set[tuple[str, bool]]]:
+    """Per process (application_name), the roles its PostgreSQL sessions log in as and whether each is a superuser."""
+    query = (
+        "SELECT a.application_name, a.usename, r.rolsuper FROM pg_stat_activity a "
+        "JOIN pg_roles r ON r.rolname = a.usename WHERE a.application_name LIKE 'lifecycle-%'"
+    )
+    sessions: dict[str, set[tuple[str, bool]]] = {}
+    with psycopg2.connect(dsn, connect_timeout=3) as connection, connection.cursor() as cursor:
+        cursor.execute(query)
+        for name, role, superuser in cursor.fetchall():
+            sessions.setdefault(name.removeprefix("lifecycle-"), set()).add((role, superuser))
+    connection.close()
+    return sessions
+
+
+def check_least_privilege_sessions(dsn: str, home: Path, text: Callable[[], str]) -> None:
+    """store, scheduler and notifier log in as the app role, the dashboard as the read-only one; no password shown."""
+    wanted = {"store", "notifier", "dashboard"}  # the scheduler holds a session only while it sweeps
+
+    def all_in() -> dict[str, set[tuple[str, bool]]]:
+        seen = pipeline_sessions(dsn)
+        return seen if seen.keys() >= wanted else {}
+
+    sessions = wait_for("sessions of store, notifier and dashboard", all_in, 60)
+    expected = {"store": "lifecycle_app", "scheduler": "lifecycle_app", "notifier": "lifecycle_app"}
+    expected["dashboard"] = "lifecycle_readonly"
+    for process, logins in sessions.items():
+        assert logins == {(expected.get(process, "a role of its own"), False)}, (process, logins)
+    passfile = home / "postgres" / "pgpass"
+    assert passfile.stat().st_mode & 0o777 == 0o600
+    logs = text() + "".join(path.read_text(errors="replace") for path in (home / "logs").glob("*.log"))
+    assert not [password for password in parse_passfile(passfile.read_text()).values() if password in logs]
+    print(f"database sessions: {sorted(sessions.items())}")
 
 
 def keep_logs(home: Path, output: Path) -> None:

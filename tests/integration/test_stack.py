@@ -1,8 +1,9 @@
-"""`lifecycle stack`: status of an empty home, and a whole up/status/down cycle on spare ports."""
+"""`lifecycle stack`: status of an empty home, and a whole up/status/down cycle on spare ports, with its logins."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -10,11 +11,14 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
+
+from lifecycle.stack.credentials import parse_passfile
 
 STACK_TIMEOUT_S = 600
 
@@ -78,12 +82,13 @@ def test_status_of_a_stack_that_never_started(stack_home: Path) -> None:
 def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
     kafka_port, pg_port = free_port_pair(), free_port()
     env = stack_env(stack_home, kafka_port, pg_port)
-    dsn = f"postgresql://postgres@127.0.0.1:{pg_port}/lifecycle"
+    passfile = stack_home / "postgres" / "pgpass"
+    dsn = f"postgresql://lifecycle_app@127.0.0.1:{pg_port}/lifecycle?passfile={passfile}"
     try:
         up = stack(env, "up")
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"kafka: ready at 127.0.0.1:{kafka_port}" in up.stdout
-        assert f"export LIFECYCLE_DATABASE_URL={dsn}" in up.stdout
+        assert f"export LIFECYCLE_DATABASE_URL={shlex.quote(dsn)}" in up.stdout
 
         status = stack(env, "status")
         assert status.returncode == 0, status.stdout
@@ -109,9 +114,53 @@ def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
         again = stack(env, "up")
         assert again.returncode == 0
         assert "kafka: already running" in again.stdout
+        outputs = up.stdout + up.stderr + status.stdout + again.stdout + again.stderr
+        assert_least_privilege_logins(stack_home, pg_port, outputs)
     finally:
         down = stack(env, "down")
     assert down.returncode == 0
     assert "kafka: stopped" in down.stdout
     assert "postgresql: stopped" in down.stdout
     assert stack(env, "status").returncode == 1
+
+
+def login(pg_port: int, role: str, passfile: Path | None = None, password: str = "") -> tuple[str, bool, str]:
+    """Log in over TCP as `role`; return current_user, whether it is a superuser, and its read-only default."""
+    params: dict[str, Any] = {"passfile": str(passfile)} if passfile else {}
+    connection = psycopg2.connect(
+        host="127.0.0.1", port=pg_port, dbname="lifecycle", user=role, password=password, connect_timeout=5, **params
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_user, rolsuper, current_setting('default_transaction_read_only') "
+                "FROM pg_roles WHERE rolname = current_user"
+            )
+            row = cursor.fetchone()
+            assert row is not None
+            return str(row[0]), bool(row[1]), str(row[2])
+    finally:
+        connection.close()
+
+
+def assert_least_privilege_logins(home: Path, pg_port: int, outputs: str) -> None:
+    """The app and read-only roles are no superusers; no login without its password; no password printed."""
+    passfile = home / "postgres" / "pgpass"
+    assert passfile.stat().st_mode & 0o777 == 0o600
+    passwords = parse_passfile(passfile.read_text())
+    assert set(passwords) == {"postgres", "lifecycle_app", "lifecycle_readonly"}
+    assert len(set(passwords.values())) == 3
+
+    assert login(pg_port, "lifecycle_app", passfile) == ("lifecycle_app", False, "off")
+    assert login(pg_port, "lifecycle_readonly", passfile) == ("lifecycle_readonly", False, "on")
+    assert login(pg_port, "postgres", passfile)[:2] == ("postgres", True)
+    for role in passwords:
+        with pytest.raises(psycopg2.OperationalError, match="no password supplied"):
+            login(pg_port, role)
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            login(pg_port, role, password="not-the-password")
+
+    server_log = (home / "postgres" / "postgres.log").read_text()
+    for password in passwords.values():
+        assert password not in outputs
+        assert password not in server_log

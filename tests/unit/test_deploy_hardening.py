@@ -1,0 +1,146 @@
+"""Every workload is probed on its health paths, runs at Pod Security "restricted" and uses pinned images."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+import pytest
+from deploy_files import DEPLOY, compose, k8s_documents
+
+from lifecycle.metrics import COMPONENT_PORT_OFFSETS
+from lifecycle.settings import SETTINGS
+
+OUR_IMAGE = "subscription-lifecycle"
+EXACT_TAG = re.compile(r"^[\w.\-/]+:v?\d+(\.\d+)+[\w.\-]*(@sha256:[0-9a-f]{64})?$")
+PROCESSES = tuple(COMPONENT_PORT_OFFSETS)
+
+
+def _version() -> str:
+    version: str = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]["version"]
+    return version
+
+
+def _pod_specs() -> list[tuple[str, dict[str, Any]]]:
+    """(name, pod spec) of every Deployment and Job."""
+    documents = k8s_documents("Deployment") + k8s_documents("Job")
+    return [(doc["metadata"]["name"], doc["spec"]["template"]["spec"]) for doc in documents]
+
+
+def _deployment_containers() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (doc["metadata"]["labels"]["app.kubernetes.io/component"], doc["spec"]["template"]["spec"]["containers"][0])
+        for doc in k8s_documents("Deployment")
+    ]
+
+
+def test_every_process_deployment_has_startup_liveness_and_readiness_probes_on_the_health_paths() -> None:
+    containers = dict(_deployment_containers())
+    assert sorted(containers) == sorted(PROCESSES)
+    for name, container in containers.items():
+        paths = {
+            probe: container[probe]["httpGet"]["path"] for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+        }
+        assert paths == {"startupProbe": "/readyz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}, name
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"]["port"] == "metrics", (name, probe)
+        assert ports["metrics"] == 9400 + COMPONENT_PORT_OFFSETS[name]
+        # The liveness window must outlast the probe's own patience, or a slow beat restarts a healthy pod.
+        assert container["livenessProbe"]["periodSeconds"] * container["livenessProbe"]["failureThreshold"] >= 30
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_every_pod_meets_pod_security_restricted(name_and_spec: tuple[str, dict[str, Any]]) -> None:
+    _, spec = name_and_spec
+    pod = spec["securityContext"]
+    assert pod["runAsNonRoot"] is True
+    assert pod["runAsUser"] != 0
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not any(spec.get(shared) for shared in ("hostNetwork", "hostPID", "hostIPC"))
+    assert all("hostPath" not in volume for volume in spec.get("volumes", []))
+    empty_dirs = {volume["name"] for volume in spec["volumes"] if "emptyDir" in volume}
+    for container in spec["containers"] + spec.get("initContainers", []):
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"]["drop"] == ["ALL"]
+        assert "add" not in context["capabilities"]
+        assert not context.get("privileged")
+        mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+        assert mounts.get("/tmp") in empty_dirs  # a read-only root still has a writable /tmp
+
+
+def test_the_data_folder_is_writable_wherever_lifecycle_home_points() -> None:
+    (config,) = k8s_documents("ConfigMap")
+    home = config["data"]["LIFECYCLE_HOME"]
+    for name, spec in _pod_specs():
+        if name.endswith("-migrate"):
+            continue
+        empty_dirs = {volume["name"] for volume in spec["volumes"] if "emptyDir" in volume}
+        mounts = {mount["mountPath"]: mount["name"] for mount in spec["containers"][0]["volumeMounts"]}
+        assert mounts.get(home) in empty_dirs, name
+
+
+def test_every_k8s_image_has_an_explicit_version_tag() -> None:
+    for name, spec in _pod_specs():
+        for container in spec["containers"]:
+            image = container["image"]
+            assert EXACT_TAG.match(image), (name, image)
+            if image.startswith(f"{OUR_IMAGE}:"):
+                assert image.split("@")[0] == f"{OUR_IMAGE}:{_version()}", (name, image)
+
+
+def test_every_compose_image_is_pinned_to_an_exact_version() -> None:
+    for name, service in compose()["services"].items():
+        image = service["image"]
+        assert not image.endswith(":latest"), (name, image)
+        assert EXACT_TAG.match(image), (name, image)
+    assert compose()["services"]["worker"]["image"] == f"{OUR_IMAGE}:{_version()}"
+
+
+def test_the_dockerfile_base_image_is_an_exact_version_and_the_user_is_numeric() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    (base,) = re.findall(r"^FROM (\S+)", text, re.M)
+    assert re.match(r"^python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?$", base), base
+    (user,) = re.findall(r"^USER (\S+)", text, re.M)
+    assert re.fullmatch(r"[1-9]\d*:[1-9]\d*", user), user
+
+
+def test_every_compose_service_has_a_healthcheck_and_the_processes_check_their_own_health_path() -> None:
+    services = compose()["services"]
+    base = int(services["worker"]["environment"]["LIFECYCLE_METRICS_PORT"])
+    for name, service in services.items():
+        check = service["healthcheck"]
+        if check.get("disable"):
+            assert service.get("restart") == "no", f"{name}: only one-shot services may go without a healthcheck"
+            continue
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+    for name in PROCESSES:
+        test = services[name]["healthcheck"]["test"]
+        assert test[:4] == ["CMD", "python", "-m", "lifecycle.health_probe"], name
+        assert test[4] == f"http://127.0.0.1:{base + COMPONENT_PORT_OFFSETS[name]}/readyz", name
+
+
+def test_compose_mounts_the_kafka_ca_and_points_the_setting_at_it() -> None:
+    assert "kafka_ca" in compose()["secrets"]
+    assert "KAFKA_CA_FILE" in compose()["secrets"]["kafka_ca"]["file"]
+    for name in (*PROCESSES, "topics", "migrate"):
+        service = compose()["services"][name]
+        assert "kafka_ca" in service["secrets"], name
+        assert service["environment"]["LIFECYCLE_KAFKA_SSL_CAFILE"].endswith("/run/secrets/kafka_ca}"), name
+
+
+def test_compose_processes_run_read_only_without_capabilities() -> None:
+    for name in (*PROCESSES, "topics", "migrate"):
+        service = compose()["services"][name]
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert "/tmp" in service["tmpfs"], name
+
+
+def test_the_health_window_setting_is_documented_for_probes() -> None:
+    assert any(setting.env == "LIFECYCLE_HEALTH_LIVE_SECONDS" for setting in SETTINGS)
+    assert "LIFECYCLE_HEALTH_LIVE_SECONDS" in (DEPLOY / "README.md").read_text()
