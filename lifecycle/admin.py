@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config, quiet_kafka
+from lifecycle.kafka_diagnosis import explain_bootstrap_failure
 from lifecycle.settings import Settings
 from lifecycle.topics import ALL_TOPICS, TopicSpec
 
@@ -44,8 +45,7 @@ class TopicState:
 
 @contextmanager
 def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
-    """A connected admin client; a broker that does not answer is a UserError naming the bootstrap servers."""
-    servers = ",".join(settings.kafka_bootstrap)
+    """A connected admin client; a failed bootstrap is a UserError naming the setting to check."""
     with quiet_kafka():
         try:
             client = KafkaAdminClient(
@@ -54,10 +54,7 @@ def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
                 **kafka_python_config(settings),
             )
         except KafkaError as exc:
-            raise UserError(
-                f"no Kafka broker answers at {servers} ({exc}); start one with `lifecycle stack up` "
-                "or set LIFECYCLE_KAFKA_BOOTSTRAP"
-            ) from None
+            raise UserError(explain_bootstrap_failure(settings, exc)) from None
         try:
             yield client
         finally:

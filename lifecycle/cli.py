@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from lifecycle.errors import UserError
-from lifecycle.redact import redact
+from lifecycle.redact import configure_logging, redact
 
 # Subcommand -> (module, one-line help). Each module has `add_arguments(parser)` and `run(args) -> int`,
 # imported only when its subcommand runs, so `lifecycle --help` stays fast.
@@ -30,7 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "redrive": ("lifecycle.redrive", "Send dead-lettered inputs back to their topics once the cause is fixed."),
     "db": ("consumers.db", "Apply the PostgreSQL schema migrations and create the roles."),
     "dashboard": ("lifecycle.dashboard.command", "Serve the operators' dashboard and metrics."),
-    "bench": ("lifecycle.bench", "Run a benchmark and print its figures."),
+    "bench": ("streams.bench_command", "Run a benchmark and print its figures."),
     "samples": ("lifecycle.samples.command", "Write the sample event stream, or a large synthetic one."),
 }
 
@@ -59,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(selected if selected in SUBCOMMANDS else None).parse_args(argv)
+    configure_logging()  # once, for every command: each log line goes through redact()
     try:
         code: int = importlib.import_module(args.module).run(args)
     except UserError as exc:

@@ -18,6 +18,7 @@ from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.input_files import open_input
 from lifecycle.kafka_config import kafka_python_config
+from lifecycle.kafka_diagnosis import explain_bootstrap_failure
 from lifecycle.settings import Settings
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE
 
@@ -91,7 +92,7 @@ def _producer(settings: Settings) -> KafkaProducer:
             **kafka_python_config(settings),
         )
     except KafkaError as exc:
-        raise UserError(f"no Kafka broker answers at {','.join(settings.kafka_bootstrap)} ({exc})") from None
+        raise UserError(explain_bootstrap_failure(settings, exc)) from None
 
 
 @dataclass

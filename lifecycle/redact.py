@@ -97,9 +97,15 @@ class RedactingFormatter(logging.Formatter):
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# Libraries whose INFO lines are chatter (connection attempts, one line per HTTP request): warnings and up only.
+QUIET_LIBRARIES = ("kafka", "aiohttp.access")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    """logging.basicConfig with a redacting formatter on every root handler (secrets read from the environment)."""
+    """The one logging setup of every command (lifecycle.cli calls it): redacting formatter, libraries quieted."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
     formatter = RedactingFormatter(LOG_FORMAT, secret_values())
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -17,12 +17,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from lifecycle import redrive_audit
 from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
@@ -45,6 +47,8 @@ class Letter:
     payload: bytes | None
     size: int | None = None  # of the original, in bytes (None: a letter written before sizes were kept)
     sha256: str | None = None
+    partition: int = -1  # where the letter itself sits in the dead-letter topic (-1: not known)
+    offset: int = -1
 
     @property
     def kept_whole(self) -> bool:
@@ -65,7 +69,7 @@ class Choice:
     not_kept: list[Letter] = field(default_factory=list)
 
 
-def parse_letter(key: bytes | None, value: bytes | None) -> Letter | None:
+def parse_letter(key: bytes | None, value: bytes | None, partition: int = -1, offset: int = -1) -> Letter | None:
     """A dead-letter record as a Letter; None when it is not one (so it is never sent anywhere)."""
     try:
         document: Any = orjson.loads(value or b"")
@@ -82,6 +86,8 @@ def parse_letter(key: bytes | None, value: bytes | None) -> Letter | None:
             payload=payload,
             size=None if size is None else int(size),
             sha256=None if sha256 is None else str(sha256),
+            partition=partition,
+            offset=offset,
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -134,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _redrive(settings: Settings, args: argparse.Namespace) -> int:
     records = read_to_end(settings, settings.topic(DEADLETTER.suffix))
-    letters = (parse_letter(record.key, record.value) for record in records)
+    letters = (parse_letter(record.key, record.value, record.partition, record.offset) for record in records)
     choice = choose(letters, settings.topic_prefix, reason=args.reason, origin=args.origin, component=args.component)
     by_topic = Counter(letter.origin_topic for letter in choice.chosen)
     verb = "would send back" if args.dry_run else "sending back"
@@ -147,14 +153,41 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  not sent back, original not kept whole: {letter.describe()}")
     if args.dry_run or not choice.chosen:
         return 0
+    send_back(settings, choice.chosen, "cli")
+    print(f"sent back {len(choice.chosen)}; audit lines in {redrive_audit.audit_path(settings)}")
+    return 0
+
+
+def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dict[str, Any]]:
+    """Send each letter's original to the topic it came from, marked with the letter it left; audit each one."""
     client_id = kafka_name(settings.topic_prefix, "redrive")
+    deadletter_topic = settings.topic(DEADLETTER.suffix)
     producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))
     try:
-        futures = [producer.send(letter.origin_topic, key=letter.key, value=letter.payload) for letter in choice.chosen]
+        futures = [
+            producer.send(
+                letter.origin_topic,
+                key=letter.key,
+                value=letter.payload,
+                headers=[
+                    (
+                        redrive_audit.HEADER,
+                        redrive_audit.header_value(deadletter_topic, letter.partition, letter.offset),
+                    )
+                ],
+            )
+            for letter in letters
+        ]
         producer.flush(timeout=60)
-        for future in futures:
-            future.get(timeout=0)  # raises the error of a send that failed
+        sent = [future.get(timeout=0) for future in futures]  # raises the error of a send that failed
     finally:
         producer.close()
-    print(f"sent back {len(choice.chosen)}")
-    return 0
+    now = datetime.now(UTC)
+    entries = [
+        redrive_audit.entry(
+            actor, now, (letter.partition, letter.offset, letter.reason), (meta.topic, meta.partition, meta.offset)
+        )
+        for letter, meta in zip(letters, sent, strict=True)
+    ]
+    redrive_audit.append(settings, entries)
+    return entries

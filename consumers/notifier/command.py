@@ -14,7 +14,6 @@ from lifecycle import metrics
 from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
 from lifecycle.groups import NOTIFIER
-from lifecycle.redact import configure_logging
 from lifecycle.settings import Settings
 from lifecycle.topics import DEADLETTER
 
@@ -39,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from consumers.notifier.delivery import SmtpTransport, transport_for
     from consumers.notifier.ledger import PostgresLedger
 
-    configure_logging()
     settings = Settings.from_env()
     if not (args.templates / "notices").is_dir():
         raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")

@@ -20,7 +20,6 @@ from lifecycle.arguments import positive_int
 from lifecycle.errors import UserError
 from lifecycle.groups import STORE
 from lifecycle.kafka_config import kafka_python_config
-from lifecycle.redact import configure_logging
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the store until SIGTERM or Ctrl-C."""
-    configure_logging()
     settings = Settings.from_env()
     require_topics(settings, (*STORE.reads, topics.DEADLETTER))
     stop = threading.Event()

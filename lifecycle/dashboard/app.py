@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifecycle.dashboard import auth
+from lifecycle.dashboard import auth, console, security
 from lifecycle.dashboard.sampler import Sampler
 from lifecycle.settings import Settings
 
@@ -61,22 +61,11 @@ def _part(name: str) -> Any:
     return handler
 
 
-async def api_deadletters(request: web.Request) -> web.Response:
-    """GET /api/deadletters?reason=TEXT&limit=N: the newest dead letters, newest first."""
-    reader = _sampler(request).deadletters
-    try:
-        limit = max(1, min(500, int(request.query.get("limit", "100"))))
-    except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a number") from None
-    if reader is None:
-        return web.json_response({"total": 0, "reasons": [], "items": []})
-    return web.json_response(reader.view(request.query.get("reason", ""), limit))
-
-
 def make_app(settings: Settings, token: str, interval: float = 3.0) -> web.Application:
     """The application; its sampler runs while the app does."""
     app = web.Application(middlewares=[auth.require_token])
-    app[auth.TOKEN_KEY] = token
+    security.install(app, https=settings.dashboard_https)
+    auth.install(app, token, settings.dashboard_session_hours)  # also the /login and /logout routes
     app[SAMPLER_KEY] = Sampler(settings, interval)
 
     async def sampling(app: web.Application) -> AsyncIterator[None]:
@@ -90,11 +79,9 @@ def make_app(settings: Settings, token: str, interval: float = 3.0) -> web.Appli
     app.cleanup_ctx.append(sampling)
     app.router.add_get("/", page)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/login", auth.show_login)
-    app.router.add_post("/login", auth.submit_login)
     app.router.add_get("/api/overview", api_overview)
     for name in ("topics", "groups", "health", "figures"):
         app.router.add_get(f"/api/{name}", _part(name))
-    app.router.add_get("/api/deadletters", api_deadletters)
+    console.add_routes(app, app[SAMPLER_KEY])  # serial view, dead-letter queue, redrive
     app.router.add_static("/static/", STATIC)
     return app

@@ -1,64 +1,124 @@
-"""Every request needs the dashboard token: `Authorization: Bearer <token>` or the login form's HttpOnly cookie."""
+"""Every request needs the dashboard token: `Authorization: Bearer <token>` or the session cookie of the login form.
+
+Wrong tokens are bounded per client (login_limit); the cookie is a signed, expiring session (sessions), HttpOnly,
+SameSite=Strict, and Secure when the dashboard is reached over https; POST /logout ends it.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from lifecycle.dashboard.login_limit import LoginLimiter
+from lifecycle.dashboard.security import HTTPS_KEY
+from lifecycle.dashboard.sessions import Sessions
+from lifecycle.errors import UserError
+
 COOKIE = "lifecycle_dashboard"
-PUBLIC_PATHS = ("/login", "/healthz")
+MIN_TOKEN_LENGTH = 16
+PUBLIC_PATHS = ("/login", "/logout", "/healthz")
 PUBLIC_PREFIXES = ("/static/",)
 TOKEN_KEY = web.AppKey("token", str)
+LIMITER_KEY = web.AppKey("login_limiter", LoginLimiter)
+# The operator token has its own count: a right login token must not wipe out wrong operator tokens.
+OPERATOR_LIMITER_KEY = web.AppKey("operator_limiter", LoginLimiter)
+SESSIONS_KEY = web.AppKey("sessions", Sessions)
 LOGIN_PAGE = (Path(__file__).parent / "static" / "login.html").read_text()
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def cookie_value(token: str) -> str:
-    """What the cookie holds: a digest of the token, so the token itself never sits in the browser."""
-    return hmac.new(token.encode(), b"lifecycle-dashboard-session", hashlib.sha256).hexdigest()
+def check_token(token: str) -> None:
+    """Refuse a configured token too short to withstand guessing."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise UserError(
+            f"LIFECYCLE_DASHBOARD_TOKEN has {len(token)} characters: use at least {MIN_TOKEN_LENGTH} "
+            "(e.g. `openssl rand -hex 16`), or leave it empty to have one generated"
+        )
 
 
-def authenticated(request: web.Request) -> bool:
-    """True when the request carries the right bearer token or session cookie."""
-    token = request.app[TOKEN_KEY]
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return hmac.compare_digest(header.removeprefix("Bearer ").strip().encode(), token.encode())
-    cookie = request.cookies.get(COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), cookie_value(token).encode())
+def install(app: web.Application, token: str, session_hours: float) -> None:
+    """The token, the limiter and the sessions of the app, and its login and logout routes."""
+    app[TOKEN_KEY] = token
+    app[LIMITER_KEY] = LoginLimiter()
+    app[OPERATOR_LIMITER_KEY] = LoginLimiter()
+    app[SESSIONS_KEY] = Sessions(session_hours * 3600)
+    app.router.add_get("/login", show_login)
+    app.router.add_post("/login", submit_login)
+    app.router.add_post("/logout", logout)
 
 
-def login_page(message: str = "", status: int = 401) -> web.Response:
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _right_token(request: web.Request, given: str) -> bool:
+    return hmac.compare_digest(given.encode(), request.app[TOKEN_KEY].encode())
+
+
+def _too_many(request: web.Request, wait: float, page: bool) -> web.Response:
+    headers = {"Retry-After": str(max(1, round(wait)))}
+    message = f"too many wrong tokens from this address: try again in {max(1, round(wait))} s"
+    if page:
+        return login_page(message[0].upper() + message[1:] + ".", status=429, headers=headers)
+    return web.json_response({"error": message}, status=429, headers=headers)
+
+
+def _bearer(request: web.Request) -> web.Response | None:
+    """None when the bearer token is right; else the answer (401, or 429 while the client is locked out)."""
+    limiter, client, now = request.app[LIMITER_KEY], _client(request), time.time()
+    wait = limiter.retry_after(client, now)
+    if wait > 0:
+        return _too_many(request, wait, page=False)
+    given = request.headers["Authorization"].removeprefix("Bearer ").strip()
+    if _right_token(request, given):
+        limiter.succeeded(client)
+        return None
+    limiter.failed(client, now)
+    return _unauthorized()
+
+
+def checked_operator_guess(request: web.Request, right: bool) -> web.Response | None:
+    """Bound guesses of the operator token: 429 while the client is locked out, else record the try (None)."""
+    limiter, client, now = request.app[OPERATOR_LIMITER_KEY], _client(request), time.time()
+    wait = limiter.retry_after(client, now)
+    if wait > 0:
+        return _too_many(request, wait, page=False)
+    if right:
+        limiter.succeeded(client)
+    else:
+        limiter.failed(client, now)
+    return None
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response(
+        {"error": "unauthorized: send Authorization: Bearer <token>"},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="lifecycle"'},
+    )
+
+
+def login_page(message: str = "", status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
     """The login form (static text; the message is one of ours, never user input)."""
-    return web.Response(status=status, text=LOGIN_PAGE.replace("{{message}}", message), content_type="text/html")
+    text = LOGIN_PAGE.replace("{{message}}", message)
+    return web.Response(status=status, text=text, content_type="text/html", headers=headers)
 
 
 @web.middleware
 async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Let public paths through; answer 401 to everything else without the token."""
-    if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES) or authenticated(request):
-        response = await handler(request)
-    elif request.path.startswith("/api/"):
-        response = web.json_response(
-            {"error": "unauthorized: send Authorization: Bearer <token>"},
-            status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="lifecycle"'},
-        )
-    else:
-        response = login_page()
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    """Let public paths and valid sessions through; check bearer tokens (bounded); refuse everything else."""
+    if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+        return await handler(request)
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        refusal = _bearer(request)
+        return refusal if refusal is not None else await handler(request)
+    if request.app[SESSIONS_KEY].valid(request.cookies.get(COOKIE, ""), time.time()):
+        return await handler(request)
+    return _unauthorized() if request.path.startswith("/api/") else login_page()
 
 
 async def show_login(request: web.Request) -> web.Response:
@@ -67,12 +127,33 @@ async def show_login(request: web.Request) -> web.Response:
 
 
 async def submit_login(request: web.Request) -> web.StreamResponse:
-    """POST /login: a right token sets the session cookie and goes to the page."""
+    """POST /login: a right token sets the session cookie and goes to the page; wrong ones are bounded."""
+    limiter, client, now = request.app[LIMITER_KEY], _client(request), time.time()
+    wait = limiter.retry_after(client, now)
+    if wait > 0:
+        return _too_many(request, wait, page=True)
     form = await request.post()
-    given = str(form.get("token", "")).strip()
-    token = request.app[TOKEN_KEY]
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not _right_token(request, str(form.get("token", "")).strip()):
+        limiter.failed(client, now)
         return login_page("Wrong token.")
+    limiter.succeeded(client)
+    sessions = request.app[SESSIONS_KEY]
     response = web.Response(status=303, headers={"Location": "/"})
-    response.set_cookie(COOKIE, cookie_value(token), httponly=True, samesite="Strict", path="/")
+    response.set_cookie(
+        COOKIE,
+        sessions.issue(now),
+        max_age=int(sessions.lifetime_s),
+        httponly=True,
+        samesite="Strict",
+        secure=request.app.get(HTTPS_KEY, False) or request.secure,
+        path="/",
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /logout: end the session here and in the browser, then show the login form."""
+    request.app[SESSIONS_KEY].revoke(request.cookies.get(COOKIE, ""), time.time())
+    response = web.Response(status=303, headers={"Location": "/login"})
+    response.del_cookie(COOKIE, path="/")
     return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
 
 from aiohttp import web
@@ -11,6 +10,7 @@ from aiohttp import web
 from lifecycle import metrics
 from lifecycle.admin import require_topics
 from lifecycle.dashboard.app import make_app
+from lifecycle.dashboard.auth import check_token
 from lifecycle.settings import Settings
 from lifecycle.topics import ALL_TOPICS
 
@@ -20,23 +20,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between samples (default 3)")
 
 
-def dashboard_url(settings: Settings, token: str) -> str:
-    """The sign-in link; the token sits in the fragment, which browsers never send to the server."""
-    return f"http://{settings.web_bind}:{settings.dashboard_port}/login#token={token}"
+def dashboard_url(settings: Settings, token: str = "") -> str:
+    """The sign-in link; a token sits in the fragment, which browsers never send to the server."""
+    url = f"http://{settings.web_bind}:{settings.dashboard_port}/login"
+    return f"{url}#token={token}" if token else url
+
+
+def announce(settings: Settings, generated: str) -> str:
+    """The start line: a generated token is shown this once; a configured one never."""
+    if generated:
+        return f"dashboard (token generated for this run): {dashboard_url(settings, generated)}"
+    return f"dashboard: {dashboard_url(settings)} (sign in with LIFECYCLE_DASHBOARD_TOKEN)"
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("aiohttp.access", "kafka"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
+    if settings.dashboard_token:
+        check_token(settings.dashboard_token)
     require_topics(settings, ALL_TOPICS)
-    token = settings.dashboard_token or secrets.token_urlsafe(24)
+    generated = "" if settings.dashboard_token else secrets.token_urlsafe(24)
+    token = settings.dashboard_token or generated
     metrics.serve("dashboard", settings)
-    if not settings.dashboard_token:
-        print(f"dashboard token (generated): {token}", flush=True)
-    print(f"dashboard: {dashboard_url(settings, token)}", flush=True)
+    print(announce(settings, generated), flush=True)
     web.run_app(
         make_app(settings, token, args.interval),
         host=settings.web_bind,

@@ -1,18 +1,25 @@
-"""The newest dead letters, read incrementally from `<prefix>.deadletter` (common dead-letter value shape)."""
+"""The newest dead letters, read incrementally from `<prefix>.deadletter` (common dead-letter value shape).
+
+The topic is where dead letters live (kept for its retention, read by `lifecycle redrive`); the dashboard keeps
+the newest KEEP_LETTERS of them summarized in memory and groups, filters and pages them there (`queue.py`).
+"""
 
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from typing import Any
 
 import orjson
 
+from lifecycle import redrive_audit
+from lifecycle.dashboard.letter_detail import mask_text
+from lifecycle.dashboard.queue import Filters, annotate, queue_view
 from lifecycle.dashboard.tail import TopicTail
 from lifecycle.settings import Settings
 from lifecycle.topics import DEADLETTER
 
 PREVIEW_CHARS = 300
+KEEP_LETTERS = 20_000
 
 
 def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any]:
@@ -33,14 +40,29 @@ def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any
         "failed_at": str(record.get("failed_at") or ""),
         "origin": {"topic": origin.get("topic"), "partition": origin.get("partition"), "offset": origin.get("offset")},
         "key": record.get("key"),
+        "serial": _serial(record),
         "preview": _preview(record),
     }
+
+
+def _serial(record: dict[str, Any]) -> str | None:
+    """The serial the original names (its `serial` field), else the original's key."""
+    payload = record.get("payload")
+    if isinstance(payload, str) and payload.startswith("{"):
+        try:
+            document = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            document = None
+        if isinstance(document, dict) and isinstance(document.get("serial"), str):
+            return str(document["serial"])
+    key = record.get("key")
+    return key if isinstance(key, str) else None
 
 
 def _preview(record: dict[str, Any]) -> str:
     payload = record.get("payload")
     if isinstance(payload, str):
-        return payload[:PREVIEW_CHARS] + (
+        return mask_text(payload)[:PREVIEW_CHARS] + (
             "…" if len(payload) > PREVIEW_CHARS or record.get("payload_truncated") else ""
         )
     size = record.get("payload_bytes")
@@ -59,12 +81,24 @@ class DeadLetterReader(TopicTail):
     """Keeps the newest dead letters, reading only what arrived since the last call."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, DEADLETTER, summarize)
+        super().__init__(settings, DEADLETTER, summarize, KEEP_LETTERS)
+        self.settings = settings
+        self.audit: list[dict[str, Any]] = []
+
+    def refresh(self) -> None:
+        """New letters from the topic, and the redrive audit lines (which mark and link letters)."""
+        super().refresh()
+        self.reload_audit()
+
+    def reload_audit(self) -> None:
+        """Read the redrive audit again (after a redrive)."""
+        self.audit = redrive_audit.read(self.settings)
+
+    def letters(self) -> list[dict[str, Any]]:
+        """Every letter kept, newest first, marked when redriven and linked to the letter it was redriven from."""
+        newest = sorted(self.records.copy(), key=lambda item: item["failed_at"], reverse=True)
+        return annotate(newest, self.audit)
 
     def view(self, reason: str = "", limit: int = 100) -> dict[str, Any]:
         """The newest dead letters, newest first, optionally only those whose reason contains `reason`."""
-        newest = sorted(self.records, key=lambda item: item["failed_at"], reverse=True)
-        counts = Counter(item["reason"] for item in newest)
-        wanted = reason.lower()
-        shown = [item for item in newest if wanted in item["reason"].lower()][:limit]
-        return {"total": len(newest), "reasons": counts.most_common(20), "items": shown}
+        return queue_view(self.letters(), Filters(reason=reason), 1, limit)

@@ -13,8 +13,11 @@ from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.decisions import CaseDecisionReader
 from lifecycle.dashboard.health import health_targets, probe_all
 from lifecycle.dashboard.kafka_view import KafkaSampler
+from lifecycle.dashboard.lag_status import LagRules
+from lifecycle.dashboard.lag_windows import LagWindows
 from lifecycle.dashboard.rerouted import read_rerouted
 from lifecycle.dashboard.store_view import StoreFigures
+from lifecycle.redact import redact
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,11 +47,14 @@ class Sampler:
         self.deadletters: DeadLetterReader | None = None
         self.decisions: CaseDecisionReader | None = None
         self.store = StoreFigures(settings)
+        self.lag = LagWindows(LagRules(settings.lag_window_seconds, settings.lag_stopped_seconds), interval)
 
     def _sample_kafka(self) -> dict[str, Any]:
         if self.kafka is None:
             self.kafka = KafkaSampler(self.settings)
-        return self.kafka.sample()
+        sample = self.kafka.sample()
+        self.lag.judge(sample["groups"], sample["sampled_at"])  # each partition's status over its window
+        return sample
 
     def _refresh_deadletters(self) -> None:
         if self.deadletters is None:
@@ -73,7 +79,8 @@ class Sampler:
         try:
             return await asyncio.to_thread(call)
         except Exception as exc:  # every failure is shown on the page; the loop goes on
-            errors[name] = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+            # Redacted before it is cut short: a DSN echoed by libpq must not leave half its password behind.
+            errors[name] = redact(f"{type(exc).__name__}: {str(exc).strip()}")[:200]
             if self.snapshot.errors.get(name) != errors[name]:
                 log.warning("sampling %s failed: %s", name, errors[name])
             return None

@@ -8,6 +8,7 @@ import psycopg2
 import psycopg2.errors
 
 from lifecycle.settings import Settings
+from lifecycle.stack import credentials
 
 EXPIRING_DAYS = 30
 NOTICE_DAYS = 14
@@ -34,12 +35,8 @@ HELD = "SELECT count(*), count(DISTINCT serial) FROM held_events"
 
 
 def readonly_dsn(settings: Settings) -> str:
-    """The dashboard's DSN: the read-only one, else the app DSN, else the local stack's database."""
-    return (
-        settings.database_readonly_url
-        or settings.database_url
-        or f"postgresql://postgres@127.0.0.1:{settings.pg_port}/lifecycle"
-    )
+    """The dashboard's DSN: the read-only one, else the app DSN, else the local stack's read-only role."""
+    return settings.database_readonly_url or settings.database_url or credentials.readonly_dsn(settings)
 
 
 class StoreFigures:

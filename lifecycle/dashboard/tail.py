@@ -18,14 +18,15 @@ Summarize = Callable[[int, int, bytes | None], dict[str, Any]]  # (partition, of
 
 
 class TopicTail:
-    """Keeps the newest KEEP records of a topic, summarized, reading only what arrived since the last call."""
+    """Keeps the newest `keep` records of a topic, summarized, reading only what arrived since the last call."""
 
-    def __init__(self, settings: Settings, spec: TopicSpec, summarize: Summarize) -> None:
+    def __init__(self, settings: Settings, spec: TopicSpec, summarize: Summarize, keep: int = KEEP) -> None:
         self.topic = spec.name(settings.topic_prefix)
+        self.keep = keep
         self.summarize = summarize
         self.consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **kafka_python_config(settings))
         self.assigned: list[TopicPartition] = []
-        self.records: deque[dict[str, Any]] = deque(maxlen=KEEP)
+        self.records: deque[dict[str, Any]] = deque(maxlen=keep)
 
     def close(self) -> None:
         """Close the consumer."""
@@ -52,5 +53,5 @@ class TopicTail:
         begins = self.consumer.beginning_offsets(self.assigned)
         ends = self.consumer.end_offsets(self.assigned)
         for tp in self.assigned:
-            self.consumer.seek(tp, max(begins[tp], ends[tp] - KEEP))
+            self.consumer.seek(tp, max(begins[tp], ends[tp] - self.keep))
         return True

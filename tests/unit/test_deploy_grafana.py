@@ -37,6 +37,7 @@ def test_metric_names_match_what_the_registry_exposes() -> None:
         metrics.PUBLISH_FAILURES,
         metrics.HEARTBEAT,
         metrics.CONSUMER_LAG,
+        metrics.PARTITION_STATUS,
         metrics.TOPIC_END_OFFSET,
         metrics.ENTITLEMENTS,
     ):

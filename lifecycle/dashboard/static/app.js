@@ -54,21 +54,7 @@ function renderTopics(data) {
     t.end_offset, t.rate_per_s])));
 }
 
-function renderGroups(data) {
-  const now = data.sampled_at;
-  fill("groups", (data.groups || []).map((g) => row([g.group, el("span", g.state, g.state), g.members, g.total_lag,
-    ago(now - g.last_movement_at), g.stalled ? el("span", "stalled: lag grows, no commits", "warning") : ""])));
-  const box = document.getElementById("group-partitions");
-  box.replaceChildren(...(data.groups || []).filter((g) => g.partitions.length).map((g) => {
-    const details = el("details");
-    details.appendChild(el("summary", `${g.group}: lag per partition`));
-    const table = el("table");
-    table.appendChild(row(["topic", "partition", "committed", "end", "lag"]));
-    for (const p of g.partitions) table.appendChild(row([p.topic, p.partition, p.committed === null ? "–" : p.committed, p.end, p.lag]));
-    details.appendChild(table);
-    return details;
-  }));
-}
+// renderGroups: lag.js (each partition's status over its window).
 
 function renderFigures(figures) {
   const cards = document.getElementById("cards");
@@ -161,14 +147,6 @@ function renderDecisions(data) {
   }), "no cases decided yet");
 }
 
-function renderDeadLetters(dl) {
-  document.getElementById("dl-total").textContent = `(${dl.total} newest kept)`;
-  fill("deadletters", dl.items.map((d) => {
-    const origin = d.origin && d.origin.topic ? `${d.origin.topic} [${d.origin.partition}] @${d.origin.offset}` : "–";
-    return row([d.failed_at, d.reason, d.component, origin, d.key === null ? "–" : d.key, el("div", d.preview, "preview")]);
-  }), "no dead letters");
-}
-
 async function refresh() {
   const errors = [];
   try {
@@ -178,15 +156,12 @@ async function refresh() {
     renderHealth(data); renderTopics(data); renderGroups(data); renderFigures(data.figures); renderHolds(data.figures); drawChart(data);
     renderRerouted(data); renderDecisions(data);
     errors.push(...Object.entries(data.errors || {}).map(([part, text]) => `${part}: ${text}`));
-    const reason = document.getElementById("dl-filter").value;
-    renderDeadLetters(await getJSON(`/api/deadletters?reason=${encodeURIComponent(reason)}`));
   } catch (error) { errors.push(String(error.message || error)); }
   document.getElementById("errors").textContent = errors.join(" · ");
   document.body.dataset.refreshed = String(Date.now());
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  document.getElementById("dl-filter").addEventListener("input", refresh);
   refresh();
   setInterval(refresh, REFRESH_MS);
 });

@@ -1,0 +1,127 @@
+"""The operator console's routes: the serial view, and dead letters as a work queue with detail and redrive."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from kafka.errors import KafkaError
+
+from lifecycle.dashboard import auth, operator
+from lifecycle.dashboard.deadletters import DeadLetterReader
+from lifecycle.dashboard.letter_detail import detail, fetch
+from lifecycle.dashboard.queue import PER_PAGE, Filters, queue_view
+from lifecycle.dashboard.sampler import Sampler
+from lifecycle.dashboard.serial_view import SerialReader
+
+STATIC = Path(__file__).parent / "static"
+SAMPLER = web.AppKey("console_sampler", Sampler)
+SERIALS = web.AppKey("console_serials", SerialReader)
+
+
+def _number(request: web.Request, name: str, default: int) -> int:
+    try:
+        return int(request.query.get(name, str(default)))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number") from None
+
+
+def _reader(request: web.Request) -> DeadLetterReader | None:
+    return request.app[SAMPLER].deadletters
+
+
+async def serial_page(request: web.Request) -> web.FileResponse:
+    """GET /serial: the serial view."""
+    return web.FileResponse(STATIC / "serial.html")
+
+
+async def api_find(request: web.Request) -> web.Response:
+    """GET /api/serials?q=serial|account|e-mail: the serials that match."""
+    query = request.query.get("q", "").strip()
+    if not query:
+        raise web.HTTPBadRequest(text="q is missing: give a serial, an account id or an e-mail address")
+    found = await asyncio.to_thread(request.app[SERIALS].find, query)
+    return web.json_response({"query": query, "serials": found})
+
+
+async def api_serial(request: web.Request) -> web.Response:
+    """GET /api/serials/{serial}: entitlement in words, timeline, held events, notices, dead letters."""
+    serial = request.match_info["serial"]
+    found = await asyncio.to_thread(request.app[SERIALS].serial, serial)
+    if found is None:
+        return web.json_response({"error": f"no entitlement for serial {serial}"}, status=404)
+    reader = _reader(request)
+    letters = [item for item in reader.letters() if Filters(serial=serial).matches(item)] if reader else []
+    return web.json_response({**found, "deadletters": letters[:100]})
+
+
+async def api_deadletters(request: web.Request) -> web.Response:
+    """GET /api/deadletters?reason&topic&component&serial&since&until&page&per_page (limit: per_page)."""
+    per_page = _number(request, "per_page", _number(request, "limit", PER_PAGE))
+    page = _number(request, "page", 1)
+    reader = _reader(request)
+    letters = reader.letters() if reader else []
+    return web.json_response(queue_view(letters, Filters.from_query(request.query), page, per_page))
+
+
+async def api_deadletter(request: web.Request) -> web.Response:
+    """GET /api/deadletters/{partition}-{offset}: one letter, its original decoded and masked."""
+    partition, offset = int(request.match_info["partition"]), int(request.match_info["offset"])
+    sampler = request.app[SAMPLER]
+    records = await asyncio.to_thread(fetch, sampler.settings, [(partition, offset)])
+    record = records.get((partition, offset))
+    if record is None:
+        return web.json_response({"error": f"no dead letter at partition {partition}, offset {offset}"}, status=404)
+    shown = detail(partition, offset, record.value)
+    reader = _reader(request)
+    summary = next((i for i in reader.letters() if i["id"] == f"{partition}-{offset}"), {}) if reader else {}
+    shown.update(redriven=summary.get("redriven", []), redrive_of=summary.get("redrive_of"))
+    return web.json_response(shown)
+
+
+async def api_redrive(request: web.Request) -> web.Response:
+    """POST /api/deadletters/redrive {ids | filters, confirm, expected}: operator token; confirm=false previews."""
+    sampler = request.app[SAMPLER]
+    reason = operator.refusal(sampler.settings, request)
+    # Wrong operator tokens are bounded per client as wrong login tokens are (none counted while redrive is off).
+    locked = auth.checked_operator_guess(request, reason is None) if sampler.settings.dashboard_operator_token else None
+    if locked is not None:
+        return locked
+    if reason:
+        return operator.refused(request, reason)
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body must be JSON: {ids | filters, confirm, expected}") from None
+    reader = _reader(request)
+    if not isinstance(body, dict) or reader is None:
+        raise web.HTTPBadRequest(text="the body must be a JSON object, and the dead letters read once")
+    try:
+        wanted = operator.positions(reader, body)[: operator.MAX_LETTERS]
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    if not body.get("confirm"):
+        return web.json_response({"count": len(wanted), "confirm": f"send {len(wanted)} letter(s) back?"})
+    if body.get("expected") != len(wanted):
+        message = f"the selection is {len(wanted)} letter(s) now, not {body.get('expected')}: confirm again"
+        return web.json_response({"error": message, "count": len(wanted)}, status=409)
+    actor = f"dashboard operator from {request.remote}"
+    try:
+        result = await asyncio.to_thread(operator.redrive, sampler.settings, reader, wanted, actor)
+    except KafkaError as exc:
+        return web.json_response({"error": f"Kafka refused the redrive: {exc}"}, status=502)
+    return web.json_response(result)
+
+
+def add_routes(app: web.Application, sampler: Sampler) -> None:
+    """Register the console's pages and endpoints on the dashboard application."""
+    app[SAMPLER] = sampler
+    app[SERIALS] = SerialReader(sampler.settings)
+    app.router.add_get("/serial", serial_page)
+    app.router.add_get("/api/serials", api_find)
+    app.router.add_get("/api/serials/{serial}", api_serial)
+    app.router.add_get("/api/deadletters", api_deadletters)
+    app.router.add_get(r"/api/deadletters/{partition:\d+}-{offset:\d+}", api_deadletter)
+    app.router.add_post("/api/deadletters/redrive", api_redrive)

@@ -1,0 +1,52 @@
+"""The serial view's JSON API against the real broker and PostgreSQL (read-only role): find, words, history, notices."""
+
+from __future__ import annotations
+
+import json
+
+from console_fixtures import EMAIL, NAME, insert_serial, letter, produce_at
+from dashboard_fixtures import Dashboard
+
+from lifecycle.settings import Settings
+
+
+def test_a_serial_is_found_by_serial_account_or_email_and_shown_whole_with_personal_data_masked(
+    dashboard: Dashboard, settings: Settings, pg_dsn: str
+) -> None:
+    insert_serial(pg_dsn, "SN-42")
+    insert_serial(pg_dsn, "SN-43")
+    produce_at(settings, "deadletter", [letter(settings, "renewal for serial SN-42 refused", "renewals", 9, "SN-42")])
+
+    for query in ("SN-42", "acct-42", EMAIL.upper()):
+        status, found = dashboard.get(f"/api/serials?q={query}")
+        assert status == 200, found
+        assert [row["serial"] for row in found["serials"]] == (["SN-42"] if query == "SN-42" else ["SN-42", "SN-43"])
+    assert dashboard.get("/api/serials?q=nobody@example.com")[1]["serials"] == []
+    assert dashboard.get("/api/serials?q=")[0] == 400
+    assert dashboard.get("/api/serials/SN-404")[0] == 404
+    assert dashboard.get("/api/serials/SN-42", token=None)[0] == 401
+
+    shown = dashboard.poll("/api/serials/SN-42", lambda s: len(s["deadletters"]) == 1)
+    words = shown["entitlement"]
+    assert words["covered"] is True
+    assert words["program"] == "Advantage Premier"
+    assert words["period"] == "from 2026-01-15 through 2028-01-14 (ends on 2028-01-15)"
+    assert words["channels"] == ["chat", "email", "phone"]
+    assert [(t["revision"], t["event_id"]) for t in shown["timeline"]] == [(2, "ren-1"), (1, "pur-1")]
+    assert shown["timeline"][0]["changes"] == [{"field": "expires on", "from": "2027-01-15", "to": "2028-01-15"}]
+    assert [(h["event_id"], h["type"]) for h in shown["held"]] == [("case-7", "case_opened")]
+    notices = {n["kind"]: n for n in shown["notices"]}
+    assert notices["renewal_confirmed"]["status"] == "sent"
+    assert notices["expiry_reminder"]["skip_reason"] == "too_old"
+    assert notices["renewal_confirmed"]["recipient"] == "r***@customers.example.com"
+    assert shown["deadletters"][0]["reason"] == "renewal for serial SN-42 refused"
+    text = json.dumps(shown)
+    assert EMAIL not in text
+    assert NAME not in text
+
+
+def test_the_serial_page_is_served_behind_the_token(dashboard: Dashboard) -> None:
+    assert dashboard.get("/serial", token=None)[0] == 401
+    status, page = dashboard.get("/serial")
+    assert status == 200
+    assert 'id="lookup"' in page
