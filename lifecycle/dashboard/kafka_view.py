@@ -18,6 +18,7 @@ from lifecycle.topics import ALL_TOPICS, TopicSpec
 
 HISTORY_SECONDS = 600  # message rates and the chart cover the last ten minutes
 
+
 class _FaustMetadataWarning(logging.Filter):
     """Drops kafka-python's "Unable to decode member_metadata" warning, which dumps faust's groups as bytes."""
 
