@@ -29,13 +29,16 @@ from lifecycle.topics import (
     UPGRADE_GRANTS,
     TopicSpec,
 )
-from streams.changelog import ChangelogWrites
+from streams.changelog import TABLE, ChangelogWrites
+from streams.checkpoint import Checkpoint
 from streams.delivery import Delivery
+from streams.gaps import BrokerProbe
 from streams.handler import Context, Handled, Inbound, Record, handle
 from streams.in_order import PartitionOrder
 from streams.releases import ReleasesView
 from streams.rerouting import Rerouter
 from streams.stored import StoredSerial, decode_stored
+from streams.transport import SCHEME, ProcessorApp
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, CASE_DECISIONS, UPGRADE
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 COMPONENT = "worker"
 STALL_CHECK_SECONDS = 5.0
+BEAT_SECONDS = 5.0  # an idle agent's heartbeat; a busy one beats after each message
 DECODED_LIMIT = 5_000  # serials whose decoded state is kept in memory (50,000 cost 890 MB RSS, no speed)
 
 
@@ -61,11 +65,12 @@ def data_dir(settings: Settings) -> Path:
     return settings.home / "worker" / f"{group_id(settings)}-{settings.web_port}"
 
 
-def faust_app(settings: Settings) -> faust.App:
-    """A faust App configured from Settings: at-least-once, loopback web server, no table views."""
-    return faust.App(
+def faust_app(settings: Settings, checkpoint: Checkpoint) -> faust.App:
+    """A faust App configured from Settings: at-least-once, committing by `checkpoint`, no table views."""
+    return ProcessorApp(
+        checkpoint,
         group_id(settings),
-        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap],
+        broker=[f"{SCHEME}://{server}" for server in settings.kafka_bootstrap],  # streams.transport
         broker_client_id=group_id(settings),
         broker_credentials=faust_broker_credentials(settings),
         store=settings.worker_store,
@@ -99,11 +104,12 @@ class Processor:
     outputs: dict[str, Any]
     view: ReleasesView
     policy: Policy
+    checkpoint: Checkpoint
     changelog: ChangelogWrites
     rerouter: Rerouter
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
-    order: PartitionOrder | None = None  # made when the agent starts, once faust has its consumer
+    busy_since: float | None = None  # when the agent took the message it handles now; None while it waits
     delivery: Delivery = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,43 +136,44 @@ class Processor:
 
     async def send(self, record: Record) -> None:
         """Hand one record to faust's producer (it raises when the producer refuses the record)."""
-        await self.outputs[record.suffix].send(key=record.key, value=record.value)
+        sent = await self.outputs[record.suffix].send(key=record.key, value=record.value)
+        self.checkpoint.track(record.suffix, sent)
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent: one message at a time (concurrency 1), in offset order, every failure dead-lettered."""
-        order = self.take_over_bookkeeping()
+        checkpoint = self.checkpoint
         async for event in stream.events():
             message = event.message
-            if not await order.admit(message.tp, message.offset, message.generation_id):
+            if not await checkpoint.admit(message.tp, message.offset, message.generation_id):
                 continue
             if not self.view.caught_up.is_set():
                 await self.view.caught_up.wait()  # never apply an event against a half-read catalog
             started = time.perf_counter()
-            arrived = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
-            inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value, arrived)
-            context = Context(
-                self.settings.topic_prefix,
-                self.view.catalog,
-                self.policy,
-                preview_bytes=self.settings.deadletter_preview_bytes,
-            )
-            handled = await self.rerouter.forward(inbound, message.headers, context)  # off its key's partition?
-            if handled is None:
-                handled = handle(inbound, self.load, context)
-            handled = await self.delivery.finish(inbound, handled, context)
-            order.done(message.tp, message.offset)
+            self.busy_since = time.time()
+            try:
+                arrived = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+                inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value, arrived)
+                context = Context(
+                    self.settings.topic_prefix,
+                    self.view.catalog,
+                    self.policy,
+                    preview_bytes=self.settings.deadletter_preview_bytes,
+                )
+                handled = await self.rerouter.forward(inbound, message.headers, context)  # off its key's partition?
+                if handled is None:
+                    handled = handle(inbound, self.load, context)
+                handled = await self.delivery.finish(inbound, handled, context)
+                checkpoint.done(message.tp, message.offset)
+            finally:
+                self.busy_since = None
             _count(handled, time.perf_counter() - started)
             yield None
 
-    def take_over_bookkeeping(self) -> PartitionOrder:
-        """Install the processor's own offset positions and changelog tracking into faust (before it fetches)."""
-        if self.order is None:
-            topics = frozenset(spec.name(self.settings.topic_prefix) for spec in INPUTS)
-            self.order = PartitionOrder(self.app.consumer, topics, lambda: int(self.app.consumer_generation_id))
-        self.order.install()
-        self.changelog.install(self.app.producer)
-        self.rerouter.install(self.app.producer)
-        return self.order
+    def report_health(self) -> None:
+        """Beat while the agent waits for input (an idle worker is live); not ready until the catalog is read."""
+        if self.busy_since is None:
+            metrics.beat(COMPONENT)
+        metrics.report_ready(COMPONENT, None if self.view.caught_up.is_set() else "reading the releases catalog")
 
 
 def _count(handled: Handled, seconds: float) -> None:
@@ -179,10 +186,17 @@ def _count(handled: Handled, seconds: float) -> None:
 
 def create_processor(settings: Settings) -> Processor:
     """Build the app, its topics, table, releases view and agent from Settings."""
-    app = faust_app(settings)
     prefix = settings.topic_prefix
+    order = PartitionOrder(
+        BrokerProbe(settings, f"{group_id(settings)}-probe"),
+        frozenset(spec.name(prefix) for spec in INPUTS),
+        lambda: int(app.consumer_generation_id),  # the app made below
+        lambda reason: metrics.report_stuck(COMPONENT, reason),
+    )
+    checkpoint = Checkpoint(order)
+    app = faust_app(settings, checkpoint)
     table = app.Table(
-        "serial_to_state",
+        TABLE,
         default=None,
         partitions=PARTITIONS,
         key_type=bytes,
@@ -193,16 +207,18 @@ def create_processor(settings: Settings) -> Processor:
     outputs = {spec.suffix: app.topic(spec.name(prefix), partitions=spec.partitions, **RAW) for spec in OUTPUTS}
     view = ReleasesView(settings)
     policy = settings.policy()
-    rerouter = Rerouter({spec.name(prefix): spec.partitions for spec in INPUTS})
-    processor = Processor(settings, app, table, outputs, view, policy, ChangelogWrites(table), rerouter)
+    rerouter = Rerouter({spec.name(prefix): spec.partitions for spec in INPUTS}, lambda: app.producer, checkpoint.track)
+    changelog = ChangelogWrites(table, checkpoint.track)
+    processor = Processor(settings, app, table, outputs, view, policy, checkpoint, changelog, rerouter)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)
 
-    async def reread_idle_partitions() -> None:
-        if processor.order is not None:
-            await processor.order.check_idle()
+    app.timer(STALL_CHECK_SECONDS)(checkpoint.check_idle)
 
-    app.timer(STALL_CHECK_SECONDS)(reread_idle_partitions)
+    async def report_health() -> None:
+        processor.report_health()
+
+    app.timer(min(BEAT_SECONDS, settings.health_live_seconds / 3))(report_health)  # beats well inside the window
 
     return processor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import statistics
@@ -17,15 +18,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
-from lifecycle.admin import admin_client, delete_topics, ensure_topics
+from lifecycle.admin import admin_client, ensure_topics
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
 from streams.app import INPUTS
+from streams.coordinator import until_coordinator_ready, until_coordinator_ready_async
 from streams.harness import Raw, WorkerProcess, produce, producer, read_all, route_line, wait_caught_up
 from streams.kafka_clients import aiokafka_config
+
+log = logging.getLogger(__name__)
 
 PASSTHROUGH = "bench-passthrough"
 
@@ -72,7 +76,7 @@ async def passthrough(settings: Settings, count: int) -> None:
                 for record in records
             ]
             await asyncio.gather(*sends)
-            await consumer.commit()
+            await until_coordinator_ready_async(consumer.commit)
             seen += len(sends)
     finally:
         await consumer.stop()
@@ -111,7 +115,7 @@ def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
         client.send(settings.topic(suffix), key=key, value=value)
     client.flush()
     client.close()
-    wait_caught_up(settings, timeout=600)
+    until_coordinator_ready(lambda: wait_caught_up(settings, timeout=600))
     time.sleep(1.0)
     done.set()
     reader.join()
@@ -127,10 +131,7 @@ def free_port() -> int:
 
 
 def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[str, float]:
-    """Run the whole benchmark on a fresh topic prefix and return its figures."""
-    ensure_topics(settings)
-    with admin_client(settings) as client:
-        client.create_topics([NewTopic(settings.topic(PASSTHROUGH), PARTITIONS, -1)])
+    """Run the whole benchmark on a fresh topic prefix and return its figures; every topic of the prefix is deleted."""
     workdir = Path(tempfile.mkdtemp(prefix="lifecycle-bench-"))
     worker = WorkerProcess(
         {**os.environ, "LIFECYCLE_TOPIC_PREFIX": settings.topic_prefix},
@@ -139,9 +140,12 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
         workdir / "worker.log",
     )
     try:
+        ensure_topics(settings)
+        with admin_client(settings) as client:
+            client.create_topics([NewTopic(settings.topic(PASSTHROUGH), PARTITIONS, -1)])
         produce(settings, synthetic(count, seed))
         worker.start()
-        wait_caught_up(settings, timeout=3600)
+        until_coordinator_ready(lambda: wait_caught_up(settings, timeout=3600))
         processor_rate = span_rate(read_all(settings, "entitlements", timeout=300), count)
         asyncio.run(passthrough(settings, count))
         passthrough_rate = span_rate(read_all(settings, PASSTHROUGH, timeout=300), count)
@@ -160,4 +164,20 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
         }
     finally:
         worker.stop()
-        delete_topics(settings)
+        delete_prefixed_topics(settings)
+
+
+def delete_prefixed_topics(settings: Settings, attempts: int = 5) -> list[str]:
+    """Delete every topic under the settings' prefix (faust's own topics too); return any still there."""
+    prefix = f"{settings.topic_prefix}."
+    left: list[str] = []
+    with admin_client(settings) as client:
+        for attempt in range(attempts):
+            left = sorted(name for name in client.list_topics() if name.startswith(prefix))
+            if not left:
+                return []
+            if attempt:
+                time.sleep(1.0)  # deletion is asynchronous on the broker
+            client.delete_topics(left, raise_errors=False)
+    log.warning("topics left behind under %s: %s", prefix, ", ".join(left))
+    return left

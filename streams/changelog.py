@@ -1,44 +1,63 @@
-"""Table writes whose changelog records are on the broker before any offset commit.
+"""The serial table's changelog: its topic, made and checked before faust starts, and writes the Checkpoint tracks.
 
-`table[key] = value` queues the changelog record in faust-streaming's producer buffer, and the flush
-faust runs before committing offsets can return while records are still queued (it gives up after
-0.1 s without progress). A kill -9 or a handover right after such a commit leaves the changelog
-behind the committed offsets, and the next owner of the partition restores stale state. Here every
-write keeps the future of its changelog record, and the producer's flush first waits for all of them.
+`table[key] = value` queues the changelog record in faust's producer buffer without telling anyone when it
+reaches the broker. Here every write hands the record's delivery to the Checkpoint, so no offset is committed
+before the changelog holds the state it led to (else a kill -9 or a handover would restore stale state).
+
+faust would create the topic itself on the first write, with whatever partition count it is given; one made by
+something else with another count breaks the table's co-partitioning with the inputs. So the worker creates it
+at start from CHANGELOG and refuses to start, in one line, when it exists with another partition count.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from kafka.admin import NewTopic
+
+from lifecycle.admin import admin_client
+from lifecycle.errors import UserError
+from lifecycle.groups import PROCESSOR
+from lifecycle.settings import Settings
+from lifecycle.topics import PARTITIONS, TopicSpec
+
+TABLE = "serial_to_state"
+# faust names a table's changelog `<app id>-<table>-changelog`; the app id is the processor's group.
+CHANGELOG = TopicSpec(f"{PROCESSOR.component}-{TABLE}-changelog", PARTITIONS, cleanup_policy="compact")
+TOPIC_ALREADY_EXISTS = 36
 
 
 class ChangelogWrites:
     """Writes to one faust table, each changelog record tracked until the broker has it."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, track: Callable[[str, Awaitable[Any]], None]) -> None:
         self._table = table
-        self._unsent: set[asyncio.Future[Any]] = set()
-        self._flush: Callable[[], Awaitable[None]] | None = None
-
-    def install(self, producer: Any) -> None:
-        """Make the producer's flush (run before every offset commit) wait for the tracked records first."""
-        if self._flush is not None:
-            return
-        self._flush = producer.flush
-        producer.flush = self.flush
+        self._track = track
 
     def write(self, key: bytes, value: bytes, partition: int) -> None:
-        """Set the key in the local store and queue its changelog record (on the source's partition)."""
+        """Set the key in the local store and send its changelog record (on the source's partition)."""
         self._table.data[key] = value
-        sent = self._table.send_changelog(partition, key, value)
-        self._unsent.add(sent)
-        sent.add_done_callback(self._unsent.discard)
+        self._track("changelog", self._table.send_changelog(partition, key, value))
 
-    async def flush(self) -> None:
-        """Wait until every changelog record written so far is on the broker, then flush the producer."""
-        if self._unsent:
-            await asyncio.gather(*self._unsent)
-        if self._flush is not None:
-            await self._flush()
+
+def ensure_changelog_topic(settings: Settings) -> None:
+    """Create the changelog topic when missing; a UserError when it exists with another partition count."""
+    name = CHANGELOG.name(settings.topic_prefix)
+    with admin_client(settings) as client:
+        if name not in set(client.list_topics()):
+            created = NewTopic(name, CHANGELOG.partitions, -1, topic_configs=CHANGELOG.configs())
+            response = client.create_topics([created], raise_errors=False, wait_for_metadata=True)
+            errors = [t for t in response["topics"] if t["error_code"] not in (0, TOPIC_ALREADY_EXISTS)]
+            if errors:
+                raise UserError(
+                    f"could not create topic {name}: {errors[0]['error_message'] or errors[0]['error_code']}"
+                )
+        described = client.describe_topics([name])
+    partitions = len(described[0]["partitions"]) if described else 0
+    if partitions != CHANGELOG.partitions:
+        raise UserError(
+            f"topic {name} has {partitions} partitions, the serial table needs {CHANGELOG.partitions} (one per input "
+            "partition); something else created it: delete it and reset the processor group's offsets to rebuild "
+            "the table (or check LIFECYCLE_TOPIC_PREFIX)"
+        )

@@ -12,6 +12,8 @@ from lifecycle.admin import require_topics
 from lifecycle.settings import Settings
 from lifecycle.topics import RELEASES
 from streams.app import INPUTS, OUTPUTS, create_processor, data_dir, group_id
+from streams.changelog import ensure_changelog_topic
+from streams.stopping import watch
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def check_topics(settings: Settings) -> None:
     """Refuse to start unless every topic the processor reads or writes exists with its partition count."""
     require_topics(settings, (*INPUTS, RELEASES, *OUTPUTS))
+    ensure_changelog_topic(settings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,5 +41,9 @@ def run(args: argparse.Namespace) -> int:
         settings.web_bind,
         settings.web_port,
     )
-    worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False)
+    # faust would replace the root handlers with its own (unredacted) ones; keep the setup lifecycle.cli made.
+    logging.getLogger().setLevel(args.loglevel.upper())
+    worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False, override_logging=False)
+    # A crashed faust service stops the worker at once, with one line, instead of a stop that can hang.
+    watch(lambda: worker.crash_reason or processor.app.crash_reason)
     worker.execute_from_commandline()

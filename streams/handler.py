@@ -109,16 +109,10 @@ def _decode(message: Inbound, prefix: str) -> dict[str, Any]:
 
 
 def _decode_grant(raw: bytes) -> dict[str, Any]:
-    try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise schemas.InvalidMessage(f"not JSON: {exc}") from None
-    if not isinstance(event, dict) or event.get("type") != GRANT_TYPE:
+    event = schemas.decode_object(raw)
+    if event.get("type") != GRANT_TYPE:
         raise schemas.InvalidMessage(f"type: only {GRANT_TYPE} events belong on the upgrade-grants topic")
-    for name in ("event_id", "serial", "occurred_at"):
-        if not isinstance(event.get(name), str):
-            raise schemas.InvalidMessage(f"{name}: missing or not a string")
-    return event
+    return schemas.validate(GRANT_TYPE, event)
 
 
 def _check_key(message: Inbound, event: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Drive a processor from outside, over a real broker: worker processes, raw input, catch-up, outputs.
 
-Used by the processor's integration and fault tests and by `lifecycle bench processor`.
+Used by `lifecycle bench processor` and by the processor's integration and fault tests.
 """
 
 from __future__ import annotations

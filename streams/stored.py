@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -33,19 +34,27 @@ class StoredSerial:
     recent: tuple[Sent, ...] = ()
 
     def sent_for(self, event_id: str) -> Sent | None:
-        """The outputs of a recently applied event still in the history, or None (a hold that ran out left it)."""
-        sent = next((sent for sent in self.recent if sent.event_id == event_id), None)
-        if sent is None or not any(event["event_id"] == event_id for event in self.state.history):
-            return None
-        return sent
+        """The outputs of a recently applied event, or None (not applied, as the rules say, or not recent)."""
+        if not self.state.applied(event_id):
+            return None  # never applied, or a hold that ran out let it go
+        return next((sent for sent in self.recent if sent.event_id == event_id), None)
 
     def after(self, state: SerialState, sent: Sent) -> StoredSerial:
         """The stored value once `sent`'s event has moved the state to `state`."""
         return StoredSerial(state, (*self.recent, sent)[-RECENT_LIMIT:])
 
+    @cached_property
+    def encoded(self) -> bytes:
+        """The table value as JSON bytes, encoded once."""
+        return _encode(self)
+
 
 def encode_stored(stored: StoredSerial) -> bytes:
     """The table value as JSON bytes."""
+    return stored.encoded
+
+
+def _encode(stored: StoredSerial) -> bytes:
     recent = [
         {
             "event_id": s.event_id,

@@ -14,12 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 from ports import free_port
-
-from lifecycle.replay import replay_events
-from lifecycle.rules import Policy
-from lifecycle.samples import events as ev
-from lifecycle.settings import Settings
-from streams.agreement import (
+from replay_agreement import (
     bring_to,
     catalog_of,
     live_notices,
@@ -27,6 +22,11 @@ from streams.agreement import (
     ordered_waves,
     snapshot_differences,
 )
+
+from lifecycle.replay import replay_events
+from lifecycle.rules import Policy
+from lifecycle.samples import events as ev
+from lifecycle.settings import Settings
 from streams.harness import Raw, WorkerProcess, latest_by_key, produce, read_all, wait_caught_up
 
 pytestmark = pytest.mark.faults

@@ -11,14 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 from ports import free_port
-
-import schemas
-from lifecycle.replay import replay_events
-from lifecycle.rules import Policy
-from lifecycle.rules.due import tick_event
-from lifecycle.samples import events as ev
-from lifecycle.settings import Settings
-from streams.agreement import (
+from replay_agreement import (
     bring_to,
     catalog_of,
     emit_in_order,
@@ -26,6 +19,13 @@ from streams.agreement import (
     notice_differences,
     snapshot_differences,
 )
+
+import schemas
+from lifecycle.replay import replay_events
+from lifecycle.rules import Policy
+from lifecycle.rules.due import tick_event
+from lifecycle.samples import events as ev
+from lifecycle.settings import Settings
 from streams.harness import WorkerProcess, latest_by_key, produce, read_all, route_line, wait_caught_up
 
 pytestmark = pytest.mark.integration

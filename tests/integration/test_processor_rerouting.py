@@ -13,6 +13,7 @@ import pytest
 from kafka import KafkaProducer
 from kcat import kcat_produce
 from ports import free_port
+from replay_agreement import bring_to, catalog_of, snapshot_differences
 from rerouting_journeys import (
     KCAT_SOURCE,
     Waves,
@@ -32,7 +33,6 @@ from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
-from streams.agreement import bring_to, catalog_of, snapshot_differences
 from streams.harness import WorkerProcess, latest_by_key, read_all, wait_caught_up
 from streams.placement import REROUTED_FROM, murmur2_partition, rerouted_from
 

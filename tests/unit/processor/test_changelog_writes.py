@@ -1,11 +1,19 @@
-"""ChangelogWrites: no offset commit before the table's changelog records are on the broker."""
+"""ChangelogWrites and the changelog topic: records tracked until the broker has them; a topic of the right shape."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from streams.changelog import ChangelogWrites
+import pytest
+
+from lifecycle.errors import UserError
+from lifecycle.settings import Settings
+from lifecycle.topics import PARTITIONS
+from streams import changelog
+from streams.changelog import CHANGELOG, ChangelogWrites, ensure_changelog_topic
 
 
 class Table:
@@ -14,43 +22,67 @@ class Table:
     def __init__(self) -> None:
         self.data: dict[bytes, bytes] = {}
         self.sent: list[tuple[int, bytes, bytes]] = []
-        self.futures: list[asyncio.Future[Any]] = []
 
     def send_changelog(self, partition: int, key: bytes, value: bytes) -> asyncio.Future[Any]:
         self.sent.append((partition, key, value))
-        self.futures.append(asyncio.get_running_loop().create_future())
-        return self.futures[-1]
+        return asyncio.get_running_loop().create_future()
 
 
-class Producer:
-    def __init__(self) -> None:
-        self.flushed = 0
-
-    async def flush(self) -> None:
-        self.flushed += 1
-
-
-def test_the_producer_flush_waits_for_every_changelog_record_written_before_it() -> None:
+def test_every_write_is_kept_locally_and_its_changelog_record_tracked() -> None:
     async def scenario() -> None:
-        table, producer = Table(), Producer()
-        writes = ChangelogWrites(table)
-        writes.install(producer)
-        writes.install(producer)  # a restarted agent installs again: still one wrapper
+        table, tracked = Table(), []
+        writes = ChangelogWrites(table, lambda what, sent: tracked.append((what, sent)))
         writes.write(b"SF-1", b"v1", 3)
         writes.write(b"SF-2", b"v2", 4)
         assert table.data == {b"SF-1": b"v1", b"SF-2": b"v2"}
         assert table.sent == [(3, b"SF-1", b"v1"), (4, b"SF-2", b"v2")]
-
-        flushing = asyncio.ensure_future(producer.flush())
-        table.futures[0].set_result(None)
-        await asyncio.sleep(0.01)
-        assert not flushing.done()  # SF-2's record is not on the broker yet
-        assert producer.flushed == 0
-        table.futures[1].set_result(None)
-        await asyncio.wait_for(flushing, 1)
-        assert producer.flushed == 1
-
-        await producer.flush()  # nothing pending: straight through
-        assert producer.flushed == 2
+        assert [what for what, _ in tracked] == ["changelog", "changelog"]
 
     asyncio.run(scenario())
+
+
+class Admin:
+    def __init__(self, partitions: int | None) -> None:
+        self.partitions = partitions
+        self.created: list[Any] = []
+
+    def list_topics(self) -> list[str]:
+        return [] if self.partitions is None else [CHANGELOG.name("p")]
+
+    def create_topics(self, topics: list[Any], **_: Any) -> dict[str, Any]:
+        self.created += topics
+        self.partitions = topics[0].num_partitions
+        return {"topics": [{"name": topics[0].name, "error_code": 0, "error_message": None}]}
+
+    def describe_topics(self, names: list[str]) -> list[dict[str, Any]]:
+        return [{"name": names[0], "partitions": [{}] * (self.partitions or 0)}]
+
+
+def with_admin(monkeypatch: pytest.MonkeyPatch, admin: Admin) -> Settings:
+    @contextmanager
+    def client(settings: Settings) -> Iterator[Admin]:
+        yield admin
+
+    monkeypatch.setattr(changelog, "admin_client", client)
+    return Settings.from_env({"LIFECYCLE_TOPIC_PREFIX": "p"})
+
+
+def test_a_missing_changelog_topic_is_created_compacted_with_one_partition_per_input_partition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = Admin(None)
+    ensure_changelog_topic(with_admin(monkeypatch, admin))
+    [topic] = admin.created
+    assert (topic.name, topic.num_partitions) == ("p.processor-serial_to_state-changelog", PARTITIONS)
+    assert dict(topic.topic_configs)["cleanup.policy"] == "compact"
+
+
+def test_a_changelog_topic_made_elsewhere_with_another_count_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = Admin(1)
+    with pytest.raises(UserError) as refused:
+        ensure_changelog_topic(with_admin(monkeypatch, admin))
+    assert admin.created == []
+    assert str(refused.value).startswith(
+        f"topic p.processor-serial_to_state-changelog has 1 partitions, the serial table needs {PARTITIONS}"
+    )
+    assert "\n" not in str(refused.value)

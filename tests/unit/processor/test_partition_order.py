@@ -1,13 +1,14 @@
-"""PartitionOrder: the processor's own in-order positions over faust's consumer bookkeeping."""
+"""PartitionOrder: in-order positions that pass over no offset the broker holds."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from streams.in_order import ACCEPT_GAP_AFTER_SEEKS, IDLE_CHECKS_BEFORE_RESEEK, RESEEK_AFTER_SECONDS, PartitionOrder
+from prometheus_client import REGISTRY
+
+from streams.in_order import IDLE_CHECKS_BEFORE_RESEEK, RESEEK_AFTER_SECONDS, STUCK_AFTER_SEEKS, PartitionOrder
 
 
 class TP(NamedTuple):
@@ -19,25 +20,24 @@ PURCHASES = TP("p.purchases", 0)
 
 
 @dataclass
-class Consumer:
-    """The few parts of faust's consumer that PartitionOrder reads and writes."""
+class Broker:
+    """The group consumer as PartitionOrder sees it (streams.in_order.Broker)."""
 
-    committed: dict[TP, int | None] = field(default_factory=dict)
+    offsets: dict[TP, int | None] = field(default_factory=dict)
     earliest: int = 0
     ends: dict[TP, int] = field(default_factory=dict)
     flow_active: bool = True
     generation: int = 1
     seeks: list[tuple[TP, int]] = field(default_factory=list)
-    _read_offset: dict[TP, int | None] = field(default_factory=dict)
-    _acked: defaultdict[TP, list[int]] = field(default_factory=lambda: defaultdict(list))
-    _acked_index: defaultdict[TP, set[int]] = field(default_factory=lambda: defaultdict(set))
-
-    @property
-    def _committed_offset(self) -> dict[TP, int | None]:
-        return self.committed
 
     def assignment(self) -> set[TP]:
         return {PURCHASES, TP("p-processor-serial_to_state-changelog", 0)}
+
+    def committed(self, tp: TP) -> int | None:
+        return self.offsets.get(tp)
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp, offset))
 
     async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
         return dict.fromkeys(tps, self.earliest)
@@ -45,8 +45,22 @@ class Consumer:
     async def highwaters(self, *tps: TP) -> dict[TP, int]:
         return {tp: self.ends.get(tp, 0) for tp in tps}
 
-    async def seek(self, tp: TP, offset: int) -> None:
-        self.seeks.append((tp, offset))
+
+@dataclass
+class Probe:
+    """The broker's answer: offsets in `absent` hold no record; `silent` means it does not answer."""
+
+    absent: set[int] = field(default_factory=set)
+    silent: bool = False
+    asked: list[int] = field(default_factory=list)
+
+    async def first_present(self, tp: TP, offset: int) -> int | None:
+        self.asked.append(offset)
+        if self.silent:
+            return None
+        while offset in self.absent:
+            offset += 1
+        return offset
 
 
 class Clock:
@@ -57,11 +71,21 @@ class Clock:
         return self.now
 
 
-def order_over(consumer: Consumer) -> tuple[PartitionOrder, Clock]:
-    clock = Clock()
-    order = PartitionOrder(consumer, frozenset({PURCHASES.topic}), lambda: consumer.generation, clock=clock)
-    order.install()
-    return order, clock
+@dataclass
+class Setup:
+    order: PartitionOrder
+    broker: Broker
+    probe: Probe
+    clock: Clock
+    reports: list[str | None]
+
+
+def setup(broker: Broker, probe: Probe | None = None) -> Setup:
+    clock, probe = Clock(), probe or Probe()
+    reports: list[str | None] = []
+    order = PartitionOrder(probe, frozenset({PURCHASES.topic}), lambda: broker.generation, reports.append, clock=clock)
+    order.broker = broker
+    return Setup(order, broker, probe, clock, reports)
 
 
 def admit(order: PartitionOrder, offset: int, generation: int = 1) -> bool:
@@ -74,105 +98,125 @@ def handle_in_order(order: PartitionOrder, offsets: range, generation: int = 1) 
         order.done(PURCHASES, offset)
 
 
-def test_install_makes_faust_read_offsets_drop_nothing_and_commits_use_the_position() -> None:
-    consumer = Consumer(_read_offset={PURCHASES: 40})
-    order, _ = order_over(consumer)
-    consumer._read_offset[PURCHASES] = 7  # faust's seek writes it; its fetch loop must still read None
-    assert consumer._read_offset[PURCHASES] is None
-    assert consumer._new_offset == order.commit_position  # type: ignore[attr-defined]
+def rereads(cause: str) -> float:
+    return REGISTRY.get_sample_value("lifecycle_rereads_total", {"cause": cause}) or 0.0
 
 
 def test_in_order_messages_are_admitted_and_the_commit_position_follows_them() -> None:
-    consumer = Consumer(committed={PURCHASES: 5})
-    order, _ = order_over(consumer)
-    consumer._acked[PURCHASES] = [5, 6, 7, 9]
-    consumer._acked_index[PURCHASES] = {5, 6, 7, 9}
-    handle_in_order(order, range(5, 8))
-    assert order.commit_position(PURCHASES) == 8
-    assert consumer._acked[PURCHASES] == [9]  # faust's acks below the position are trimmed
-    assert consumer._acked_index[PURCHASES] == {9}
+    s = setup(Broker(offsets={PURCHASES: 5}))
+    handle_in_order(s.order, range(5, 8))
+    assert s.order.commit_position(PURCHASES) == 8
+    assert not admit(s.order, 6)  # a late copy of what is done is skipped
+    assert s.broker.seeks == []
+    assert s.probe.asked == []
 
 
 def test_a_partition_without_a_committed_offset_starts_at_its_earliest() -> None:
-    consumer = Consumer(committed={PURCHASES: None}, earliest=3)
-    order, _ = order_over(consumer)
-    assert not admit(order, 10)  # faust skipped 3..9: read them again
-    assert consumer.seeks == [(PURCHASES, 3)]
-    assert order.commit_position(PURCHASES) == 3
+    s = setup(Broker(offsets={PURCHASES: None}, earliest=3))
+    assert not admit(s.order, 10)  # faust skipped 3..9, which exist: read them again
+    assert s.broker.seeks == [(PURCHASES, 3)]
+    assert s.order.commit_position(PURCHASES) == 3
 
 
-def test_a_message_past_the_position_is_skipped_and_the_partition_sought_back_once_per_interval() -> None:
-    consumer = Consumer(committed={PURCHASES: 0})
-    order, clock = order_over(consumer)
-    handle_in_order(order, range(0, 2))
-    assert not admit(order, 122)
-    assert not admit(order, 123)  # still buffered from before the seek: no second seek yet
-    assert consumer.seeks == [(PURCHASES, 2)]
-    clock.now += RESEEK_AFTER_SECONDS
-    assert not admit(order, 124)
-    assert consumer.seeks == [(PURCHASES, 2), (PURCHASES, 2)]
-    handle_in_order(order, range(2, 125))  # the re-read arrives in order
-    assert not admit(order, 122)  # a late copy of what is done is skipped
-    assert order.commit_position(PURCHASES) == 125
+def test_offsets_that_exist_are_read_again_once_per_interval_and_never_passed_over() -> None:
+    s = setup(Broker(offsets={PURCHASES: 0}))
+    handle_in_order(s.order, range(0, 2))
+    assert not admit(s.order, 122)
+    assert not admit(s.order, 123)  # still buffered from before the seek: no second seek yet
+    assert s.broker.seeks == [(PURCHASES, 2)]
+    for _ in range(STUCK_AFTER_SEEKS * 3):  # however long it takes
+        s.clock.now += RESEEK_AFTER_SECONDS
+        assert not admit(s.order, 124)
+    assert s.order.commit_position(PURCHASES) == 2
+    handle_in_order(s.order, range(2, 125))  # the re-read arrives in order
+    assert s.order.commit_position(PURCHASES) == 125
 
 
-def test_offsets_that_never_come_after_several_seeks_are_accepted_as_a_gap() -> None:
-    consumer = Consumer(committed={PURCHASES: 10})
-    order, clock = order_over(consumer)
-    for _ in range(ACCEPT_GAP_AFTER_SEEKS):
-        assert not admit(order, 12)
-        clock.now += RESEEK_AFTER_SECONDS
-    assert len(consumer.seeks) == ACCEPT_GAP_AFTER_SEEKS
-    assert admit(order, 12)
-    order.done(PURCHASES, 12)
-    assert order.accepted_gaps == 1
-    assert order.commit_position(PURCHASES) == 13
+def test_a_partition_that_does_not_get_existing_offsets_is_reported_stuck_until_they_come() -> None:
+    s = setup(Broker(offsets={PURCHASES: 66}))
+    stuck_before = rereads("stuck")
+    for _ in range(STUCK_AFTER_SEEKS):
+        assert not admit(s.order, 744)
+        s.clock.now += RESEEK_AFTER_SECONDS
+    assert s.reports == []
+    assert not admit(s.order, 744)
+    why = f"offsets 66..743 exist but did not come after {STUCK_AFTER_SEEKS} seeks; reading again"
+    assert s.reports == [f"p.purchases[0]: {why}"]
+    assert rereads("stuck") == stuck_before + 1
+    handle_in_order(s.order, range(66, 67))
+    assert s.reports[-1] is None  # moving again: no longer stuck
+
+
+def test_a_broker_that_does_not_answer_is_no_reason_to_go_on() -> None:
+    s = setup(Broker(offsets={PURCHASES: 10}), Probe(absent={10, 11}, silent=True))
+    assert not admit(s.order, 12)
+    assert s.broker.seeks == [(PURCHASES, 10)]
+
+
+def test_offsets_the_broker_shows_absent_are_passed_over_at_once() -> None:
+    s = setup(Broker(offsets={PURCHASES: 10}), Probe(absent={10, 11}))  # transaction markers, or compacted away
+    absent_before = rereads("absent")
+    assert admit(s.order, 12)
+    s.order.done(PURCHASES, 12)
+    assert s.broker.seeks == []
+    assert s.order.commit_position(PURCHASES) == 13
+    assert rereads("absent") == absent_before + 1
+
+
+def test_only_the_absent_head_of_a_gap_is_passed_over() -> None:
+    s = setup(Broker(offsets={PURCHASES: 10}), Probe(absent={10, 11}))
+    assert not admit(s.order, 20)  # 12..19 exist
+    assert s.broker.seeks == [(PURCHASES, 12)]
+    assert s.order.commit_position(PURCHASES) == 12
 
 
 def test_a_new_generation_takes_every_position_from_the_committed_offsets_again() -> None:
-    consumer = Consumer(committed={PURCHASES: 0})
-    order, _ = order_over(consumer)
-    handle_in_order(order, range(0, 50))
-    consumer.committed[PURCHASES] = 30  # what the broker holds when the next assignment starts
-    consumer.generation = 2
-    assert order.commit_position(PURCHASES) is None  # nothing handled in the new assignment yet
-    assert admit(order, 30, generation=2)
-    order.done(PURCHASES, 30)
-    assert order.commit_position(PURCHASES) == 31
+    s = setup(Broker(offsets={PURCHASES: 0}))
+    handle_in_order(s.order, range(0, 50))
+    s.broker.offsets[PURCHASES] = 30  # what the broker holds when the next assignment starts
+    s.broker.generation = 2
+    assert s.order.commit_position(PURCHASES) is None  # nothing handled in the new assignment yet
+    assert admit(s.order, 30, generation=2)
+    s.order.done(PURCHASES, 30)
+    assert s.order.commit_position(PURCHASES) == 31
 
 
-def test_an_idle_partition_with_waiting_messages_is_sought_back_after_several_checks() -> None:
-    consumer = Consumer(committed={PURCHASES: 4}, ends={PURCHASES: 9})
-    order, _ = order_over(consumer)
+def test_an_idle_partition_with_waiting_messages_is_read_again_after_several_checks() -> None:
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 9}))
     for _ in range(IDLE_CHECKS_BEFORE_RESEEK):
-        assert consumer.seeks == []
-        asyncio.run(order.check_idle())
-    assert consumer.seeks == [(PURCHASES, 4)]  # the changelog partition is not the agent's
+        assert s.broker.seeks == []
+        asyncio.run(s.order.check_idle())
+    assert s.broker.seeks == [(PURCHASES, 4)]  # the changelog partition is not the agent's
+
+
+def test_an_idle_partition_whose_last_offsets_are_markers_moves_to_the_end() -> None:
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 6}), Probe(absent={4, 5}))
+    for _ in range(IDLE_CHECKS_BEFORE_RESEEK):
+        asyncio.run(s.order.check_idle())
+    assert s.broker.seeks == []
+    assert s.order.commit_position(PURCHASES) == 6
 
 
 def test_no_idle_check_while_a_rebalance_stops_the_flow() -> None:
-    consumer = Consumer(committed={PURCHASES: 4}, ends={PURCHASES: 9}, flow_active=False)
-    order, _ = order_over(consumer)
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 9}, flow_active=False))
     for _ in range(IDLE_CHECKS_BEFORE_RESEEK + 1):
-        asyncio.run(order.check_idle())
-    assert consumer.seeks == []
+        asyncio.run(s.order.check_idle())
+    assert s.broker.seeks == []
 
 
-def test_a_partition_that_moves_on_is_not_sought_back() -> None:
-    consumer = Consumer(committed={PURCHASES: 0}, ends={PURCHASES: 100})
-    order, _ = order_over(consumer)
+def test_a_partition_that_moves_on_is_not_read_again() -> None:
+    s = setup(Broker(offsets={PURCHASES: 0}, ends={PURCHASES: 100}))
     for offset in range(IDLE_CHECKS_BEFORE_RESEEK * 2):
-        asyncio.run(order.check_idle())
-        handle_in_order(order, range(offset, offset + 1))
-    assert consumer.seeks == []
+        asyncio.run(s.order.check_idle())
+        handle_in_order(s.order, range(offset, offset + 1))
+    assert s.broker.seeks == []
 
 
 def test_each_idle_seek_without_progress_doubles_the_wait_for_the_next() -> None:
-    consumer = Consumer(committed={PURCHASES: 4}, ends={PURCHASES: 9})
-    order, _ = order_over(consumer)
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 9}))
     checks_at_seek: list[int] = []
     for check in range(1, IDLE_CHECKS_BEFORE_RESEEK * 7 + 1):
-        asyncio.run(order.check_idle())
-        if len(consumer.seeks) > len(checks_at_seek):
+        asyncio.run(s.order.check_idle())
+        if len(s.broker.seeks) > len(checks_at_seek):
             checks_at_seek.append(check)
     assert checks_at_seek == [IDLE_CHECKS_BEFORE_RESEEK * n for n in (1, 3, 7)]

@@ -1,4 +1,4 @@
-"""Rerouter: misplaced messages are sent on, and no offset commit passes one before its copy is on the broker."""
+"""Rerouter: misplaced messages are sent on, each copy's delivery handed to the Checkpoint (no commit passes it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import pytest
 from prometheus_client import REGISTRY
 
 from lifecycle.rules import Policy, catalog_from_releases
@@ -26,12 +25,11 @@ CONTEXT = Context("p", catalog_from_releases([]), Policy.with_lead_days((30,)), 
 
 
 class Producer:
-    """The two parts of faust's producer that Rerouter uses; each send's delivery is settled by the test."""
+    """The part of faust's producer that Rerouter uses; each send's delivery is settled by the test."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[Any, ...]] = []
         self.deliveries: list[asyncio.Future[Any]] = []
-        self.flushed = 0
         self.refuse: Exception | None = None
 
     async def send(self, *args: Any) -> asyncio.Future[Any]:
@@ -41,23 +39,24 @@ class Producer:
         self.deliveries.append(asyncio.get_running_loop().create_future())
         return self.deliveries[-1]
 
-    async def flush(self) -> None:
-        self.flushed += 1
-
 
 def _message(partition: int, offset: int = 5, key: bytes | None = KEY, value: bytes = VALUE) -> Inbound:
     return Inbound(TOPIC, partition, offset, key, value)
+
+
+def _made() -> tuple[Producer, Rerouter, list[tuple[str, Any]]]:
+    producer, tracked = Producer(), []
+    rerouter = Rerouter({TOPIC: PARTITIONS}, lambda: producer, lambda what, sent: tracked.append((what, sent)))
+    return producer, rerouter, tracked
 
 
 def _count(source: str) -> float:
     return REGISTRY.get_sample_value("lifecycle_rerouted_total", {"topic": TOPIC, "source": source}) or 0.0
 
 
-def test_a_misplaced_message_is_sent_on_and_the_flush_waits_for_its_delivery() -> None:
+def test_a_misplaced_message_is_sent_on_and_its_delivery_tracked() -> None:
     async def scenario() -> None:
-        producer, rerouter = Producer(), Rerouter({TOPIC: PARTITIONS})
-        rerouter.install(producer)
-        rerouter.install(producer)  # a restarted agent installs again: still one wrapper
+        producer, rerouter, tracked = _made()
         before = _count("store-kcat")
 
         assert await rerouter.forward(_message(HOME), None, CONTEXT) is None
@@ -75,39 +74,14 @@ def test_a_misplaced_message_is_sent_on_and_the_flush_waits_for_its_delivery() -
         await rerouter.forward(Inbound(TOPIC, AWAY, 6, KEY, VALUE, arrived), None, CONTEXT)
         assert producer.sent[1][3:5] == (HOME, arrived.timestamp())  # the copy keeps the original's time
 
-        flushing = asyncio.ensure_future(producer.flush())
-        await asyncio.sleep(0.01)
-        assert not flushing.done()  # the copy is not on the broker yet: no commit
-        assert producer.flushed == 0
-        producer.deliveries[0].set_result(None)
-        await asyncio.sleep(0.01)
-        assert not flushing.done()
-        producer.deliveries[1].set_result(None)
-        await asyncio.wait_for(flushing, 1)
-        assert producer.flushed == 1
-
-    asyncio.run(scenario())
-
-
-def test_a_lost_copy_fails_every_later_flush() -> None:
-    async def scenario() -> None:
-        producer, rerouter = Producer(), Rerouter({TOPIC: PARTITIONS})
-        rerouter.install(producer)
-        await rerouter.forward(_message(AWAY), None, CONTEXT)
-        producer.deliveries[0].set_exception(OSError("broker gone"))
-        await asyncio.sleep(0)
-        for _ in range(2):
-            with pytest.raises(RuntimeError, match="1 rerouted messages were not delivered"):
-                await producer.flush()
-        assert producer.flushed == 0
+        assert tracked == [("rerouted", producer.deliveries[0]), ("rerouted", producer.deliveries[1])]
 
     asyncio.run(scenario())
 
 
 def test_a_send_refused_at_once_and_a_misplaced_copy_are_dead_lettered() -> None:
     async def scenario() -> None:
-        producer, rerouter = Producer(), Rerouter({TOPIC: PARTITIONS})
-        rerouter.install(producer)
+        producer, rerouter, _ = _made()
         producer.refuse = AssertionError("Unrecognized partition")
         refused = await rerouter.forward(_message(AWAY), None, CONTEXT)
         assert refused is not None
@@ -131,8 +105,7 @@ def test_a_send_refused_at_once_and_a_misplaced_copy_are_dead_lettered() -> None
 
 def test_sources_past_the_cap_are_counted_as_other() -> None:
     async def scenario() -> None:
-        producer, rerouter = Producer(), Rerouter({TOPIC: PARTITIONS})
-        rerouter.install(producer)
+        _, rerouter, _ = _made()
         before = _count("other")
         for n in range(MAX_SOURCES + 3):
             value = orjson.dumps({"source": f"cap-{n}"})

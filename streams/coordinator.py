@@ -1,0 +1,54 @@
+"""Wait for a consumer group's coordinator: on a fresh broker or for a new group it answers "not yet" for a moment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiokafka import errors as aiokafka_errors
+from kafka import errors as kafka_errors
+
+log = logging.getLogger(__name__)
+
+# What kafka-python and aiokafka raise while the coordinator is not ready: "not yet", never "failed".
+COORDINATOR_NOT_READY: tuple[type[Exception], ...] = (
+    kafka_errors.CoordinatorNotAvailableError,
+    kafka_errors.CoordinatorLoadInProgressError,
+    kafka_errors.NotCoordinatorError,
+    aiokafka_errors.CoordinatorNotAvailableError,
+    aiokafka_errors.CoordinatorLoadInProgressError,
+    aiokafka_errors.NotCoordinatorError,
+)
+COORDINATOR_WAIT_SECONDS = 60.0
+T = TypeVar("T")
+
+
+def until_coordinator_ready(call: Callable[[], T], wait: float = COORDINATOR_WAIT_SECONDS) -> T:
+    """`call()`, repeated while the group coordinator is not ready yet (for up to `wait` seconds)."""
+    deadline, pause = time.monotonic() + wait, 0.2
+    while True:
+        try:
+            return call()
+        except COORDINATOR_NOT_READY as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.info("group coordinator not ready (%s); trying again in %.1f s", type(exc).__name__, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+async def until_coordinator_ready_async(call: Callable[[], Awaitable[T]], wait: float = COORDINATOR_WAIT_SECONDS) -> T:
+    """`await call()`, repeated while the group coordinator is not ready yet (for up to `wait` seconds)."""
+    deadline, pause = time.monotonic() + wait, 0.2
+    while True:
+        try:
+            return await call()
+        except COORDINATOR_NOT_READY as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.info("group coordinator not ready (%s); trying again in %.1f s", type(exc).__name__, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)

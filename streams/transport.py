@@ -1,0 +1,88 @@
+"""The `lifecycle://` faust transport: faust's aiokafka driver whose consumer commits what the Checkpoint says.
+
+Registered as faust registers its drivers, under the `faust.transports` entry point (pyproject.toml), so
+`broker="lifecycle://host:port"` selects it. The consumer subclass changes three things of faust's own:
+  - the commit position of a partition is the Checkpoint's (`_new_offset`), and a commit first waits until
+    the Checkpoint's records are acknowledged (`_commit`);
+  - a jump in offsets is never recorded as processed (`_add_gap` does nothing);
+  - its fetch loop drops no message as already read (`_read_offset` answers None): the Checkpoint skips what
+    it handled, and rereads after a seek must come through.
+`tests/unit/processor/test_faust_canary.py` fails when faust changes any of these names or their use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any, ClassVar
+
+import faust
+from faust.transport.drivers import aiokafka
+
+from streams.checkpoint import Checkpoint
+
+SCHEME = "lifecycle"
+
+
+class _NothingRead(dict[Any, int | None]):
+    """Read offsets that answer None: faust's fetch loop then drops no message and records no gap."""
+
+    def __getitem__(self, key: Any) -> int | None:
+        return None
+
+
+class CheckpointConsumer(aiokafka.Consumer):
+    """faust's aiokafka consumer, committing the positions of the app's Checkpoint."""
+
+    checkpoint: Checkpoint
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        checkpoint = getattr(self.app, "checkpoint", None)
+        if not isinstance(checkpoint, Checkpoint):
+            raise TypeError(f"the {SCHEME}:// transport needs a ProcessorApp (an app with a Checkpoint)")
+        self.checkpoint = checkpoint
+        checkpoint.attach(self)
+
+    @property
+    def _read_offset(self) -> MutableMapping[Any, int | None]:
+        return _NothingRead()
+
+    @_read_offset.setter
+    def _read_offset(self, offsets: MutableMapping[Any, int | None]) -> None:
+        """faust sets and updates its read offsets; they are not kept."""
+
+    def committed(self, tp: Any) -> int | None:
+        """The group's last committed offset of `tp` in this assignment, or None."""
+        offset: int | None = self._committed_offset.get(tp)
+        return offset
+
+    def _new_offset(self, tp: Any) -> int | None:
+        position = self.checkpoint.commit_position(tp)
+        acked = self._acked.get(tp)
+        if position is not None and acked:  # faust's acks are not used, only trimmed
+            finished = [offset for offset in acked if offset < position]
+            acked[:] = [offset for offset in acked if offset >= position]
+            self._acked_index[tp].difference_update(finished)
+        return position
+
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        return None
+
+    async def _commit(self, offsets: Mapping[Any, int]) -> bool:
+        await self.checkpoint.settle()
+        committed: bool = await super()._commit(offsets)
+        return committed
+
+
+class Transport(aiokafka.Transport):
+    """faust's aiokafka transport with the CheckpointConsumer."""
+
+    Consumer: ClassVar[type[Any]] = CheckpointConsumer
+
+
+class ProcessorApp(faust.App):
+    """faust's App with the Checkpoint its `lifecycle://` consumer commits by."""
+
+    def __init__(self, checkpoint: Checkpoint, *args: Any, **kwargs: Any) -> None:
+        self.checkpoint = checkpoint
+        super().__init__(*args, **kwargs)

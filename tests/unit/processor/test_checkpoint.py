@@ -1,0 +1,99 @@
+"""Checkpoint: no commit before every record handed to the producer is on the broker; a lost one stops the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from streams import checkpoint as checkpoint_module
+from streams.checkpoint import Checkpoint, DeliveryFailed
+from streams.in_order import PartitionOrder
+
+TP = ("p.purchases", 0)
+
+
+class Probe:
+    async def first_present(self, tp: Any, offset: int) -> int | None:
+        return offset
+
+
+class Broker:
+    flow_active = True
+
+    def assignment(self) -> set[Any]:
+        return {TP}
+
+    def committed(self, tp: Any) -> int | None:
+        return 7
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        raise AssertionError("no seek expected")
+
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        return dict.fromkeys(tps, 0)
+
+    async def highwaters(self, *tps: Any) -> dict[Any, int]:
+        return dict.fromkeys(tps, 100)
+
+
+def made() -> tuple[Checkpoint, list[str]]:
+    stops: list[str] = []
+    order = PartitionOrder(Probe(), frozenset({TP[0]}), lambda: 1, lambda reason: None)
+    checkpoint = Checkpoint(order, stop=stops.append)
+    checkpoint.attach(Broker())
+    return checkpoint, stops
+
+
+def test_a_commit_waits_for_every_record_tracked_before_it() -> None:
+    async def scenario() -> None:
+        checkpoint, stops = made()
+        loop = asyncio.get_running_loop()
+        changelog, entitlement = loop.create_future(), loop.create_future()
+        assert await checkpoint.admit(TP, 7, 1)
+        checkpoint.track("changelog", changelog)
+        checkpoint.track("entitlements", entitlement)
+        checkpoint.done(TP, 7)
+        assert checkpoint.commit_position(TP) == 8
+
+        settling = asyncio.ensure_future(checkpoint.settle())
+        changelog.set_result(None)
+        await asyncio.sleep(0.01)
+        assert not settling.done()  # the entitlement is not on the broker yet: no commit
+        entitlement.set_result(None)
+        await asyncio.wait_for(settling, 1)
+        await checkpoint.settle()  # nothing pending: straight through
+        assert stops == []
+
+    asyncio.run(scenario())
+
+
+def test_a_record_the_broker_refused_stops_the_worker_and_every_commit() -> None:
+    async def scenario() -> None:
+        checkpoint, stops = made()
+        assert await checkpoint.admit(TP, 7, 1)
+        sent = asyncio.get_running_loop().create_future()
+        checkpoint.track("notices", sent)
+        checkpoint.done(TP, 7)
+        sent.set_exception(OSError("broker gone\nmore"))
+        await asyncio.sleep(0)
+        assert checkpoint.commit_position(TP) is None
+        with pytest.raises(DeliveryFailed):
+            await checkpoint.settle()
+        assert stops == ["a notices record was not delivered: OSError: broker gone"]
+
+    asyncio.run(scenario())
+
+
+def test_records_not_acknowledged_in_time_stop_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkpoint_module, "SETTLE_SECONDS", 0.01)
+
+    async def scenario() -> None:
+        checkpoint, stops = made()
+        checkpoint.track("changelog", asyncio.get_running_loop().create_future())  # a buffer that never sends
+        with pytest.raises(DeliveryFailed):
+            await checkpoint.settle()
+        assert stops == ["1 records not acknowledged by the broker within 0 s"]
+
+    asyncio.run(scenario())
