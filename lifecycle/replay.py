@@ -51,6 +51,7 @@ class Replay:
         self._scheduled: dict[str, datetime] = {}
         self._serials_by_family: dict[str, set[str]] = {}
         self._held_lines: dict[str, int | None] = {}  # the line of each event held now, for its refusal
+        self._shared: dict[tuple[str, bytes], Any] = {}  # one copy of each repeated value of the events kept
 
     def feed_line(self, line: str, number: int) -> None:
         """Decode one JSON line and apply it; a bad line is rejected with its reason."""
@@ -60,7 +61,21 @@ class Replay:
         except schemas.InvalidMessage as exc:
             self.rejected.append({"line": number, "event_id": _event_id_of(line), "reason": str(exc)})
             return
-        self.feed(event, number)
+        self.feed(self._share(event), number)
+
+    def _share(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with its repeated values (product, license, price, type, source...) as one shared copy each."""
+        # Each serial keeps its recent events: most of their values are the same few products and channels.
+        shared = self._shared
+        for name in _SHARED_FIELDS:
+            value = event.get(name)
+            if value is not None:
+                # Keyed by the value's JSON, so 1, 1.0 and true stay apart as the output writes them.
+                event[name] = shared.setdefault((name, orjson.dumps(value)), value)
+        serial = event.get("serial")
+        if serial in self.states:
+            event["serial"] = self.states[serial].serial
+        return event
 
     def feed(self, event: dict[str, Any], number: int | None = None) -> None:
         """Advance the clock to the event, then apply it (a release updates the catalog)."""
@@ -132,14 +147,15 @@ class Replay:
 
     def snapshots(self) -> Iterator[dict[str, Any]]:
         """The current snapshot of every serial that has one, by serial."""
-        return (state.snapshot for _, state in sorted(self.states.items()) if state.snapshot is not None)
+        states = self.states
+        return (snapshot for serial in sorted(states) if (snapshot := states[serial].snapshot) is not None)
 
     def held(self) -> Iterator[dict[str, Any]]:
         """The events still waiting for their serial's purchase or registration, by serial."""
         return (
             {"serial": serial, **hold.document()}
-            for serial, state in sorted(self.states.items())
-            for hold in state.holds
+            for serial in sorted(self.states)
+            for hold in self.states[serial].holds
         )
 
     def document(self) -> dict[str, Any]:
@@ -152,6 +168,9 @@ class Replay:
             "held": list(self.held()),
             "case_decisions": self.case_decisions,
         }
+
+
+_SHARED_FIELDS = ("type", "source", "channel", "product", "license", "price", "schema_version")
 
 
 def _event_id_of(line: str) -> str | None:
@@ -239,6 +258,8 @@ def run(args: argparse.Namespace) -> int:
 
         counted = _Counted(source)
         replay = run_replay(Replay(policy, keep), counted, args.as_of)
+        # What the replay holds lives until the process ends: the collector need not scan it while writing.
+        gc.freeze()
         elapsed = time.perf_counter() - started
         spool.seek(0)
         write_document(sys.stdout.buffer, replay, spool)

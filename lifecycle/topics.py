@@ -21,6 +21,7 @@ class TopicSpec:
     cleanup_policy: str = "delete"
     retention_ms: int = 7 * DAY_MS
     extra: dict[str, str] = field(default_factory=dict)
+    key: str = "serial"  # what each record's key holds (schemas/asyncapi.json says it to consumers)
 
     def name(self, prefix: str) -> str:
         return f"{prefix}.{self.suffix}"
@@ -46,7 +47,7 @@ REGISTRATIONS = TopicSpec("registrations", PARTITIONS, retention_ms=365 * DAY_MS
 RENEWALS = TopicSpec("renewals", PARTITIONS, retention_ms=365 * DAY_MS)
 UPGRADES = TopicSpec("upgrades", PARTITIONS, retention_ms=365 * DAY_MS)
 CASES = TopicSpec("cases", PARTITIONS, retention_ms=365 * DAY_MS)  # support cases the CRM opened (R16)
-RELEASES = TopicSpec("releases", 1, cleanup_policy="compact")
+RELEASES = TopicSpec("releases", 1, cleanup_policy="compact", key="family/version")
 TICKS = TopicSpec("ticks", PARTITIONS, retention_ms=14 * DAY_MS)
 UPGRADE_GRANTS = TopicSpec("upgrade-grants", PARTITIONS, retention_ms=365 * DAY_MS)
 ENTITLEMENTS = TopicSpec(
@@ -56,7 +57,7 @@ NOTICES = TopicSpec("notices", PARTITIONS, retention_ms=30 * DAY_MS)
 CASE_DECISIONS = TopicSpec("case-decisions", PARTITIONS, retention_ms=30 * DAY_MS)  # what the CRM may do (R16)
 # Events that wait for their serial's purchase, per serial (an empty list: none wait); the store keeps them.
 HOLDS = TopicSpec("holds", PARTITIONS, cleanup_policy="compact")
-DEADLETTER = TopicSpec("deadletter", 3, retention_ms=30 * DAY_MS)
+DEADLETTER = TopicSpec("deadletter", 3, retention_ms=30 * DAY_MS, key="the refused input's key")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     PURCHASES,

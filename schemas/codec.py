@@ -14,7 +14,8 @@ import orjson
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 EVENT_TYPES = ("purchase", "registration", "renewal", "upgrade", "release", "tick", "case_opened")
-DOCUMENT_KINDS = (*EVENT_TYPES, "entitlement", "notice", "holds", "case_decision")
+# The processor's own upgrade_grant is a document kind, not an event type: no producer sends one.
+DOCUMENT_KINDS = (*EVENT_TYPES, "upgrade_grant", "entitlement", "notice", "holds", "case_decision", "deadletter")
 # The newest event schema_version this code understands; a newer event is refused until an upgrade.
 SCHEMA_VERSION = 1
 # Every date and instant of an inbound event falls in these years (instants in UTC). Real orders and
@@ -128,14 +129,20 @@ def parse_date(value: str, field: str = "date") -> date:
         raise InvalidMessage(f"{field}: {value!r} is not a calendar date (YYYY-MM-DD)") from None
 
 
-def decode_event(raw: bytes | str) -> dict[str, Any]:
-    """Parse and validate one inbound event of any type."""
+def decode_object(raw: bytes | str) -> dict[str, Any]:
+    """Parse one JSON object, not yet validated; raise InvalidMessage when it is not JSON or not an object."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidMessage(f"not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
+    return document
+
+
+def decode_event(raw: bytes | str) -> dict[str, Any]:
+    """Parse and validate one inbound event of any type."""
+    document = decode_object(raw)
     _check_version(document)  # a newer version may bring new event types
     kind = document.get("type")
     if kind not in EVENT_TYPES:

@@ -5,20 +5,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from consumers.db import app_dsn
+from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
-from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, Record, RetryLaterError, utc_now
+from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, RetryLaterError, utc_now
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
+from consumers.record import Record
 from lifecycle import metrics
-from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
 from lifecycle.groups import NOTIFIER
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
@@ -36,36 +37,6 @@ METRIC_OUTCOMES = {
     Outcome.DUPLICATE: "duplicate",
     Outcome.DEAD_LETTERED: "deadletter",
 }
-
-
-class KafkaDeadLetters:
-    """Publishes dead-letter records and waits for the broker's acknowledgement."""
-
-    def __init__(self, producer: KafkaProducer, topic: str, preview_bytes: int = DEFAULT_PREVIEW_BYTES) -> None:
-        self._producer = producer
-        self._topic = topic
-        self._preview_bytes = preview_bytes
-
-    def send(self, record: Record, reason: str) -> None:
-        """Publish `record` with `reason`, keyed by its original key; RetryLaterError when the broker does not ack."""
-        value = deadletter_record(
-            reason,
-            record.topic,
-            record.partition,
-            record.offset,
-            record.key,
-            record.value,
-            COMPONENT,
-            datetime.now(UTC),
-            self._preview_bytes,
-        )
-        key = deadletter_key(record.key, record.value, self._preview_bytes)
-        try:
-            self._producer.send(self._topic, key=key, value=value).get(timeout=30)
-        except KafkaError as exc:
-            raise RetryLaterError(f"dead-letter topic unavailable: {exc}") from exc
-        metrics.DEAD_LETTERS.labels(COMPONENT).inc()
-        log.warning("notice at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, reason)
 
 
 class Notifier:
@@ -94,7 +65,7 @@ class Notifier:
             **client,
         )
         dead_letters = KafkaDeadLetters(
-            self.producer, settings.topic(DEADLETTER.suffix), settings.deadletter_preview_bytes
+            self.producer, settings.topic(DEADLETTER.suffix), COMPONENT, settings.deadletter_preview_bytes
         )
         self.handler = NoticeHandler(
             NoticeRenderer(templates_dir),
@@ -117,7 +88,10 @@ class Notifier:
             if position in self._handled:
                 continue  # handled before a temporary failure stopped this batch
             with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
-                outcome = self.handler.handle(record)
+                try:
+                    outcome = self.handler.handle(record)
+                except KafkaError as exc:  # only the dead-letter publisher talks to the broker here
+                    raise RetryLaterError(f"dead-letter topic unavailable: {exc}") from exc
             metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
             self._handled.add(position)
         self._handled.clear()

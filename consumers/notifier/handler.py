@@ -6,37 +6,21 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-import orjson
+from typing import Any
 
 import schemas
+from consumers.deadletters import DeadLetters
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
 from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
+from consumers.record import Record
 from lifecycle import metrics
 from lifecycle.personal import mask_address, mask_personal
 
 COMPONENT = "notifier"
 log = logging.getLogger(__name__)
-
-
-class Record(Protocol):
-    """The parts of a consumed Kafka record the handler reads."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-class DeadLetters(Protocol):
-    """Publishes a rejected input, with its reason, to the dead-letter topic (durably, before returning)."""
-
-    def send(self, record: Record, reason: str) -> None: ...
 
 
 class Outcome(enum.Enum):
@@ -57,13 +41,7 @@ def decode_notice(raw: bytes | None) -> dict[str, Any]:
     """Parse and validate one notice; raise schemas.InvalidMessage with the field and the problem."""
     if raw is None:
         raise schemas.InvalidMessage("(document): empty message")
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise schemas.InvalidMessage(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise schemas.InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
-    return schemas.validate("notice", document)
+    return schemas.validate("notice", schemas.decode_object(raw))
 
 
 def utc_now() -> datetime:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from schemas import InvalidMessage, validate
+from schemas import InvalidMessage, decode_object, validate
 
 
 def json_text(raw: bytes | None) -> str:
@@ -38,12 +36,7 @@ def check_storable(text: str, document: Any) -> None:
 def storable_document(raw: bytes | None, kind: str) -> tuple[str, dict[str, Any]]:
     """The record's text and its document, valid as `kind` and storable."""
     text = json_text(raw)
-    try:
-        document: Any = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
+    document = decode_object(text)
     validate(kind, document)
     check_storable(text, document)
     return text, document

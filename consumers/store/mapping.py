@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from consumers.kafka_loop import Record
+from consumers.record import Record
 from consumers.store.documents import check_storable, json_text, storable_document
 from consumers.store.holds import Holds, holds_record
 from schemas import InvalidMessage, decode_event, parse_date, parse_instant

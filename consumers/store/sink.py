@@ -5,18 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import psycopg2
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
-from consumers.kafka_loop import Record
+from consumers.deadletters import KafkaDeadLetters
+from consumers.record import Record
 from consumers.store.mapping import Batch, Rejected, sort_batch
 from consumers.store.repository import write_batch
 from lifecycle import metrics
-from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
+from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,10 @@ class EntitlementStore:
         deadletter_preview_bytes: int = DEFAULT_PREVIEW_BYTES,
     ) -> None:
         self._dsn = dsn
-        self._preview_bytes = deadletter_preview_bytes
-        self._producer = producer
+        self._dead_letters = KafkaDeadLetters(producer, deadletter_topic, COMPONENT, deadletter_preview_bytes)
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
         self._holds_topic = holds_topic
-        self._deadletter_topic = deadletter_topic
         self._connection: Connection | None = None
 
     def _connect(self) -> Connection:
@@ -110,30 +108,7 @@ class EntitlementStore:
         self._connection = None
 
     def _send_deadletters(self, rejected: Sequence[Rejected]) -> None:
-        if not rejected:
-            return
-        now = datetime.now(UTC)
-        futures = []
-        for item in rejected:
-            record = item.record
-            log.warning("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, item.reason)
-            value = deadletter_record(
-                item.reason,
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                record.value,
-                COMPONENT,
-                now,
-                self._preview_bytes,
-            )
-            key = deadletter_key(record.key, record.value, self._preview_bytes)
-            futures.append(self._producer.send(self._deadletter_topic, key=key, value=value))
-        self._producer.flush(timeout=30)
-        for future in futures:
-            future.get(timeout=0)  # raises the KafkaError of a send that failed
-        metrics.DEAD_LETTERS.labels(COMPONENT).inc(len(rejected))
+        self._dead_letters.send_all([(item.record, item.reason) for item in rejected])
         metrics.EVENTS.labels(COMPONENT, "deadletter").inc(len(rejected))
 
 

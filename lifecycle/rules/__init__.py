@@ -4,14 +4,14 @@ The Faust processor, the scheduler, `lifecycle replay` and the tests all call th
 """
 
 from lifecycle.rules.catalog import catalog_from_releases, release_from_event
-from lifecycle.rules.due import due_ticks, tick_event
+from lifecycle.rules.due import Due, due_ticks, falls_due, tick_event, tick_id
 from lifecycle.rules.engine import advance, apply_event, event_time
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, Release, SerialState, Snapshot
 from lifecycle.rules.persist import state_from_dict, state_to_dict
-from lifecycle.rules.timeflow import tick_id
 
 __all__ = [
     "Catalog",
+    "Due",
     "Event",
     "Notice",
     "Outcome",
@@ -24,6 +24,7 @@ __all__ = [
     "catalog_from_releases",
     "due_ticks",
     "event_time",
+    "falls_due",
     "release_from_event",
     "state_from_dict",
     "state_to_dict",

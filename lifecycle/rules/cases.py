@@ -15,6 +15,9 @@ from schemas import parse_instant
 SEVERITY_A_RESPONSE_HOURS = 24  # FAQ (Advantage Premier): initial response within 24 hours for Severity A
 CUSTOMER_SERVICE_CHANNELS = ("chat", "email")  # FAQ: customer service is free, by e-mail or chat
 RECOVERY_CHANNELS = ("chat", "email")  # FAQ: free warranty support for recovery issues (Home)
+# A serial remembers this many of its latest case numbers: the same case sent again among them is not decided
+# twice. A bound keeps a serial's state the same size however many cases it has.
+CASES_REMEMBERED = 256
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def on_case(fold: Fold, event: Event) -> Decision:
     if case_number in entitlement.decided_cases:
         return Decision(fold)  # the same case again: decided, and nothing spent twice
     verdict = decide(entitlement, event)
-    decided = evolve(entitlement, decided_cases=entitlement.decided_cases | {case_number})
+    decided = evolve(entitlement, decided_cases=(*entitlement.decided_cases, case_number)[-CASES_REMEMBERED:])
     notices: tuple[Notice, ...] = ()
     if verdict.ppi_credit_used:
         decided = evolve(decided, ppi_credits=entitlement.ppi_credits - 1)

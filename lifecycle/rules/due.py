@@ -1,16 +1,104 @@
-"""What falls due for an entitlement between two instants: the scheduler's ticks (R10-R12)."""
+"""What falls due for an entitlement as time passes (R10-R12): one answer for the processor and the scheduler."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
-from lifecycle.rules.calendar import day_start, iso_instant
+from lifecycle.rules.calendar import day_start, days_before, iso_instant
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.model import Catalog, Policy, Snapshot
-from lifecycle.rules.timeflow import tick_id
 
 TICK_SOURCE = "lifecycle-scheduler"
+# Transitions due at the same instant happen in this order: reminders, then the expiry, then the version check.
+_RANK = {"reminder": 0, "expiry": 1, "version_check": 2}
+
+
+class Dated(Protocol):
+    """The facts of an entitlement that decide when its time transitions fall due."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def program(self) -> str: ...
+    @property
+    def expires_on(self) -> date | None: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def version_supported(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotDates:
+    """Those facts read from an entitlement snapshot (the scheduler's view of the entitlements topic)."""
+
+    status: str
+    program: str
+    expires_on: date | None
+    family: str
+    version: str
+    version_supported: bool
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> SnapshotDates:
+        support, product = snapshot["support"], snapshot["product"]
+        expires_on = date.fromisoformat(support["expires_on"]) if support.get("expires_on") else None
+        supported = bool(snapshot.get("version_supported", True))
+        return cls(snapshot["status"], support["program"], expires_on, product["family"], product["version"], supported)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One time transition that falls due: when, what, and for a reminder how many days before the expiry."""
+
+    at: datetime
+    kind: str
+    lead_days: int | None = None
+
+    @property
+    def day(self) -> date:
+        return self.at.date()
+
+
+def falls_due(entitlement: Dated, after: datetime, until: datetime, policy: Policy, catalog: Catalog) -> list[Due]:
+    """The transitions due in (after, until], in due order; an overdue expiry or version end stays due."""
+    due: list[Due] = []
+    if entitlement.status == "active" and entitlement.expires_on is not None:
+        for reminder_at, lead in _reminder_instants(entitlement.expires_on, policy.lead_days(entitlement.program)):
+            if after < reminder_at <= until:
+                due.append(Due(reminder_at, "reminder", lead))
+        expires_at = day_start(entitlement.expires_on)
+        if expires_at <= until:
+            due.append(Due(expires_at, "expiry"))
+    ends_on = version_end(entitlement, catalog)
+    if ends_on is not None and day_start(ends_on) <= until:
+        due.append(Due(day_start(ends_on), "version_check"))
+    if len(due) > 1:
+        due.sort(key=lambda d: (d.at, _RANK[d.kind]))  # stable: reminders keep the policy's lead order
+    return due
+
+
+def version_end(entitlement: Dated, catalog: Catalog) -> date | None:
+    """The day this entitlement's version left (or leaves) the support lifecycle, if it still counts as supported."""
+    if not entitlement.version_supported or entitlement.status == "superseded" or entitlement.family not in catalog:
+        return None
+    return support_ends_on(catalog, entitlement.family, entitlement.version)
+
+
+@lru_cache(maxsize=65536)
+def _reminder_instants(expires_on: date, lead_days: tuple[int, ...]) -> tuple[tuple[datetime, int], ...]:
+    return tuple((day_start(days_before(expires_on, lead)), lead) for lead in lead_days)
+
+
+def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> str:
+    """The deterministic id of a tick (and of the time transition it stands for)."""
+    suffix = f":{lead_days}" if lead_days is not None else ""
+    return f"tick:{serial}:{kind}:{due_on.isoformat()}{suffix}"
 
 
 def tick_event(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> dict[str, Any]:
@@ -33,21 +121,9 @@ def tick_event(serial: str, kind: str, due_on: date, lead_days: int | None = Non
 def due_ticks(
     snapshot: Snapshot, after: datetime, until: datetime, policy: Policy, catalog: Catalog
 ) -> list[dict[str, Any]]:
-    """The ticks that fall due for this entitlement in (after, until], in due order."""
-    serial, support = snapshot["serial"], snapshot["support"]
-    ticks: list[tuple[date, int, dict[str, Any]]] = []
-    expires_on = date.fromisoformat(support["expires_on"]) if support.get("expires_on") else None
-    if snapshot["status"] == "active" and expires_on is not None:
-        for lead in policy.lead_days(support["program"]):
-            day = date.fromordinal(expires_on.toordinal() - lead)
-            if after < day_start(day) <= until:
-                ticks.append((day, 0, tick_event(serial, "reminder", day, lead)))
-        if day_start(expires_on) <= until:
-            # Overdue expiries are ticked again: the processor re-checks and a repeat is harmless.
-            ticks.append((expires_on, 1, tick_event(serial, "expiry", expires_on)))
-    if snapshot.get("version_supported", True) and snapshot["status"] != "superseded":
-        product = snapshot["product"]
-        ends_on = support_ends_on(catalog, product["family"], product["version"])
-        if ends_on is not None and day_start(ends_on) <= until:
-            ticks.append((ends_on, 2, tick_event(serial, "version_check", ends_on)))
-    return [tick for _, _, tick in sorted(ticks, key=lambda t: (t[0], t[1]))]
+    """The scheduler's ticks for this entitlement snapshot in (after, until], in due order."""
+    dates = SnapshotDates.of(snapshot)
+    return [
+        tick_event(snapshot["serial"], d.kind, d.day, d.lead_days)
+        for d in falls_due(dates, after, until, policy, catalog)
+    ]

@@ -1,9 +1,9 @@
 """Apply an event or the passage of time to one serial's state (the functional core's entry points).
 
 A serial's entitlement is the fold of its accepted events in event-time order, advanced to its clock,
-so events that arrive out of order converge to what in-order processing gives (R14); an event that needs
-a purchase or registration not there yet is held until it is (R14a). Notices, derived events and case
-decisions are sent once: their deterministic ids are remembered in the state.
+so events that arrive out of order within the reorder window converge to what in-order processing gives
+(R14); an event that needs a purchase or registration not there yet is held until it is (R14a). Notices,
+derived events and case decisions are sent once: their deterministic ids are remembered in the state.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
-from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, evolve
+from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, evolve, known_ids
 from lifecycle.rules.timeflow import advance_fold, next_transition_at
+from lifecycle.rules.window import Kept, settle, too_old
 
 __all__ = ["advance", "apply_event", "current_fold", "event_order", "event_time", "next_due"]
 
@@ -23,7 +24,7 @@ __all__ = ["advance", "apply_event", "current_fold", "event_order", "event_time"
 def _publish(
     state: SerialState,
     step: Step,
-    history: tuple[Event, ...],
+    window: tuple[Event, ...],
     catalog: Catalog,
     policy: Policy,
     received_at: datetime | None = None,  # None: time passed (no event arrived)
@@ -31,29 +32,28 @@ def _publish(
     """The outcome of a new fold: a snapshot when it changed, and whatever was not sent or refused before.
 
     An accepted event that the fold refuses (a held event that breaks a rule once its purchase is known, or one
-    that an earlier event, come late, makes break a rule) stays in the history, so every arrival order folds
-    the same; it is refused once. A hold that ran out leaves the history: sent again, the event is new.
+    that an earlier event, come late, makes break a rule) stays in the window, so every arrival order folds
+    the same; it is refused once. A hold that ran out leaves the state: sent again, the event is new.
     """
-    holds = holds_of(state, step.fold, received_at)
-    # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
-    expired = expired_holds(holds, step.fold.clock, policy) if received_at is None else set()
-    refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in state.emitted]
-    emitted = state.emitted | {f"refused:{e['event_id']}" for e, _ in refused}
-    if expired and step.fold.clock is not None:
-        # R14a: what waited too long is refused and leaves the history; the rest is folded again.
-        reason = why_expired(step.fold, policy)
-        refused += [(event, reason) for event in step.fold.held if event["event_id"] in expired]
-        history = tuple(e for e in history if e["event_id"] not in expired)
-        again = fold_all(state.serial, history, step.fold.clock, catalog, policy)
-        step = Step(
-            again.fold,
-            [*step.notices, *again.notices],
-            [*step.derived, *again.derived],
-            decisions=[*step.decisions, *again.decisions],
-        )
-        holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fold = step.fold
-    fresh_notices = _unsent(step.notices, "notice_id", state.emitted)
+    holds = holds_of(state, fold, received_at)
+    # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
+    expired = expired_holds(holds, fold.clock, policy) if received_at is None else set()
+    sent = state.emitted
+    refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in sent]
+    new_ids = [f"refused:{e['event_id']}" for e, _ in refused]
+    base, folded_ids = state.base, state.folded_ids
+    if expired and fold.clock is not None:
+        # R14a: what waited too long is refused and leaves the state. A held event changed nothing but the
+        # held list, so dropping it there is what folding again without it gives.
+        reason = why_expired(fold, policy)
+        refused += [(event, reason) for event in fold.held if event["event_id"] in expired]
+        window = tuple(e for e in window if e["event_id"] not in expired)
+        fold = _without(fold, expired)
+        base = _without(base, expired) if base is not None else None
+        folded_ids = tuple(i for i in folded_ids if i not in expired)
+        holds = tuple(hold for hold in holds if hold.event_id not in expired)
+    fresh_notices = _unsent(step.notices, "notice_id", sent)
     snapshot: Snapshot | None = None
     revision = state.revision
     if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
@@ -62,37 +62,63 @@ def _publish(
             revision += 1
             snapshot = {**candidate, "revision": revision}
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
-    fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", state.emitted))
-    fresh_decisions = _unsent(step.decisions, "decision_id", state.emitted)
-    emitted |= {n["notice_id"] for n in fresh_notices} | {d["event_id"] for d in fresh_derived}
-    emitted |= {d["decision_id"] for d in fresh_decisions}
+    fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
+    fresh_decisions = _unsent(step.decisions, "decision_id", sent)
+    new_ids += [n["notice_id"] for n in fresh_notices] + [d["event_id"] for d in fresh_derived]
+    new_ids += [d["decision_id"] for d in fresh_decisions]
+    if new_ids:
+        day = fold.clock.toordinal() if fold.clock is not None else 0
+        sent = {**sent, **dict.fromkeys(new_ids, day)}
+    held = frozenset(hold.event_id for hold in holds)
+    kept = settle(state.serial, Kept(base, state.through, folded_ids, window, sent), catalog, policy, held)
     new_state = evolve(
         state,
-        history=history,
+        window=kept.window,
         clock=fold.clock,
         revision=revision,
         snapshot=snapshot if snapshot is not None else state.snapshot,
-        emitted=emitted,
+        emitted=kept.emitted,
         holds=holds,
         fold=fold,
+        base=kept.base,
+        through=kept.through,
+        folded_ids=kept.folded_ids,
+        ids=_ids(state, kept.window, kept.folded_ids),
     )
     changed = holds != state.holds
     return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
 
 
-def _unsent(items: list[dict[str, Any]], id_field: str, emitted: frozenset[str]) -> tuple[dict[str, Any], ...]:
+def _ids(state: SerialState, window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str]:
+    """The known ids of the new state: the old state's when its events are the same (time passed)."""
+    if state.ids is not None and window is state.window and folded_ids is state.folded_ids:
+        return state.ids
+    return known_ids(window, folded_ids)
+
+
+def _without(fold: Fold, event_ids: set[str]) -> Fold:
+    held = tuple(e for e in fold.held if e["event_id"] not in event_ids)
+    return fold if len(held) == len(fold.held) else evolve(fold, held=held)
+
+
+def _unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[dict[str, Any], ...]:
     """The items whose id was not sent before, each once, in order."""
     return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
 
 
+def _start(state: SerialState) -> Fold:
+    """The fold a refold of the window starts from."""
+    return state.base if isinstance(state.base, Fold) else Fold(state.serial)
+
+
 def current_fold(state: SerialState, catalog: Catalog, policy: Policy) -> Fold:
-    """The state's fold, recomputed when the state was loaded from storage."""
+    """The state's fold; folded from the window when the state does not carry it (an older stored format)."""
     if isinstance(state.fold, Fold):
         return state.fold
-    if not state.history:
-        return Fold(state.serial, clock=state.clock)
-    until = state.clock or event_time(state.history[-1])
-    return fold_all(state.serial, state.history, until, catalog, policy).fold
+    if not state.window:
+        return evolve(_start(state), clock=state.clock) if state.clock else _start(state)
+    until = state.clock or event_time(state.window[-1])
+    return fold_all(_start(state), state.window, until, catalog, policy).fold
 
 
 def apply_event(
@@ -107,38 +133,39 @@ def apply_event(
     state = state or SerialState(str(event["serial"]))
     if event["type"] == "tick":
         return advance(state, max(clock, event_time(event)), catalog, policy)
-    if any(seen["event_id"] == event["event_id"] for seen in state.history):
+    if state.applied(str(event["event_id"])):
         return Outcome(state)  # R13: already applied
-    until = max(clock, state.clock) if state.clock else clock
     key = event_order(event)
-    newest = not state.history or (
-        key >= event_order(state.history[-1]) and (state.clock is None or event_time(event) >= state.clock)
-    )
+    if state.through is not None and key <= state.through:
+        return Outcome(state, rejection=too_old(state.serial, event, state.through, policy))
+    until = max(clock, state.clock) if state.clock else clock
+    window = state.window
+    newest = (not window or key >= event_order(window[-1])) and (state.clock is None or key[0] >= state.clock)
     if newest:
         # The usual case: the newest event for this serial, applied on top of the current fold.
         step = fold_one(current_fold(state, catalog, policy), event, catalog, policy)
         if step.rejection is not None:
-            return Outcome(state if state.history else None, rejection=step.rejection)
+            return Outcome(state if window or state.base is not None else None, rejection=step.rejection)
         step.fold, later = advance_fold(step.fold, until, catalog, policy)
         step.notices.extend(later)
-        return _publish(state, step, (*state.history, event), catalog, policy, received_at or until)
-    # Out of order: decide against the events before it, then refold the whole history.
-    earlier = tuple(e for e in state.history if event_order(e) < key)
-    before = fold_all(state.serial, earlier, event_time(event), catalog, policy).fold
+        return _publish(state, step, (*window, event), catalog, policy, received_at or until)
+    # Out of order: decide against the events before it, then fold the window again from the base.
+    earlier = tuple(e for e in window if event_order(e) < key)
+    before = fold_all(_start(state), earlier, key[0], catalog, policy).fold
     rejection = step_of(before, event, catalog).rejection
     if rejection is not None:
         return Outcome(state, rejection=rejection)
-    history = tuple(sorted((*state.history, event), key=event_order))
-    step = fold_all(state.serial, history, until, catalog, policy)
-    return _publish(state, step, history, catalog, policy, received_at or until)
+    window = tuple(sorted((*window, event), key=event_order))
+    step = fold_all(_start(state), window, until, catalog, policy)
+    return _publish(state, step, window, catalog, policy, received_at or until)
 
 
 def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Policy) -> Outcome:
     """Let time pass for one serial up to `clock`: reminders, expiries and version ends fall due."""
-    if not state.history:
+    if not state.window and state.base is None:
         return Outcome(None)  # nothing is known of this serial: time changes nothing
     fold, notices = advance_fold(current_fold(state, catalog, policy), clock, catalog, policy)
-    return _publish(state, Step(fold, notices), state.history, catalog, policy)
+    return _publish(state, Step(fold, notices), state.window, catalog, policy)
 
 
 def next_due(state: SerialState, catalog: Catalog, policy: Policy) -> datetime | None:

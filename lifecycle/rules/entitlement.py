@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from lifecycle.rules.model import Snapshot
+from schemas.codec import SCHEMA_VERSION
 
 BUSINESS_PROGRAM_SINCE = date(2009, 3, 2)  # FAQ: "Effective March 2, 2009, all Acronis Business products include..."
 BUSINESS_INCLUDED_MONTHS = 12
@@ -71,7 +72,7 @@ class Entitlement:
     updated_at: str = ""
     last_event_id: str = ""
     applied_orders: frozenset[str] = field(default_factory=frozenset)
-    decided_cases: frozenset[str] = field(default_factory=frozenset)  # case numbers decided (R16)
+    decided_cases: tuple[str, ...] = ()  # the latest case numbers decided, oldest first (R16, CASES_REMEMBERED)
     grant_revision: int = 0  # an upgrade target: the source's revision its grant was made from
 
     @property
@@ -112,12 +113,14 @@ class Entitlement:
     def snapshot(self, revision: int) -> Snapshot:
         """The entitlement as the contract's snapshot document."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "serial": self.serial,
             "account_id": self.account_id,
             "revision": revision,
-            "product": dict(self.product),
+            # Shared with the entitlement, not copied: a snapshot, like the rules' values, is never changed in place.
+            "product": self.product,
             "channel": self.channel,
-            "license": dict(self.license),
+            "license": self.license,
             "status": self.status,
             "purchased_at": self.purchased_at,
             "registered_at": self.registered_at,

@@ -110,10 +110,10 @@ def _release(step: Step, trigger: Event, catalog: Catalog) -> None:
     step.fold = evolve(step.fold, held=tuple(waiting))
 
 
-def fold_all(serial: str, history: tuple[Event, ...], until: datetime, catalog: Catalog, policy: Policy) -> Step:
-    """Fold a serial's whole history; an event that an earlier one, come late, makes break a rule is refused."""
-    total = Step(Fold(serial))
-    for event in history:
+def fold_all(start: Fold, events: tuple[Event, ...], until: datetime, catalog: Catalog, policy: Policy) -> Step:
+    """Fold events on `start`; an event that an earlier one, come late, makes break a rule is refused."""
+    total = Step(start)
+    for event in events:
         step = fold_one(total.fold, event, catalog, policy)
         if step.rejection is not None:
             total.refused.append((event, step.rejection))
@@ -125,3 +125,11 @@ def fold_all(serial: str, history: tuple[Event, ...], until: datetime, catalog: 
     total.fold, sent = advance_fold(total.fold, until, catalog, policy)
     total.notices.extend(sent)
     return total
+
+
+def fold_in(start: Fold, events: tuple[Event, ...], catalog: Catalog, policy: Policy) -> Fold:
+    """`start` with events folded in for good: what `fold_all` gives up to the last of them, outputs aside."""
+    fold = start
+    for event in events:
+        fold = fold_one(fold, event, catalog, policy).fold
+    return fold

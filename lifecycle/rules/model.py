@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, TypeVar
 
 Event = Mapping[str, Any]
@@ -22,7 +23,10 @@ _T = TypeVar("_T")
 def evolve(instance: _T, **changes: Any) -> _T:
     """A copy of a frozen dataclass with some fields changed (`dataclasses.replace` without re-running __init__)."""
     copied = object.__new__(type(instance))
-    object.__setattr__(copied, "__dict__", {**instance.__dict__, **changes})
+    # Filled in place, the copy keeps its class's shared-key instance dict: a third of the memory of a new dict.
+    fields = copied.__dict__
+    fields.update(instance.__dict__)
+    fields.update(changes)
     return copied
 
 
@@ -35,12 +39,17 @@ class Policy:
     )
     # R14a: how long an event waits for its serial's purchase (counted from its arrival) before it is refused.
     hold_days: int = 30
+    # R14: events this many days older than a serial's newest event are folded in for good (the reorder window).
+    # Wide, so a backfill whose topics run years apart still converges; `kept_events` is what bounds the state.
+    reorder_window_days: int = 3650
+    # R14: at most this many of a serial's events are kept for refolding; older ones are folded in for good.
+    kept_events: int = 64
 
     @classmethod
-    def with_lead_days(cls, lead_days: tuple[int, ...], hold_days: int = 30) -> Policy:
+    def with_lead_days(cls, lead_days: tuple[int, ...], hold_days: int = 30, reorder_window_days: int = 3650) -> Policy:
         """The same lead days for every program that expires."""
         ordered = tuple(sorted(set(lead_days), reverse=True))
-        return cls({"advantage_premier": ordered, "home_subscription": ordered}, hold_days)
+        return cls({"advantage_premier": ordered, "home_subscription": ordered}, hold_days, reorder_window_days)
 
     def lead_days(self, program: str) -> tuple[int, ...]:
         return self.reminder_lead_days.get(program, ())
@@ -84,23 +93,52 @@ class Hold:
         return {"event_id": self.event_id, "type": self.type, "occurred_at": self.occurred_at, "since": since}
 
 
+OrderKey = tuple[datetime, int, str]
+"""Where an event falls in a serial's event-time order (see `folding.event_order`)."""
+
+
 @dataclass(frozen=True)
 class SerialState:
-    """Everything the processor keeps for one serial (the value of its table)."""
+    """Everything the processor keeps for one serial (the value of its table): bounded, whatever its history.
+
+    The entitlement is the fold of the serial's accepted events in event-time order. Events up to `through`
+    are folded into `base` for good; the later ones (`window`, in event-time order) are kept, so one that
+    arrives late within the reorder window is folded in its place (R14).
+    """
 
     serial: str
-    # Accepted inbound events for this serial, in event-time order; the entitlement is their fold.
-    history: tuple[Event, ...] = ()
+    # Accepted inbound events after `through`, in event-time order (held ones too): what a refold starts from.
+    window: tuple[Event, ...] = ()
     # How far time has been advanced for this serial (event time, or a tick's due date).
     clock: datetime | None = None
     revision: int = 0
     snapshot: Snapshot | None = None
-    # Ids of the notices and derived events already sent, so a refold never sends one twice.
-    emitted: frozenset[str] = frozenset()
-    # The events of `history` that wait for the purchase (or registration) they need, in event-time order.
+    # Ids of the notices, derived events, decisions and refusals already sent, each with the UTC day (as an
+    # ordinal) it was sent on: a refold never sends one twice. Those sent before `through` are let go.
+    emitted: Mapping[str, int] = field(default_factory=dict)
+    # The events of `window` (or of `base`) that wait for the purchase (or registration) they need (R14a).
     holds: tuple[Hold, ...] = ()
-    # The fold behind `snapshot`, kept in memory only: recomputed from `history` after a load.
+    # The current fold (a `Fold`, the one behind `snapshot`); None: fold `window` on `base` when needed.
     fold: Any = field(default=None, compare=False, repr=False)
+    # The fold of the events folded in for good (a `Fold`), and the order key of the last of them.
+    base: Any = None
+    through: OrderKey | None = None
+    # Ids of the latest events folded in for good, so a redelivery of one is still known as applied (R13).
+    folded_ids: tuple[str, ...] = ()
+    # The ids of `window` and `folded_ids` (see `known_ids`); None: work them out when asked.
+    ids: frozenset[str] | None = field(default=None, compare=False, repr=False)
+
+    def applied(self, event_id: str) -> bool:
+        """Whether this event was applied to the serial before (R13): the one place that decides it."""
+        return event_id in (self.ids if self.ids is not None else known_ids(self.window, self.folded_ids))
+
+
+def known_ids(window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str]:
+    """The ids of the events a state knows as applied: those kept, and the latest folded in for good."""
+    return frozenset([*folded_ids, *map(_event_id, window)])
+
+
+_event_id = itemgetter("event_id")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.model import Notice
+from schemas.codec import SCHEMA_VERSION
 
 
 def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra: Any) -> Notice:
@@ -27,6 +28,7 @@ def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra:
     if entitlement.contact:
         data["recipient"] = dict(entitlement.contact)
     document: Notice = {
+        "schema_version": SCHEMA_VERSION,
         "notice_id": f"{kind}:{entitlement.serial}:{key}",
         "kind": kind,
         "serial": entitlement.serial,

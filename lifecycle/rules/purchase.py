@@ -26,9 +26,10 @@ def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
     entitlement = Entitlement(
         serial=fold.serial,
         account_id=event["account_id"],
-        product=dict(product),
+        # The event's own values, not copies: events and entitlements are never changed in place.
+        product=product,
         channel=event["channel"],
-        license=dict(license_),
+        license=license_,
         purchased_at=event["occurred_at"],
         purchased_on=day,
         status="pending_registration",

@@ -109,6 +109,7 @@ def _handle(message: Inbound, table: dict[str, StoredSerial], context: Context) 
         elif record.suffix in PUBLISHED_KINDS:
             validate(PUBLISHED_KINDS[record.suffix], orjson.loads(record.value))
         elif record.suffix == UPGRADE_GRANTS.suffix:
+            validate("upgrade_grant", orjson.loads(record.value))
             _handle(Inbound(UPGRADE_GRANTS.name(PREFIX), 0, 0, record.key, record.value), table, context)
     return handled
 
