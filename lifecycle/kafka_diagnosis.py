@@ -21,9 +21,13 @@ PROBE_TIMEOUT_S = 5.0
 _NAME_MISMATCH_CODES = (62, 64)
 
 
-def _address(server: str) -> tuple[str, int]:
-    host, _, port = server.rpartition(":")
-    return host.strip("[]"), int(port or 9092)
+def bootstrap_address(server: str) -> tuple[str, int]:
+    """(host, port) of a bootstrap entry: `host`, `host:port`, `[v6]:port` or a bare IPv6 address (port 9092)."""
+    server = server.strip()
+    host, colon, port = server.rpartition(":")
+    if not colon or not port.isdigit() or (host.count(":") and not host.startswith("[")):
+        return server.strip("[]"), 9092
+    return host.strip("[]"), int(port)
 
 
 def sasl_refused(settings: Settings, where: str, detail: str = "") -> str:
@@ -80,7 +84,7 @@ def explain_bootstrap_failure(settings: Settings, exc: KafkaError) -> str:
     if isinstance(exc, UnsupportedSaslMechanismError):
         mechanism = settings.kafka_sasl_mechanism
         return f"the Kafka broker at {servers} does not offer {mechanism} ({exc}): check LIFECYCLE_KAFKA_SASL_MECHANISM"
-    reachable = [address for address in map(_address, settings.kafka_bootstrap) if _answers(*address)]
+    reachable = [address for address in map(bootstrap_address, settings.kafka_bootstrap) if _answers(*address)]
     if not reachable:
         return (
             f"no Kafka broker answers at {servers} ({type(exc).__name__}: {exc}); start one with "

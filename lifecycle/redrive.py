@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from lifecycle import redrive_audit
 from lifecycle.admin import require_topics
@@ -179,15 +179,19 @@ def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dic
             for letter in letters
         ]
         producer.flush(timeout=60)
-        sent = [future.get(timeout=0) for future in futures]  # raises the error of a send that failed
     finally:
         producer.close()
     now = datetime.now(UTC)
-    entries = [
-        redrive_audit.entry(
-            actor, now, (letter.partition, letter.offset, letter.reason), (meta.topic, meta.partition, meta.offset)
-        )
-        for letter, meta in zip(letters, sent, strict=True)
-    ]
+    entries, failure = [], None
+    for letter, future in zip(letters, futures, strict=True):
+        # Every original that went out is audited, even when another send failed.
+        if not future.succeeded():
+            failure = failure or future.exception or KafkaTimeoutError("the send was not acknowledged in 60 s")
+            continue
+        meta = future.value
+        where = (meta.topic, meta.partition, meta.offset)
+        entries.append(redrive_audit.entry(actor, now, (letter.partition, letter.offset, letter.reason), where))
     redrive_audit.append(settings, entries)
+    if failure is not None:
+        raise failure
     return entries

@@ -15,6 +15,8 @@ from lifecycle.dashboard.letter_detail import detail, fetch
 from lifecycle.dashboard.queue import PER_PAGE, Filters, queue_view
 from lifecycle.dashboard.sampler import Sampler
 from lifecycle.dashboard.serial_view import SerialReader
+from lifecycle.errors import UserError
+from lifecycle.redact import redact
 
 STATIC = Path(__file__).parent / "static"
 SAMPLER = web.AppKey("console_sampler", Sampler)
@@ -70,7 +72,10 @@ async def api_deadletter(request: web.Request) -> web.Response:
     """GET /api/deadletters/{partition}-{offset}: one letter, its original decoded and masked."""
     partition, offset = int(request.match_info["partition"]), int(request.match_info["offset"])
     sampler = request.app[SAMPLER]
-    records = await asyncio.to_thread(fetch, sampler.settings, [(partition, offset)])
+    try:
+        records = await asyncio.to_thread(fetch, sampler.settings, [(partition, offset)])
+    except (KafkaError, UserError) as exc:
+        return _kafka_failed("could not read the letter", exc)
     record = records.get((partition, offset))
     if record is None:
         return web.json_response({"error": f"no dead letter at partition {partition}, offset {offset}"}, status=404)
@@ -110,9 +115,14 @@ async def api_redrive(request: web.Request) -> web.Response:
     actor = f"dashboard operator from {request.remote}"
     try:
         result = await asyncio.to_thread(operator.redrive, sampler.settings, reader, wanted, actor)
-    except KafkaError as exc:
-        return web.json_response({"error": f"Kafka refused the redrive: {exc}"}, status=502)
+    except (KafkaError, UserError) as exc:
+        return _kafka_failed("Kafka refused the redrive", exc)
     return web.json_response(result)
+
+
+def _kafka_failed(what: str, exc: Exception) -> web.Response:
+    """502 naming what failed, with no secret in it."""
+    return web.json_response({"error": redact(f"{what}: {exc}")}, status=502)
 
 
 def add_routes(app: web.Application, sampler: Sampler) -> None:

@@ -22,7 +22,7 @@ log = logging.getLogger("lifecycle.audit")
 
 def refusal(settings: Settings, request: web.Request) -> str | None:
     """Why this request may not redrive (None: it may)."""
-    expected = settings.dashboard_operator_token
+    expected = settings.dashboard_operator_token.get_secret_value()
     if not expected:
         return "redrive is off: start the dashboard with LIFECYCLE_DASHBOARD_OPERATOR_TOKEN set to allow it"
     given = request.headers.get(HEADER, "")
@@ -41,7 +41,7 @@ def positions(reader: DeadLetterReader, body: dict[str, Any]) -> list[tuple[int,
             if not (partition.isdigit() and offset.isdigit()):
                 raise ValueError(f"{ident!r} is not a letter id (partition-offset)")
             chosen.append((int(partition), int(offset)))
-        return chosen
+        return list(dict.fromkeys(chosen))  # a letter named twice is one letter
     filters = Filters.from_query(body.get("filters") or {})
     if filters == Filters():
         raise ValueError(

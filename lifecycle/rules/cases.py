@@ -11,6 +11,7 @@ from lifecycle.rules.fold import Decision, Fold, wait
 from lifecycle.rules.model import Event, Notice, evolve
 from lifecycle.rules.notices import notice
 from schemas import parse_instant
+from schemas.codec import SCHEMA_VERSION
 
 SEVERITY_A_RESPONSE_HOURS = 24  # FAQ (Advantage Premier): initial response within 24 hours for Severity A
 CUSTOMER_SERVICE_CHANNELS = ("chat", "email")  # FAQ: customer service is free, by e-mail or chat
@@ -125,7 +126,7 @@ def _document(entitlement: Entitlement, event: Event, verdict: Verdict) -> dict[
     """The case decision as the CRM reads it (value of the case-decisions topic)."""
     return {
         "decision_id": f"decision:{entitlement.serial}:{event['case_number']}",
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "case_number": event["case_number"],
         "serial": entitlement.serial,
         "account_id": event["account_id"],

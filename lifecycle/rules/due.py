@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from lifecycle.rules.calendar import day_start, days_before, iso_instant
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.model import Catalog, Policy, Snapshot
+from schemas.codec import SCHEMA_VERSION
 
 TICK_SOURCE = "lifecycle-scheduler"
 # Transitions due at the same instant happen in this order: reminders, then the expiry, then the version check.
@@ -106,7 +107,7 @@ def tick_event(serial: str, kind: str, due_on: date, lead_days: int | None = Non
     event: dict[str, Any] = {
         "event_id": tick_id(serial, kind, due_on, lead_days),
         "type": "tick",
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "occurred_at": iso_instant(day_start(due_on)),
         "source": TICK_SOURCE,
         "serial": serial,

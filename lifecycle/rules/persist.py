@@ -46,7 +46,11 @@ def state_from_dict(document: dict[str, Any]) -> SerialState:
         Hold(item["event_id"], item["type"], item["occurred_at"], parse_instant(item["since"], "since"))
         for item in document.get("holds", ())
     )
-    if document.get("format") != FORMAT:
+    written = document.get("format")
+    if written not in (None, 1, FORMAT):
+        # A value from a newer processor (after a rollback): refused, never misread as the whole history.
+        raise ValueError(f"serial {serial}'s stored state is format {written!r}, newer than this processor ({FORMAT})")
+    if written != FORMAT:
         # Format 1: the whole history, and the ids sent without their day: kept until the window passes the clock.
         day = clock.toordinal() if clock is not None else 0
         emitted = dict.fromkeys(document.get("emitted", ()), day)

@@ -10,6 +10,7 @@ from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.notices import notice
 from schemas import parse_instant
+from schemas.codec import SCHEMA_VERSION
 
 GRANT_SOURCE = "lifecycle-processor"
 
@@ -66,7 +67,7 @@ def _grant(source: Entitlement, event: Event) -> dict[str, Any]:
     return {
         "event_id": f"{event['event_id']}:grant:{expires}",
         "type": "upgrade_grant",
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "occurred_at": event["occurred_at"],
         "source": GRANT_SOURCE,
         "serial": event["new_serial"],

@@ -9,6 +9,7 @@ import orjson
 
 from lifecycle.dashboard.deadletters import summarize
 from lifecycle.dashboard.letter_detail import detail
+from lifecycle.dashboard.operator import positions
 from lifecycle.dashboard.queue import Filters, annotate, queue_view, reason_group
 from lifecycle.deadletter import deadletter_record
 
@@ -88,3 +89,7 @@ def test_the_detail_decodes_json_and_masks_personal_data_but_not_product_names()
     assert shown["can_redrive"] is True
     assert "robin" not in orjson.dumps(shown).decode().lower()
     assert "robin" not in summarize(0, 5, value)["preview"].lower()
+
+
+def test_a_letter_named_twice_for_redrive_is_one_letter() -> None:
+    assert positions(None, {"ids": ["0-5", "1-2", "0-5"]}) == [(0, 5), (1, 2)]  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import trustme
 from kafka.errors import KafkaTimeoutError, SaslAuthenticationFailedError
 from ports import free_port
 
-from lifecycle.kafka_diagnosis import explain_bootstrap_failure
+from lifecycle.kafka_diagnosis import bootstrap_address, explain_bootstrap_failure
 from lifecycle.settings import Settings
 
 PASSWORD = "sasl-password-canary-77"
@@ -138,3 +138,18 @@ def test_plaintext_against_a_listener_that_answers_nothing_names_the_protocol(pl
     message = _one_line(explain_bootstrap_failure(_settings(plain_port, protocol="PLAINTEXT"), TIMEOUT))
     assert "accepts connections but no session came of it" in message
     assert message.endswith("check LIFECYCLE_KAFKA_SECURITY_PROTOCOL (PLAINTEXT)")
+
+
+@pytest.mark.parametrize(
+    ("server", "address"),
+    [
+        ("kafka", ("kafka", 9092)),
+        ("kafka:9093", ("kafka", 9093)),
+        (" 10.0.0.1:19092 ", ("10.0.0.1", 19092)),
+        ("[::1]:9094", ("::1", 9094)),
+        ("::1", ("::1", 9092)),
+        ("[::1]", ("::1", 9092)),
+    ],
+)
+def test_every_bootstrap_form_kafka_accepts_names_a_host_and_port(server: str, address: tuple[str, int]) -> None:
+    assert bootstrap_address(server) == address

@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from lifecycle import asyncapi
 from lifecycle.topics import ALL_TOPICS
-from schemas import asyncapi
 
 DOCUMENT: dict[str, Any] = json.loads(asyncapi.DOCUMENT.read_text())
 TOPICS = {topic.suffix: topic for topic in ALL_TOPICS}

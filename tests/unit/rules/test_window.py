@@ -175,3 +175,10 @@ def test_events_held_for_their_purchase_stay_kept_however_many_and_however_late_
     in_order = _trip(WIDE, events)
     assert {**trip.snapshots[-1], "revision": 0} == {**in_order.snapshots[-1], "revision": 0}
     assert {n["notice_id"] for n in trip.notices} == {n["notice_id"] for n in in_order.notices}
+
+
+def test_a_state_from_a_newer_processor_is_refused_not_misread() -> None:
+    trip = _trip(NARROW, _history(3))
+    document = {**state_to_dict(trip.states["S"]), "format": 3}
+    with pytest.raises(ValueError, match="format 3, newer than this processor"):
+        state_from_dict(document)

@@ -1,21 +1,20 @@
 """The AsyncAPI 3 document of every topic, generated from lifecycle/topics.py, lifecycle/groups.py and schemas/json.
 
-`python -m schemas.asyncapi` (or `make asyncapi`) writes schemas/asyncapi.json; `--check` says whether it is in step.
+`python -m lifecycle.asyncapi` (or `make asyncapi`) writes schemas/asyncapi.json; `--check` says whether it is in step.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from lifecycle.groups import ALL_GROUPS
 from lifecycle.topics import ALL_TOPICS, DAY_MS, TOPIC_BY_EVENT_TYPE, TopicSpec
 from schemas.codec import SCHEMA_DIR, SCHEMA_VERSION, load_schema
 
-DOCUMENT = Path(__file__).parent / "asyncapi.json"
-EXAMPLES = Path(__file__).parent / "examples"
+DOCUMENT = SCHEMA_DIR.parent / "asyncapi.json"  # checked in next to the schemas it points to
+EXAMPLES = SCHEMA_DIR.parent / "examples"
 KAFKA_BINDING = "0.5.0"
 PREFIX_DEFAULT = "lifecycle"
 
@@ -167,7 +166,7 @@ def main(argv: list[str]) -> int:
         print(f"{DOCUMENT.name} is out of step with the topics and schemas: run `make asyncapi`", file=sys.stderr)
         return 1
     if argv:
-        print("usage: python -m schemas.asyncapi [--check]", file=sys.stderr)
+        print("usage: python -m lifecycle.asyncapi [--check]", file=sys.stderr)
         return 2
     DOCUMENT.write_text(render())
     return 0
