@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
+from health_probe import get_health
 from ports import free_port
 
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
@@ -16,16 +13,6 @@ from lifecycle.settings import Settings
 from streams.harness import WorkerProcess
 
 LIVE_SECONDS = 3
-
-
-def _get(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-    except OSError:
-        return 0, {}
 
 
 def test_an_idle_worker_is_ready_and_stays_live(
@@ -39,13 +26,13 @@ def test_an_idle_worker_is_ready_and_stays_live(
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
-        while _get(f"{base}/readyz")[0] != 200:
+        while get_health(f"{base}/readyz")[0] != 200:
             assert worker.alive, (tmp_path / "worker.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, f"not ready: {_get(f'{base}/readyz')}"
+            assert time.monotonic() < deadline, f"not ready: {get_health(f'{base}/readyz')}"
             time.sleep(0.5)
         time.sleep(LIVE_SECONDS * 3)  # no input at all for three windows
-        code, body = _get(f"{base}/healthz")
+        code, body = get_health(f"{base}/healthz")
         assert (code, body["status"], body["component"]) == (200, "live", "worker")
-        assert _get(f"{base}/readyz")[0] == 200
+        assert get_health(f"{base}/readyz")[0] == 200
     finally:
         worker.stop()

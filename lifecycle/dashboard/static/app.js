@@ -2,40 +2,11 @@
 // The dashboard page: polls the JSON endpoints and renders with textContent only (customer data is never HTML).
 const REFRESH_MS = 3000;
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#65a30d", "#db2777", "#4b5563", "#ca8a04"];
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-function row(cells) {
-  const tr = document.createElement("tr");
-  for (const cell of cells) {
-    if (cell instanceof Node) { const td = el("td"); td.appendChild(cell); tr.appendChild(td); }
-    else if (typeof cell === "number") tr.appendChild(el("td", cell.toLocaleString(), "num"));
-    else tr.appendChild(el("td", cell));
-  }
-  return tr;
-}
-
-function fill(id, rows, empty) {
-  const body = document.getElementById(id);
-  body.replaceChildren(...rows);
-  if (!rows.length) body.appendChild(row([el("span", empty || "nothing yet", "muted")]));
-}
 
 function ago(seconds) {
   if (seconds === null || seconds === undefined) return "–";
   if (seconds < 90) return `${Math.round(seconds)} s ago`;
   return `${Math.round(seconds / 60)} min ago`;
-}
-
-async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
-  if (response.status === 401) { window.location.assign("/login"); throw new Error("signed out"); }
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return response.json();
 }
 
 function renderHealth(data) {

@@ -1,36 +1,6 @@
 "use strict";
 // The serial view: find a serial by serial, account or e-mail; show its coverage, history, notices, held events
 // and dead letters. Renders with textContent only (customer data is never HTML).
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-function row(cells) {
-  const tr = document.createElement("tr");
-  for (const cell of cells) {
-    const td = el("td");
-    if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
-    tr.appendChild(td);
-  }
-  return tr;
-}
-
-function fill(id, rows, empty) {
-  const body = document.getElementById(id);
-  body.replaceChildren(...rows);
-  if (!rows.length) body.appendChild(row([el("span", empty, "muted")]));
-}
-
-async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
-  if (response.status === 401) { window.location.assign("/login"); throw new Error("signed out"); }
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `${path}: HTTP ${response.status}`);
-  return body;
-}
 
 function show(id, visible) { document.getElementById(id).hidden = !visible; }
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg2
 import pytest
+from health_probe import get_health
 from ports import free_port
 from store_helpers import produce, query, role_dsn, wait_for
 from store_samples import encoded, snapshot
@@ -24,23 +21,13 @@ from lifecycle.settings import Settings
 LIVE_SECONDS = 3
 
 
-def _get(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-    except OSError:
-        return 0, {}
-
-
 @pytest.fixture
 def store_process(app_settings: Settings, lifecycle_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """`lifecycle store` as a child process with a 3 s liveness window; yields its health base URL."""
     port = free_port()
     env = {
         **lifecycle_env,
-        "LIFECYCLE_DATABASE_URL": app_settings.database_url,
+        "LIFECYCLE_DATABASE_URL": app_settings.database_url.get_secret_value(),
         "LIFECYCLE_METRICS_PORT": str(port - COMPONENT_PORT_OFFSETS["store"]),
         "LIFECYCLE_HEALTH_LIVE_SECONDS": str(LIVE_SECONDS),
     }
@@ -50,9 +37,11 @@ def store_process(app_settings: Settings, lifecycle_env: dict[str, str], tmp_pat
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while _get(f"{base}/readyz")[0] != 200:
+        while get_health(f"{base}/readyz")[0] != 200:
             assert process.poll() is None, f"store exited: {log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"store never ready: {_get(f'{base}/readyz')} {log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, (
+                f"store never ready: {get_health(f'{base}/readyz')} {log.read_text()[-3000:]}"
+            )
             time.sleep(0.2)
         yield base
     finally:
@@ -62,26 +51,26 @@ def store_process(app_settings: Settings, lifecycle_env: dict[str, str], tmp_pat
 
 def test_an_idle_store_stays_live_and_ready(store_process: str) -> None:
     time.sleep(LIVE_SECONDS * 2)  # nothing to consume for twice the window: the loop beats on every poll
-    code, body = _get(f"{store_process}/healthz")
+    code, body = get_health(f"{store_process}/healthz")
     assert (code, body["status"], body["component"]) == (200, "live", "store")
     assert body["last_progress_at"].endswith("Z")
-    assert _get(f"{store_process}/readyz")[0] == 200
+    assert get_health(f"{store_process}/readyz")[0] == 200
 
 
 def test_a_store_stuck_on_a_locked_table_answers_503_then_recovers(store_process: str, app_settings: Settings) -> None:
-    admin_dsn = role_dsn(app_settings.database_url, "postgres")
+    admin_dsn = role_dsn(app_settings.database_url.get_secret_value(), "postgres")
     blocker = psycopg2.connect(admin_dsn)
     try:
         with blocker.cursor() as cursor:
             cursor.execute("LOCK TABLE entitlements IN ACCESS EXCLUSIVE MODE")  # held until rollback
         produce(app_settings, "entitlements", [(b"SN-1", encoded(snapshot("SN-1")))])
-        wait_for(lambda: _get(f"{store_process}/healthz")[0] == 503, "/healthz to answer 503", timeout=30)
-        code, body = _get(f"{store_process}/healthz")
+        wait_for(lambda: get_health(f"{store_process}/healthz")[0] == 503, "/healthz to answer 503", timeout=30)
+        code, body = get_health(f"{store_process}/healthz")
         assert (code, body["status"]) == (503, "stalled")
         assert body["detail"].startswith("no main-loop beat for ")
-        assert _get(f"{store_process}/readyz")[0] == 503
+        assert get_health(f"{store_process}/readyz")[0] == 503
     finally:
         blocker.rollback()
         blocker.close()
-    wait_for(lambda: _get(f"{store_process}/healthz")[0] == 200, "/healthz to answer 200 again", timeout=30)
+    wait_for(lambda: get_health(f"{store_process}/healthz")[0] == 200, "/healthz to answer 200 again", timeout=30)
     wait_for(lambda: query(admin_dsn, "SELECT count(*) FROM entitlements")[0][0] == 1, "the snapshot's row")
