@@ -23,7 +23,7 @@ LOCK := requirements.lock
 RUNTIME_LOCK := requirements-runtime.lock
 LOCK_FLAGS ?=
 
-.PHONY: help setup lock deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all asyncapi
+.PHONY: help setup lock deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all asyncapi settings-table
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -75,7 +75,10 @@ typecheck: ## Check types with mypy (strict): the packages and tests/
 	@for conftest in $(SUB_CONFTESTS); do echo "$(BIN)/mypy $$conftest"; $(BIN)/mypy "$$conftest" || exit 1; done
 
 asyncapi: ## Regenerate schemas/asyncapi.json from lifecycle/topics.py and schemas/json (a unit test keeps it in step)
-	$(BIN)/python -m schemas.asyncapi
+	$(BIN)/python -m lifecycle.asyncapi
+
+settings-table: ## Regenerate the README's settings table from lifecycle/settings.py (a unit test keeps it in step)
+	$(BIN)/python -m lifecycle.settings_table
 
 unit: ## Run the unit tests (no services)
 	$(PYTEST) -m unit

@@ -57,12 +57,13 @@ def explain_unparsable_dsn(exc: Exception, setting: str = "LIFECYCLE_DATABASE_UR
 
 def app_dsn(settings: Settings) -> str:
     """The DSN of the store, scheduler and notifier; the local stack's app role when none is set."""
-    return settings.database_url or credentials.app_dsn(settings)
+    return settings.database_url.get_secret_value() or credentials.app_dsn(settings)
 
 
 def admin_dsn(settings: Settings) -> str:
     """The DSN `db migrate` connects with; the local stack's superuser when no DSN is set."""
-    return settings.database_admin_url or settings.database_url or credentials.admin_dsn(settings)
+    configured = settings.database_admin_url.get_secret_value() or settings.database_url.get_secret_value()
+    return configured or credentials.admin_dsn(settings)
 
 
 def admin_setting(settings: Settings) -> str:
@@ -113,8 +114,8 @@ def ensure_roles(connection: Connection, settings: Settings) -> None:
     owner = settings.db_owner_role
     with connection.cursor() as cursor:
         _ensure_role(cursor, owner, "NOLOGIN", "")
-        _ensure_role(cursor, settings.db_app_role, "LOGIN", settings.db_app_password)
-        _ensure_role(cursor, settings.db_readonly_role, "LOGIN", settings.db_readonly_password)
+        _ensure_role(cursor, settings.db_app_role, "LOGIN", settings.db_app_password.get_secret_value())
+        _ensure_role(cursor, settings.db_readonly_role, "LOGIN", settings.db_readonly_password.get_secret_value())
         readonly = sql.Identifier(settings.db_readonly_role)
         cursor.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(readonly))
         is_superuser = _truth(cursor, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")

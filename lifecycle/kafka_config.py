@@ -33,7 +33,7 @@ def kafka_python_config(settings: Settings) -> dict[str, Any]:
     if protocol.startswith("SASL"):
         config["sasl_mechanism"] = settings.kafka_sasl_mechanism
         config["sasl_plain_username"] = settings.kafka_sasl_username
-        config["sasl_plain_password"] = settings.kafka_sasl_password
+        config["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
     if protocol.endswith("SSL") and settings.kafka_ssl_cafile:
         config["ssl_cafile"] = settings.kafka_ssl_cafile
     return config
@@ -64,7 +64,7 @@ def faust_broker_credentials(settings: Settings) -> object | None:
 
         return faust.SASLCredentials(
             username=settings.kafka_sasl_username,
-            password=settings.kafka_sasl_password,
+            password=settings.kafka_sasl_password.get_secret_value(),
             mechanism=settings.kafka_sasl_mechanism,
             ssl_context=ssl_context(settings) if protocol == "SASL_SSL" else None,
         )

@@ -7,22 +7,20 @@ Usage::
     print(redact(str(exc)))                   # patterns, plus the secret settings' values from the environment
 
 Two nets: patterns (a URL's `user:password@`, `password=…`, `token=…`, `Authorization: Bearer …`) catch
-credentials in any text, and the values of the secret settings themselves (every `Settings` field kept out of
-repr; for a DSN setting, the password inside it, even in a malformed DSN that libpq echoes back) are replaced
+credentials in any text, and the values of the secret settings themselves (every `Settings` field typed
+SecretStr; for a DSN setting, the password inside it, even in a malformed DSN that libpq echoes back) are replaced
 wherever they appear.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import unquote
 
-from lifecycle.settings import Settings
+from lifecycle.settings import SETTINGS
 
 MASK = "***"
 # Shorter values are too common to replace everywhere without garbling the text; the patterns still apply.
@@ -38,12 +36,8 @@ _BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/+")
 
 
-def _field_env(field: dataclasses.Field[Any]) -> str:
-    return "LIFECYCLE_" + field.name.upper()
-
-
-# The secret settings: every Settings field kept out of repr (DSNs, passwords, tokens).
-SECRET_SETTINGS: tuple[str, ...] = tuple(_field_env(f) for f in dataclasses.fields(Settings) if not f.repr)
+# The secret settings: every Settings field typed SecretStr (DSNs, passwords, tokens).
+SECRET_SETTINGS: tuple[str, ...] = tuple(setting.env for setting in SETTINGS if setting.secret)
 
 
 def dsn_password(dsn: str) -> str:

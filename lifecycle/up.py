@@ -17,7 +17,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -145,9 +144,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     base = Settings.from_env()
-    token = base.dashboard_token or secrets.token_urlsafe(24)
+    token = base.dashboard_token.get_secret_value() or secrets.token_urlsafe(24)
     env = child_environment(base, args.external, token)
-    settings = replace(base, kafka_bootstrap=tuple(env["LIFECYCLE_KAFKA_BOOTSTRAP"].split(",")), dashboard_token=token)
+    settings = base.replace(kafka_bootstrap=tuple(env["LIFECYCLE_KAFKA_BOOTSTRAP"].split(",")), dashboard_token=token)
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()

@@ -94,7 +94,7 @@ def _explain(exc: BaseException, stage: str, settings: Settings, mode: str) -> S
     else:
         configuration = False
         detail = f"{type(exc).__name__}: {exc}"
-    return SessionError(redact(f"{prefix}: {detail}", (settings.smtp_password,)), configuration)
+    return SessionError(redact(f"{prefix}: {detail}", (settings.smtp_password.get_secret_value(),)), configuration)
 
 
 def open_session(settings: Settings, mode: str, context: ssl.SSLContext | None, timeout: float) -> smtplib.SMTP:
@@ -111,7 +111,7 @@ def open_session(settings: Settings, mode: str, context: ssl.SSLContext | None, 
             client.starttls(context=context)
         if settings.smtp_username:
             stage = "login"
-            client.login(settings.smtp_username, settings.smtp_password)
+            client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
     except (smtplib.SMTPException, OSError) as exc:
         if client is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):

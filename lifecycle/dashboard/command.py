@@ -36,11 +36,12 @@ def announce(settings: Settings, generated: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = Settings.from_env()
-    if settings.dashboard_token:
-        check_token(settings.dashboard_token)
+    configured = settings.dashboard_token.get_secret_value()
+    if configured:
+        check_token(configured)
     require_topics(settings, ALL_TOPICS)
-    generated = "" if settings.dashboard_token else secrets.token_urlsafe(24)
-    token = settings.dashboard_token or generated
+    generated = "" if configured else secrets.token_urlsafe(24)
+    token = configured or generated
     metrics.serve("dashboard", settings)
     print(announce(settings, generated), flush=True)
     web.run_app(

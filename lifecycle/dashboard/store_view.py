@@ -36,7 +36,8 @@ HELD = "SELECT count(*), count(DISTINCT serial) FROM held_events"
 
 def readonly_dsn(settings: Settings) -> str:
     """The dashboard's DSN: the read-only one, else the app DSN, else the local stack's read-only role."""
-    return settings.database_readonly_url or settings.database_url or credentials.readonly_dsn(settings)
+    configured = settings.database_readonly_url.get_secret_value() or settings.database_url.get_secret_value()
+    return configured or credentials.readonly_dsn(settings)
 
 
 class StoreFigures:

@@ -46,10 +46,13 @@ class Policy:
     kept_events: int = 64
 
     @classmethod
-    def with_lead_days(cls, lead_days: tuple[int, ...], hold_days: int = 30, reorder_window_days: int = 3650) -> Policy:
+    def with_lead_days(
+        cls, lead_days: tuple[int, ...], hold_days: int = 30, reorder_window_days: int = 3650, kept_events: int = 64
+    ) -> Policy:
         """The same lead days for every program that expires."""
         ordered = tuple(sorted(set(lead_days), reverse=True))
-        return cls({"advantage_premier": ordered, "home_subscription": ordered}, hold_days, reorder_window_days)
+        programs = {"advantage_premier": ordered, "home_subscription": ordered}
+        return cls(programs, hold_days, reorder_window_days, kept_events)
 
     def lead_days(self, program: str) -> tuple[int, ...]:
         return self.reminder_lead_days.get(program, ())

@@ -151,7 +151,7 @@ def postgres_status(settings: Settings) -> tuple[bool, str]:
     """Whether the database is there, and a line saying so."""
     if settings.database_url:
         try:
-            psycopg2.connect(settings.database_url, connect_timeout=5).close()
+            psycopg2.connect(settings.database_url.get_secret_value(), connect_timeout=5).close()
         except psycopg2.OperationalError as exc:
             return False, f"postgresql: LIFECYCLE_DATABASE_URL does not answer ({str(exc).strip()})"
         return True, "postgresql: LIFECYCLE_DATABASE_URL answers (not started by this stack)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import psycopg2
@@ -64,8 +63,7 @@ def create_database_and_roles(settings: Settings, passwords: dict[str, str]) -> 
                 cursor.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         connection.close()
-    logins = replace(
-        settings,
+    logins = settings.replace(
         db_app_password=passwords[settings.db_app_role],
         db_readonly_password=passwords[settings.db_readonly_role],
     )

@@ -9,7 +9,6 @@ topic prefix and database and removes them afterwards. Prints one JSON document 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import secrets
 import smtplib
@@ -167,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{database}"')
-    settings = dataclasses.replace(
-        Settings.from_env(),
+    settings = Settings.from_env().replace(
         topic_prefix=prefix,
         database_url=with_database(admin_url, database),
         database_admin_url="",

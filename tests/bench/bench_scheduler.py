@@ -11,7 +11,6 @@ published; uses its own database and drops it. Prints one JSON document with the
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import secrets
 import sys
@@ -78,7 +77,7 @@ def sweeps(dsn: str, first: datetime, count: int) -> list[int]:
 
 
 def figures(settings: Settings, case: str, count: int, sweep_count: int) -> dict[str, Any]:
-    dsn = settings.database_url
+    dsn = settings.database_url.get_secret_value()
     migrate(settings)
     if case == "changed":
         store(dsn, count, AS_OF.date() + timedelta(days=10), 1)
@@ -109,7 +108,7 @@ def main() -> int:
                 cursor.execute(f'CREATE DATABASE "{database}"')
             dsn = with_database(ADMIN_URL, database)
             try:
-                settings = dataclasses.replace(Settings.from_env(), database_url=dsn, database_admin_url="")
+                settings = Settings.from_env().replace(database_url=dsn, database_admin_url="")
                 result[case] = figures(settings, case, args.entitlements, args.sweeps)
             finally:
                 with admin.cursor() as cursor:

@@ -9,7 +9,6 @@ topic prefix and database and removes them afterwards. Prints one JSON document 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import secrets
@@ -121,7 +120,7 @@ def main() -> int:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{database}"')
-    settings = dataclasses.replace(base, database_url=with_database(ADMIN_URL, database))
+    settings = base.replace(database_url=with_database(ADMIN_URL, database))
     figures: dict[str, Any] = {"snapshots": args.snapshots, "runs": []}
     try:
         ensure_topics(settings)
@@ -130,7 +129,7 @@ def main() -> int:
         for batch_size in (int(size) for size in args.batch_sizes.split(",")):
             bare = bare_consume(settings, args.snapshots, batch_size, f"{prefix}.bare.{batch_size}")
             seconds = store_run(settings, batch_size, f"{prefix}.store.{batch_size}")
-            rows = reset(settings.database_url)
+            rows = reset(settings.database_url.get_secret_value())
             figures["runs"].append(
                 {
                     "batch_size": batch_size,

@@ -6,7 +6,6 @@ port), because stopping the shared one would break everyone else.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
@@ -123,7 +122,7 @@ def private_settings(topics: Settings, cluster: PrivateCluster) -> Settings:
     with admin.cursor() as cursor:
         cursor.execute("CREATE DATABASE lifecycle")
     admin.close()
-    settings = dataclasses.replace(topics, database_url=cluster.dsn("lifecycle"), database_admin_url="")
+    settings = topics.replace(database_url=cluster.dsn("lifecycle"), database_admin_url="")
     migrate(settings)
     return settings
 
@@ -132,7 +131,7 @@ def test_the_store_rides_out_a_postgresql_outage(
     private_settings: Settings, cluster: PrivateCluster, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = private_settings
-    dsn = settings.database_url
+    dsn = settings.database_url.get_secret_value()
 
     stop = threading.Event()
     failures: list[BaseException] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lifecycle import settings_table
 from lifecycle.settings import SETTINGS
 
 ROOT = Path(__file__).parents[2]
@@ -23,6 +24,12 @@ def test_readme_lists_every_setting_with_its_default() -> None:
     for setting in SETTINGS:
         shown = f"`{setting.default}`" if setting.default else "(empty)"
         assert f"| {shown} | {setting.help} |" in listed[setting.env]
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    text = (ROOT / "README.md").read_text()
+    assert settings_table.written(text) == text, "run `make settings-table`"
+    assert settings_table.main(["--check"]) == 0
 
 
 def test_ci_runs_the_readme_test_command() -> None:

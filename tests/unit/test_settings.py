@@ -27,7 +27,7 @@ def test_defaults_match_the_local_stack(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.kafka_bootstrap == ("127.0.0.1:9092",)
     assert settings.kafka_port == 9092
     assert settings.pg_port == 5433
-    assert settings.database_url == ""
+    assert settings.database_url.get_secret_value() == ""
     assert settings.home == Path(".lifecycle").resolve()
     assert settings.reminder_lead_days == (30, 7, 1)
 
@@ -119,3 +119,88 @@ def test_the_dead_letter_preview_defaults_to_64_kib(clean_env: pytest.MonkeyPatc
     assert Settings.from_env().deadletter_preview_bytes == 65_536
     clean_env.setenv("LIFECYCLE_DEADLETTER_PREVIEW_BYTES", "0")
     assert Settings.from_env().deadletter_preview_bytes == 0
+
+
+def test_secrets_never_print(clean_env: pytest.MonkeyPatch) -> None:
+    secrets = {setting.env: f"secret-{index}-value" for index, setting in enumerate(SETTINGS) if setting.secret}
+    settings = Settings.from_env(secrets)
+    shown = " ".join([repr(settings), str(settings), f"{settings}", str(settings.model_dump())])
+    assert not [value for value in secrets.values() if value in shown]
+    assert settings.smtp_password.get_secret_value() == secrets["LIFECYCLE_SMTP_PASSWORD"]
+
+
+def test_the_passwords_tokens_and_dsns_are_the_secret_settings() -> None:
+    assert {setting.env for setting in SETTINGS if setting.secret} == {
+        "LIFECYCLE_KAFKA_SASL_PASSWORD",
+        "LIFECYCLE_SMTP_PASSWORD",
+        "LIFECYCLE_DASHBOARD_TOKEN",
+        "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN",
+        "LIFECYCLE_DB_APP_PASSWORD",
+        "LIFECYCLE_DB_READONLY_PASSWORD",
+        "LIFECYCLE_DATABASE_URL",
+        "LIFECYCLE_DATABASE_READONLY_URL",
+        "LIFECYCLE_DATABASE_ADMIN_URL",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("LIFECYCLE_SMTP_PORT", "twenty-five", "LIFECYCLE_SMTP_PORT must be a whole number, not 'twenty-five'"),
+        ("LIFECYCLE_REMINDER_LEAD_DAYS", "30,x", "LIFECYCLE_REMINDER_LEAD_DAYS must be a whole number, not 'x'"),
+        ("LIFECYCLE_DASHBOARD_HTTPS", "maybe", "LIFECYCLE_DASHBOARD_HTTPS must be true or false, not 'maybe'"),
+        (
+            "LIFECYCLE_RETRY_MAX_SECONDS",
+            "soon",
+            "LIFECYCLE_RETRY_MAX_SECONDS must be a number of seconds above 0, not 'soon'",
+        ),
+        (
+            "LIFECYCLE_LAG_WINDOW_SECONDS",
+            "0",
+            "LIFECYCLE_LAG_WINDOW_SECONDS must be a number of seconds above 0, not '0'",
+        ),
+        ("LIFECYCLE_HOLD_DAYS", "0", "LIFECYCLE_HOLD_DAYS must be a whole number above 0, not 0"),
+        (
+            "LIFECYCLE_REORDER_WINDOW_EVENTS",
+            "-5",
+            "LIFECYCLE_REORDER_WINDOW_EVENTS must be a whole number above 0, not -5",
+        ),
+        (
+            "LIFECYCLE_HEALTH_LIVE_SECONDS",
+            "0",
+            "LIFECYCLE_HEALTH_LIVE_SECONDS must be a number of seconds above 0, not '0'",
+        ),
+        (
+            "LIFECYCLE_DASHBOARD_SESSION_HOURS",
+            "-1",
+            "LIFECYCLE_DASHBOARD_SESSION_HOURS must be a number of hours above 0, not '-1'",
+        ),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_setting(env: str, value: str, message: str) -> None:
+    with pytest.raises(UserError) as raised:
+        Settings.from_env({env: value})
+    assert str(raised.value) == message
+
+
+def test_empty_switches_are_off_and_only_the_given_mapping_is_read(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LIFECYCLE_TOPIC_PREFIX", "from-the-process")
+    settings = Settings.from_env({"LIFECYCLE_SMTP_STARTTLS": "", "LIFECYCLE_DASHBOARD_HTTPS": "on"})
+    assert (settings.smtp_starttls, settings.dashboard_https, settings.topic_prefix) == (False, True, "lifecycle")
+    assert Settings.from_env().topic_prefix == "from-the-process"
+
+
+def test_replace_checks_and_types_the_changes() -> None:
+    changed = Settings.from_env({}).replace(database_url="postgresql://u:pw-secret@h/d", smtp_port="2525")
+    assert changed.database_url.get_secret_value() == "postgresql://u:pw-secret@h/d"
+    assert changed.smtp_port == 2525
+    assert "pw-secret" not in repr(changed)
+    with pytest.raises(UserError, match="LIFECYCLE_HOLD_DAYS must be a whole number"):
+        changed.replace(hold_days="soon")
+
+
+def test_the_reorder_window_settings_reach_the_rules_policy() -> None:
+    policy = Settings.from_env(
+        {"LIFECYCLE_REORDER_WINDOW_DAYS": "400", "LIFECYCLE_REORDER_WINDOW_EVENTS": "200"}
+    ).policy()
+    assert (policy.reorder_window_days, policy.kept_events) == (400, 200)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -37,7 +36,7 @@ def migrated(topics: Settings) -> Settings:
 
 @pytest.fixture
 def smtp_settings(migrated: Settings, smtp: tuple[SmtpSink, int]) -> Settings:
-    return dataclasses.replace(migrated, smtp_host="127.0.0.1", smtp_port=smtp[1])
+    return migrated.replace(smtp_host="127.0.0.1", smtp_port=smtp[1])
 
 
 @pytest.fixture
@@ -83,7 +82,7 @@ def ledger_rows(migrated: Settings) -> Callable[[], dict[str, dict[str, Any]]]:
     """Read the delivery ledger, by notice_id."""
 
     def read() -> dict[str, dict[str, Any]]:
-        connection = psycopg2.connect(migrated.database_url)
+        connection = psycopg2.connect(migrated.database_url.get_secret_value())
         try:
             with connection.cursor() as cursor:
                 cursor.execute(

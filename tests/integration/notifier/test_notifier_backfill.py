@@ -63,7 +63,7 @@ def still_news(notice: dict[str, Any], today: date, max_age_days: int) -> bool:
 
 def ledger_counts(settings: Settings) -> dict[tuple[str, str | None], int]:
     """(status, skip_reason) → rows."""
-    with psycopg2.connect(settings.database_url) as connection, connection.cursor() as cursor:
+    with psycopg2.connect(settings.database_url.get_secret_value()) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT status, skip_reason, count(*) FROM delivery_ledger GROUP BY status, skip_reason")
         counts = {(status, reason): count for status, reason, count in cursor.fetchall()}
     connection.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +28,7 @@ def _notice(number: int, email: str = ADDRESS) -> dict[str, Any]:
 
 
 def _execute(settings: Settings, statement: str, *parameters: Any) -> list[tuple[Any, ...]]:
-    connection = psycopg2.connect(settings.database_url)
+    connection = psycopg2.connect(settings.database_url.get_secret_value())
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
@@ -45,7 +44,7 @@ def _skipped(kind: str) -> float:
 
 def test_parallel_notifiers_never_claim_more_than_the_cap(migrated: Settings) -> None:
     notices = [_notice(number, ADDRESS if number % 2 else ADDRESS.upper()) for number in range(8)]
-    ledgers = [PostgresLedger(migrated.database_url) for _ in notices]
+    ledgers = [PostgresLedger(migrated.database_url.get_secret_value()) for _ in notices]
     start = threading.Barrier(len(notices))
     granted: list[bool] = []
 
@@ -66,7 +65,7 @@ def test_parallel_notifiers_never_claim_more_than_the_cap(migrated: Settings) ->
 
 
 def test_sent_and_delivering_notices_of_today_count_and_the_others_do_not(migrated: Settings) -> None:
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     first, failed, third, fourth = (_notice(number) for number in range(4))
     try:
         for notice in (first, failed, third, fourth):
@@ -95,7 +94,7 @@ def test_the_notifier_sends_up_to_the_cap_and_skips_the_rest_across_a_restart(
     ledger_rows: LedgerRows,
 ) -> None:
     sink, _ = smtp
-    settings = dataclasses.replace(smtp_settings, notice_daily_cap_per_recipient=2)
+    settings = smtp_settings.replace(notice_daily_cap_per_recipient=2)
     notices = [_notice(number) for number in range(4)]
     before = _skipped("support_started")
     first = start_notifier(settings)
@@ -145,7 +144,7 @@ def test_the_migration_rolls_back_capped_rows_to_dead_lettered_and_applies_again
     from yoyo.backends import get_backend_class
     from yoyo.connections import parse_uri
 
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     notice = _notice(1)
     try:
         ledger.begin(notice)
@@ -166,7 +165,7 @@ def test_the_migration_rolls_back_capped_rows_to_dead_lettered_and_applies_again
         backend.connection.close()
 
     assert rolled_back == [("dead_lettered", None, "skipped (recipient_cap): r***@example.com already has 2 notices")]
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     try:
         assert ledger.claim_recipient(notice["notice_id"], ADDRESS, 1)
         ledger.record_skipped(notice["notice_id"], RECIPIENT_CAP, "judged again")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 from collections.abc import Callable
@@ -133,7 +132,7 @@ def test_a_permanent_refusal_goes_to_the_dead_letter_topic(
 def test_without_an_smtp_host_the_notice_is_written_to_the_outbox(
     migrated: Settings, start_notifier: StartNotifier, produce_notice: Produce, ledger_rows: LedgerRows
 ) -> None:
-    settings = dataclasses.replace(migrated, smtp_host="")
+    settings = migrated.replace(smtp_host="")
     notice = business_notice(
         "upgrade_granted", new_serial="SN-B-2", to_product={"name": "Acronis Backup", "version": "12"}
     )

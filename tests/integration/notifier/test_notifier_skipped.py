@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,7 @@ LATER = datetime(2027, 3, 15, 8, 0, tzinfo=UTC)  # 30 days after business_notice
 
 
 def _row(settings: Settings, notice_id: str, columns: str = "status, skip_reason, last_error") -> dict[str, Any]:
-    connection = psycopg2.connect(settings.database_url)
+    connection = psycopg2.connect(settings.database_url.get_secret_value())
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {columns} FROM delivery_ledger WHERE notice_id = %s", (notice_id,))
@@ -41,7 +40,7 @@ def _skipped(kind: str, reason: str) -> float:
 
 
 def test_a_skipped_notice_is_final_in_the_ledger(migrated: Settings) -> None:
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     notice = business_notice("support_started")
     try:
         assert ledger.begin(notice).status == "pending"
@@ -67,7 +66,7 @@ def test_a_skipped_notice_is_final_in_the_ledger(migrated: Settings) -> None:
     [("skipped", None), ("sent", "too_old"), ("skipped", "because")],
 )
 def test_the_table_refuses_a_skip_without_a_known_reason(migrated: Settings, status: str, reason: str | None) -> None:
-    connection = psycopg2.connect(migrated.database_url)
+    connection = psycopg2.connect(migrated.database_url.get_secret_value())
     try:
         with pytest.raises(psycopg2.errors.CheckViolation), connection.cursor() as cursor:
             cursor.execute(
@@ -84,7 +83,7 @@ def test_the_migration_rolls_back_skipped_rows_to_dead_lettered_and_applies_agai
     from yoyo.backends import get_backend_class
     from yoyo.connections import parse_uri
 
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     notice = business_notice("support_started")
     try:
         ledger.begin(notice)
@@ -106,7 +105,7 @@ def test_the_migration_rolls_back_skipped_rows_to_dead_lettered_and_applies_agai
 
     assert rolled_back == {"status": "dead_lettered", "last_error": "skipped (too_old): due on 2027-02-13"}
     assert _row(migrated, notice["notice_id"])["skip_reason"] is None
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     try:
         ledger.record_skipped(notice["notice_id"], "too_old", "judged again")
         assert ledger.begin(notice).status == "skipped"
@@ -121,7 +120,7 @@ def test_the_notifier_skips_stale_notices_once_and_sends_the_fresh_ones(
     produce_notice: Callable[[dict[str, Any]], None],
 ) -> None:
     sink, _ = smtp
-    settings = dataclasses.replace(smtp_settings, notice_max_age_days=7)
+    settings = smtp_settings.replace(notice_max_age_days=7)
     reminder = business_notice("expiry_reminder", key="2027-03-15:1", lead_days=1)
     reminder["due_on"] = "2027-03-14"
     started = business_notice("support_started", key="2026-03-15")  # due 2027-02-13: 30 days before LATER

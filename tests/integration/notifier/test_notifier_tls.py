@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -47,7 +46,7 @@ def _server(mode: str, pki: Pki, *names: str, **options: Any) -> AbstractContext
 
 def _settings(port: int, **changes: Any) -> Settings:
     base = Settings.from_env({"LIFECYCLE_SMTP_HOST": "localhost", "LIFECYCLE_SMTP_PORT": str(port)})
-    return dataclasses.replace(base, **changes)
+    return base.replace(**changes)
 
 
 @pytest.fixture
@@ -126,7 +125,7 @@ def test_a_login_without_tls_is_refused_unless_allowed(transports: list[SmtpTran
             transport_for(settings)
         assert logins.attempts == []
 
-        allowed = dataclasses.replace(settings, smtp_allow_plaintext_auth=True)
+        allowed = settings.replace(smtp_allow_plaintext_auth=True)
         _transport(transports, allowed).send("n", _message())
         assert len(sink.wait_for(1)) == 1
     assert logins.attempts == [(USER, PASSWORD)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import email.policy
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -26,7 +25,7 @@ def _message(to: str = "it-admin@example.com") -> EmailMessage:
 
 @pytest.fixture
 def transport(smtp: tuple[SmtpSink, int], settings: Settings) -> Iterator[SmtpTransport]:
-    smtp_transport = SmtpTransport(dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1]), timeout=10)
+    smtp_transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=smtp[1]), timeout=10)
     yield smtp_transport
     smtp_transport.close()
 
@@ -65,14 +64,14 @@ def test_an_address_the_server_cannot_take_is_permanent(settings: Settings) -> N
     message.set_content("hello")
 
     with running_smtp_sink(enable_SMTPUTF8=False) as (_, port):
-        transport = SmtpTransport(dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port), timeout=10)
+        transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=port), timeout=10)
         with pytest.raises(PermanentDeliveryError, match="SMTPUTF8"):
             transport.send("n", message)
         transport.close()
 
 
 def test_a_refused_connection_is_temporary(settings: Settings) -> None:
-    transport = SmtpTransport(dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=free_port()), timeout=5)
+    transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=free_port()), timeout=5)
 
     with pytest.raises(TransientDeliveryError, match="cannot open an SMTP session"):
         transport.send("n", _message())
@@ -80,7 +79,7 @@ def test_a_refused_connection_is_temporary(settings: Settings) -> None:
 
 def test_a_connection_dropped_while_idle_is_reopened(settings: Settings) -> None:
     port = free_port()
-    transport = SmtpTransport(dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port), timeout=10)
+    transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=port), timeout=10)
     try:
         with running_smtp_sink(port) as (first, _):
             transport.send("a", _message())
@@ -93,7 +92,7 @@ def test_a_connection_dropped_while_idle_is_reopened(settings: Settings) -> None
 
 
 def test_the_ledger_begins_once_and_keeps_the_final_status(migrated: Settings) -> None:
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     notice = business_notice("support_started")
     try:
         assert ledger.begin(notice).status == "pending"
@@ -109,7 +108,7 @@ def test_the_ledger_begins_once_and_keeps_the_final_status(migrated: Settings) -
 
 
 def test_the_ledger_refuses_a_nul_character(migrated: Settings) -> None:
-    ledger = PostgresLedger(migrated.database_url)
+    ledger = PostgresLedger(migrated.database_url.get_secret_value())
     try:
         with pytest.raises(LedgerRejectedError, match="NUL"):
             ledger.begin(business_notice("support_started", serial="SN\x00"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -18,7 +17,7 @@ from lifecycle.settings import Settings
 def app_settings(topics: Settings) -> Settings:
     """Settings whose database URL logs in as the DML-only app role, after the migrations."""
     migrate(topics)
-    return dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
+    return topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
 
 
 @pytest.fixture

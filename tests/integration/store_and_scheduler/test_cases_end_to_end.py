@@ -43,7 +43,7 @@ def test_a_crm_case_spends_one_credit_and_the_store_sees_the_count_drop(
     produce(settings, [route_line(orjson.dumps(event).decode(), 0) for event in (purchase, credits)])
     wait_caught_up(settings)
     stored = "SELECT document->'support'->>'ppi_credits' FROM entitlements WHERE serial = 'SF-CASE-1'"
-    wait_for(lambda: query(settings.database_url, stored) == [("2",)], "two credits in PostgreSQL")
+    wait_for(lambda: query(settings.database_url.get_secret_value(), stored) == [("2",)], "two credits in PostgreSQL")
 
     # The CRM's client partitions with CRC32 (kcat's default); the same case comes twice, then a second case.
     kcat_produce(settings, "cases", [_case("c-1", "CN-1"), _case("c-1-again", "CN-1"), _case("c-2", "CN-2", "email")])
@@ -58,5 +58,7 @@ def test_a_crm_case_spends_one_credit_and_the_store_sees_the_count_drop(
     assert latest_by_key(settings, "entitlements")["SF-CASE-1"]["support"]["ppi_credits"] == 1
     kinds = [orjson.loads(record.value)["kind"] for record in read_all(settings, "notices")]
     assert kinds.count("ppi_used") == 1
-    wait_for(lambda: query(settings.database_url, stored) == [("1",)], "the spent credit in PostgreSQL")
+    wait_for(
+        lambda: query(settings.database_url.get_secret_value(), stored) == [("1",)], "the spent credit in PostgreSQL"
+    )
     assert read_all(settings, "deadletter") == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from collections import Counter
@@ -42,18 +41,22 @@ def scheduler(env: dict[str, str], *args: str) -> dict[str, Any]:
 def held_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     """Migrated database whose held_events the store wrote from three holds records; the app role's environment."""
     migrate(topics)
-    settings = dataclasses.replace(topics, database_url=role_dsn(topics.database_url, topics.db_app_role))
+    settings = topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
     documents = [
         holds("SN-A", ("rn-a", "renewal", "2027-01-01T09:00:00Z"), ("up-a", "upgrade", "2027-01-20T09:00:00Z")),
         holds("SN-B", ("ppi-b", "purchase", "2027-01-05T12:00:00Z")),
         holds("SN-C", ("rn-c", "renewal", "2027-01-20T00:00:00Z")),
     ]
-    connection = psycopg2.connect(settings.database_url)
+    connection = psycopg2.connect(settings.database_url.get_secret_value())
     try:
         write_batch(connection, Batch(holds=[holds_record(encoded(document)) for document in documents]))
     finally:
         connection.close()
-    env = {**lifecycle_env, "LIFECYCLE_DATABASE_URL": settings.database_url, "LIFECYCLE_METRICS_PORT": "0"}
+    env = {
+        **lifecycle_env,
+        "LIFECYCLE_DATABASE_URL": settings.database_url.get_secret_value(),
+        "LIFECYCLE_METRICS_PORT": "0",
+    }
     return settings, env
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from collections import Counter
@@ -87,9 +86,9 @@ def summary(process: subprocess.Popen[str]) -> dict[str, Any]:
 def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     """Migrated database holding four entitlements and two releases; processes log in as the app role."""
     migrate(topics)
-    settings = dataclasses.replace(topics, database_url=app_dsn(topics.database_url, topics.db_app_role))
+    settings = topics.replace(database_url=app_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
     store(
-        settings.database_url,
+        settings.database_url.get_secret_value(),
         [
             snapshot("A", 3, expires_on="2027-03-15"),
             snapshot("B", 1, expires_on="2027-03-20"),
@@ -98,7 +97,11 @@ def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Sett
         ],
         [release("backup", "10", "2026-01-01"), release("backup", "11", "2026-05-01")],
     )
-    return settings, {**lifecycle_env, "LIFECYCLE_DATABASE_URL": settings.database_url, "LIFECYCLE_METRICS_PORT": "0"}
+    return settings, {
+        **lifecycle_env,
+        "LIFECYCLE_DATABASE_URL": settings.database_url.get_secret_value(),
+        "LIFECYCLE_METRICS_PORT": "0",
+    }
 
 
 def tick_ids(settings: Settings) -> list[str]:
@@ -123,15 +126,17 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
     assert (again["event_ids"], again["sent_before"]) == ([], len(FIRST_SWEEP))
 
     # A week of downtime later, with rows stored long ago: everything due since the watermark, nothing before.
-    execute(settings.database_url, "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
+    execute(
+        settings.database_url.get_secret_value(), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'"
+    )
     catch_up = summary(scheduler(env, "--as-of", T3))
     assert (catch_up["after"], catch_up["event_ids"]) == ("2027-03-08T12:00:00+00:00", CATCH_UP)
-    swept = execute(settings.database_url, "SELECT swept_until FROM scheduler_watermarks")
+    swept = execute(settings.database_url.get_secret_value(), "SELECT swept_until FROM scheduler_watermarks")
     assert swept == [(datetime(2027, 3, 15, 1, tzinfo=UTC),)]
 
     # An entitlement that reaches the store late still gets the reminders it is owed, within the same day; the
     # overdue expiry and version check went out today already.
-    store(settings.database_url, [snapshot("E", 1, expires_on="2027-03-20")])
+    store(settings.database_url.get_secret_value(), [snapshot("E", 1, expires_on="2027-03-20")])
     late = summary(scheduler(env, "--as-of", "2027-03-15T02:00:00Z"))
     assert late["event_ids"] == ["tick:E:reminder:2027-02-18:30", "tick:E:reminder:2027-03-13:7"]
 
@@ -162,7 +167,7 @@ def test_a_dry_run_publishes_nothing_and_keeps_the_watermark(scheduler_env: tupl
     result = summary(scheduler(env, "--as-of", T1, "--dry-run"))
     assert [tick["event_id"] for tick in result["tick_events"]] == FIRST_SWEEP
     assert read_topic(settings, "ticks") == []
-    assert execute(settings.database_url, "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+    assert execute(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
 
 
 def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
@@ -171,7 +176,7 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
     def broken_publish(ticks: Sequence[dict[str, Any]]) -> None:
         raise RuntimeError("broker unavailable")
 
-    connection = psycopg2.connect(settings.database_url)
+    connection = psycopg2.connect(settings.database_url.get_secret_value())
     try:
         with pytest.raises(RuntimeError):
             sweep(
@@ -182,4 +187,4 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
             )
     finally:
         connection.close()
-    assert execute(settings.database_url, "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+    assert execute(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]

@@ -36,7 +36,7 @@ def send_holds(settings: Settings, *documents: dict[str, Any]) -> None:
 
 def test_the_newest_holds_record_of_a_serial_replaces_its_rows(running_store: Settings) -> None:
     settings = running_store
-    dsn = settings.database_url
+    dsn = settings.database_url.get_secret_value()
     send_holds(
         settings,
         holds("SN-1", ("rn-1", "renewal", JAN_1)),
@@ -83,7 +83,9 @@ def test_a_holds_record_the_store_cannot_understand_goes_to_dead_letters(running
     )
     wait_for(lambda: all_committed(settings, ("holds",)), "the store to commit past the bad records")
 
-    assert query(settings.database_url, "SELECT serial, event_id FROM held_events") == [("SN-8", "rn-8")]
+    assert query(settings.database_url.get_secret_value(), "SELECT serial, event_id FROM held_events") == [
+        ("SN-8", "rn-8")
+    ]
     letters = {
         letter["key"]: letter for letter in (orjson.loads(v or b"{}") for _, v in read_topic(settings, "deadletter"))
     }
@@ -105,8 +107,8 @@ def test_migrate_creates_held_events_with_the_roles_rights_and_it_rolls_back(
     assert first.returncode == 0, first.stderr
     assert "0004_held_events" in first.stdout
 
-    app = role_dsn(topics.database_url, topics.db_app_role)
-    readonly = role_dsn(topics.database_url, topics.db_readonly_role)
+    app = role_dsn(topics.database_url.get_secret_value(), topics.db_app_role)
+    readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
     insert = (
         "INSERT INTO held_events (serial, event_id, type, occurred_at, held_since)"
         " VALUES ('S', 'e', 'renewal', now(), now())"
@@ -117,17 +119,19 @@ def test_migrate_creates_held_events_with_the_roles_rights_and_it_rolls_back(
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
         query(readonly, "DELETE FROM held_events")
     query(app, "DELETE FROM held_events")
-    owner = query(topics.database_url, "SELECT tableowner FROM pg_tables WHERE tablename = 'held_events'")
+    owner = query(
+        topics.database_url.get_secret_value(), "SELECT tableowner FROM pg_tables WHERE tablename = 'held_events'"
+    )
     assert owner == [(topics.db_owner_role,)]
 
-    backend = get_backend(topics.database_url, MIGRATION_TABLE)
+    backend = get_backend(topics.database_url.get_secret_value(), MIGRATION_TABLE)
     try:
         migrations = read_migrations(str(MIGRATIONS_DIR)).filter(lambda m: m.id == "0004_held_events")
         with backend.lock():
             backend.rollback_migrations(backend.to_rollback(migrations))
     finally:
         backend.connection.close()
-    assert query(topics.database_url, "SELECT to_regclass('held_events') IS NULL") == [(True,)]
+    assert query(topics.database_url.get_secret_value(), "SELECT to_regclass('held_events') IS NULL") == [(True,)]
 
     again = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
     assert (again.returncode, again.stdout.strip()) == (0, "applied 1 migration(s): 0004_held_events"), again.stderr

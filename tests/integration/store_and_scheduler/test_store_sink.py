@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def test_snapshots_become_current_rows_and_history(running_store: Settings) -> None:
     settings = running_store
-    dsn = settings.database_url
+    dsn = settings.database_url.get_secret_value()
     versions = [("SN-1", 1), ("SN-2", 1), ("SN-1", 3), ("SN-1", 2), ("SN-1", 3), ("SN-2", 2)]
     produce(
         settings, "entitlements", [(s.encode(), encoded(snapshot(s, r, last_event_id=f"e{r}"))) for s, r in versions]
@@ -53,7 +53,7 @@ def test_a_message_the_store_cannot_understand_goes_to_dead_letters(running_stor
     )
     wait_for(lambda: all_committed(settings), "the store to commit past the bad messages")
 
-    assert query(settings.database_url, "SELECT serial FROM entitlements") == [("SN-8",)]
+    assert query(settings.database_url.get_secret_value(), "SELECT serial FROM entitlements") == [("SN-8",)]
     letters = sorted((orjson.loads(value or b"{}") for _, value in read_topic(settings, "deadletter")), key=str)
     assert sorted(letter["key"] for letter in letters) == ["SN-6", "SN-7"]
     by_key = {letter["key"]: letter for letter in letters}
@@ -74,8 +74,8 @@ def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: 
     again = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
     assert (again.returncode, again.stdout.strip()) == (0, "schema up to date")
 
-    app = role_dsn(topics.database_url, topics.db_app_role)
-    readonly = role_dsn(topics.database_url, topics.db_readonly_role)
+    app = role_dsn(topics.database_url.get_secret_value(), topics.db_app_role)
+    readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
     query(
         app, "INSERT INTO releases (family, version, line, released_on, event_id) VALUES ('f', '1', 'home', now(), 'e')"
     )
@@ -86,7 +86,9 @@ def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: 
         query(app, "DELETE FROM _yoyo_migration")
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
         query(readonly, "DELETE FROM releases")
-    owners = query(topics.database_url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+    owners = query(
+        topics.database_url.get_secret_value(), "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+    )
     assert owners == [(topics.db_owner_role,)]
 
 
@@ -95,12 +97,15 @@ def test_a_row_postgresql_refuses_goes_to_dead_letters_and_the_rest_of_its_batch
 ) -> None:
     settings = running_store
     # A valid snapshot that the database still refuses (here by a constraint a later schema could bring).
-    query(topics.database_url, "ALTER TABLE entitlements ADD CONSTRAINT refuse_one CHECK (serial <> 'SN-REFUSED')")
+    query(
+        topics.database_url.get_secret_value(),
+        "ALTER TABLE entitlements ADD CONSTRAINT refuse_one CHECK (serial <> 'SN-REFUSED')",
+    )
     serials = ["SN-20", "SN-REFUSED", "SN-21"]
     produce(settings, "entitlements", [(s.encode(), encoded(snapshot(s))) for s in serials])
     wait_for(lambda: all_committed(settings, ("entitlements",)), "the store to commit past the refused row")
 
-    stored = query(settings.database_url, "SELECT serial FROM entitlements ORDER BY serial")
+    stored = query(settings.database_url.get_secret_value(), "SELECT serial FROM entitlements ORDER BY serial")
     assert stored == [("SN-20",), ("SN-21",)]
     letters = [orjson.loads(value or b"{}") for _, value in read_topic(settings, "deadletter")]
     assert [letter["key"] for letter in letters] == ["SN-REFUSED"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,11 @@ from consumers.notifier.delivery import OutboxTransport, SmtpTransport, transpor
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
-BASE = dataclasses.replace(Settings.from_env({}), smtp_host="mail.example.com", smtp_port=587)
+BASE = Settings.from_env({}).replace(smtp_host="mail.example.com", smtp_port=587)
 
 
 def _settings(**changes: object) -> Settings:
-    return dataclasses.replace(BASE, **changes)  # type: ignore[arg-type]
+    return BASE.replace(**changes)
 
 
 def test_the_settings_parse_the_tls_options() -> None:

@@ -60,7 +60,12 @@ def test_with_no_dsn_set_each_process_finds_its_own_role_on_the_local_stack(stac
 def test_a_configured_dsn_wins_over_the_local_stack(stack_settings: Settings) -> None:
     configured = Settings.from_env({"LIFECYCLE_DATABASE_URL": "postgresql://app@db.example/lifecycle"})
 
-    assert app_dsn(configured) == admin_dsn(configured) == readonly_dsn(configured) == configured.database_url
+    assert (
+        app_dsn(configured)
+        == admin_dsn(configured)
+        == readonly_dsn(configured)
+        == configured.database_url.get_secret_value()
+    )
     assert database_environments(configured, external=False)("store") == {}
     assert database_environments(stack_settings, external=True)("dashboard") == {}
 

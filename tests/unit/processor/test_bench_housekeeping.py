@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -77,6 +76,6 @@ def test_every_topic_of_the_bench_prefix_is_deleted_faust_s_own_too(monkeypatch:
         yield admin
 
     monkeypatch.setattr(bench, "admin_client", client)
-    settings = replace(Settings.from_env(), topic_prefix="bench1")
+    settings = Settings.from_env().replace(topic_prefix="bench1")
     assert bench.delete_prefixed_topics(settings) == []
     assert admin.topics == ["bench12.purchases", "lifecycle.purchases"]
