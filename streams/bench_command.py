@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-from dataclasses import replace
 
 from lifecycle.settings import Settings
 
@@ -19,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from streams.bench import run_processor_bench
 
     # A prefix of the run's own: the benchmark creates its topics and deletes them afterwards.
-    settings = replace(Settings.from_env(), topic_prefix=f"bench{secrets.token_hex(4)}")
+    settings = Settings.from_env().replace(topic_prefix=f"bench{secrets.token_hex(4)}")
     print(
         f"lifecycle bench {args.name}: {args.events} events on {','.join(settings.kafka_bootstrap)}, "
         f"prefix {settings.topic_prefix}",
