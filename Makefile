@@ -35,11 +35,12 @@ setup: ## Create the virtualenv .venv and install the locked dependencies (hashe
 
 # The build requirements of pyproject.toml go into the lock too: `setup` builds the project with the locked ones.
 # The image installs the runtime lock only (no test tools), pinned to the same versions as the full lock.
+BUILD_REQUIRES = $(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))'
 lock: ## Regenerate requirements.lock and requirements-runtime.lock from pyproject.toml (with hashes): after any dependency change
-	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+	$(BUILD_REQUIRES) \
 		| $(BIN)/uv pip compile pyproject.toml - --extra dev --generate-hashes --universal --python-version 3.11 \
 			--custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o $(LOCK)
-	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+	$(BUILD_REQUIRES) \
 		| $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
 			--custom-compile-command 'make lock' --quiet --constraint $(LOCK) -o $(RUNTIME_LOCK)
 

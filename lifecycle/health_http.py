@@ -19,10 +19,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import make_wsgi_app
 
 from lifecycle.health import Progress, liveness, readiness
+from lifecycle.settings import Settings
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 REASONS = {200: "200 OK", 503: "503 Service Unavailable", 404: "404 Not Found", 405: "405 Method Not Allowed"}
-DEFAULT_LIVE_WITHIN = 60.0
+# For a component that has not started yet: the setting's default (serve() passes the configured value).
+DEFAULT_LIVE_WITHIN = float(Settings.model_fields["health_live_seconds"].default)
 
 
 class HealthBoard:
