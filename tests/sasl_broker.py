@@ -16,7 +16,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 
 from lifecycle.settings import Settings
-from lifecycle.stack.kafka import kafka_paths
+from lifecycle.stack.kafka import SINGLE_NODE_PROPERTIES, kafka_paths
 from lifecycle.stack.processes import port_open, terminate
 
 BROKER_USER = ("broker", "broker-secret-5b1e")  # the broker's own login on its SASL_SSL listener
@@ -83,15 +83,7 @@ ssl.keystore.location={self._keystore()}
 ssl.truststore.type=PEM
 ssl.truststore.location={self.ca_file}
 log.dirs={self.folder / "data"}
-num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-"""
+{SINGLE_NODE_PROPERTIES}"""
         path = self.folder / "server.properties"
         path.write_text(text)
         return path

@@ -60,6 +60,19 @@ def kafka_paths(settings: Settings) -> KafkaPaths:
     return KafkaPaths(settings.home / "kafka")
 
 
+# What a one-node local broker needs whatever its listeners: one replica of everything, no topic made implicitly.
+SINGLE_NODE_PROPERTIES = """num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# topics come from `lifecycle topics` only: a client with a mistyped prefix must not create any
+auto.create.topics.enable=false
+"""
+
+
 def _server_properties(paths: KafkaPaths, port: int) -> str:
     controller = port + 1
     return f"""process.roles=broker,controller
@@ -71,17 +84,8 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs={paths.data}
-num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# topics come from `lifecycle topics` only: a client with a mistyped prefix must not create any
-auto.create.topics.enable=false
 log.segment.bytes=16777216
-"""
+{SINGLE_NODE_PROPERTIES}"""
 
 
 def _log4j_config(paths: KafkaPaths) -> str:

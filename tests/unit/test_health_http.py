@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from health_probe import get_health
 from ports import free_port
 
 from lifecycle import health_http, metrics
@@ -69,30 +68,22 @@ class _Settings:
     health_live_seconds: float = 60.0
 
 
-def _get(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def test_serve_beat_and_report_stuck_drive_the_real_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
     settings = _Settings(metrics_port=port - metrics.COMPONENT_PORT_OFFSETS["scheduler"])
     assert metrics.serve("scheduler", settings, live_within=30.0) == port
     base = f"http://127.0.0.1:{port}"
-    assert _get(f"{base}/readyz")[0] == 503  # served, but the loop has not beaten yet
+    assert get_health(f"{base}/readyz")[0] == 503  # served, but the loop has not beaten yet
     metrics.beat("scheduler")
-    assert _get(f"{base}/readyz")[0] == 200
+    assert get_health(f"{base}/readyz")[0] == 200
     metrics.report_stuck("scheduler", "sweep waits on a lock")
-    code, body = _get(f"{base}/healthz")
+    code, body = get_health(f"{base}/healthz")
     assert (code, body["status"], body["detail"]) == (503, "not processing", "sweep waits on a lock")
     assert probe_main([f"{base}/healthz"]) == 1
     metrics.report_stuck("scheduler", None)
     metrics.report_ready("scheduler", "catching up")
-    assert _get(f"{base}/healthz")[0] == 200
-    assert _get(f"{base}/readyz")[1]["detail"] == "catching up"
+    assert get_health(f"{base}/healthz")[0] == 200
+    assert get_health(f"{base}/readyz")[1]["detail"] == "catching up"
     metrics.report_ready("scheduler", None)
     assert probe_main([f"{base}/readyz"]) == 0
     assert probe_main([f"http://127.0.0.1:{free_port()}/healthz"]) == 1
