@@ -1,8 +1,8 @@
 """Transport security end to end: a second broker with a SASL_SSL listener and SCRAM-SHA-512 users.
 
-The right password creates the topics and emits events through it; a wrong password, a CA that did not sign the
-broker's certificate and a host name the certificate does not carry each stop the command with one line naming
-the setting to check, a non-zero exit and no password in any output.
+The right password creates the topics, emits events through it and runs the worker and the store on it; a wrong
+password, a CA that did not sign the broker's certificate and a host name the certificate does not carry each stop
+the command with one line naming the setting to check, a non-zero exit and no password in any output.
 """
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import psycopg2
 import pytest
 import trustme
+from ports import free_port
 from sasl_broker import SaslBroker
 
 from lifecycle.samples import build_sample
+from streams.harness import WorkerProcess
 
 PORT, CONTROLLER_PORT = 29292, 29293
 USER, PASSWORD = "lifecycle", "scram-right-4f1d9a"
@@ -116,3 +120,38 @@ def test_a_host_name_the_certificate_does_not_carry_is_refused(broker: SaslBroke
 
     line = _refused_in_one_line(done, "topics", "LIFECYCLE_KAFKA_BOOTSTRAP")
     assert "is not valid for the host name 'localhost'" in line
+
+
+def test_the_worker_and_the_store_run_over_sasl_ssl(broker: SaslBroker, tmp_path: Path, pg_dsn: str) -> None:
+    """Purchases emitted over SASL_SSL become entitlements: the worker reads and writes there, the store reads."""
+    env = _env(broker, tmp_path, LIFECYCLE_DATABASE_URL=pg_dsn, LIFECYCLE_WORKER_STORE="memory://")
+    events = tmp_path / "events.jsonl"
+    sample = build_sample()[:12]  # the releases, then purchases
+    events.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in sample))
+    purchased = {event["serial"] for event in sample if event["type"] == "purchase"}
+    for command in (("topics",), ("db", "migrate"), ("emit", str(events))):
+        done = _lifecycle(env, *command)
+        assert done.returncode == 0, done.stderr
+    worker = WorkerProcess(env, tmp_path / "worker", free_port(), tmp_path / "worker.log").start()
+    store_log = (tmp_path / "store.log").open("wb")
+    store = subprocess.Popen(
+        [sys.executable, "-m", "lifecycle.cli", "store"], env=env, stdout=store_log, stderr=subprocess.STDOUT
+    )
+    try:
+        stored: set[str] = set()
+        deadline = time.monotonic() + 120
+        while stored != purchased:
+            assert worker.alive, (tmp_path / "worker.log").read_text()[-3000:]
+            assert store.poll() is None, (tmp_path / "store.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, f"stored {sorted(stored)} of {sorted(purchased)}"
+            time.sleep(1)
+            with psycopg2.connect(pg_dsn) as connection, connection.cursor() as cursor:
+                cursor.execute("SELECT serial FROM entitlements")
+                stored = {serial for (serial,) in cursor.fetchall()}
+    finally:
+        store.terminate()
+        store.wait(timeout=30)
+        store_log.close()
+        worker.stop()
+    logs = (tmp_path / "worker.log").read_text() + (tmp_path / "store.log").read_text()
+    assert PASSWORD not in logs
