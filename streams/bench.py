@@ -123,6 +123,20 @@ def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
     return sorted(arrived[event_id] - at for event_id, at in sent.items() if event_id in arrived)
 
 
+def wait_for_output(settings: Settings, suffix: str, timeout: float) -> None:
+    """Wait until the topic holds a first record (the worker has begun handling events)."""
+    consumer = KafkaConsumer(**kafka_python_config(settings))
+    partitions = [TopicPartition(settings.topic(suffix), p) for p in range(PARTITIONS)]
+    deadline = time.monotonic() + timeout
+    try:
+        while not any(consumer.end_offsets(partitions).values()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no record on {settings.topic(suffix)} after {timeout:.0f} s")
+            time.sleep(0.05)
+    finally:
+        consumer.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -145,7 +159,10 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             client.create_topics([NewTopic(settings.topic(PASSTHROUGH), PARTITIONS, -1)])
         produce(settings, synthetic(count, seed))
         worker.start()
+        wait_for_output(settings, "entitlements", timeout=300)
+        cpu_at_first_output = worker.cpu_seconds()  # start-up (imports, joining the group, recovery) left out
         until_coordinator_ready(lambda: wait_caught_up(settings, timeout=3600))
+        cpu = worker.cpu_seconds() - cpu_at_first_output
         processor_rate = span_rate(read_all(settings, "entitlements", timeout=300), count)
         asyncio.run(passthrough(settings, count))
         passthrough_rate = span_rate(read_all(settings, PASSTHROUGH, timeout=300), count)
@@ -157,6 +174,8 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             "processor_events_per_s": processor_rate,
             "passthrough_events_per_s": passthrough_rate,
             "ratio": processor_rate / passthrough_rate,
+            "worker_cpu_s": cpu,
+            "worker_cpu_us_per_event": cpu / count * 1e6,
             "latency_rate_per_s": paced,
             "latency_samples": len(lat),
             "latency_p50_ms": q[49] * 1000,

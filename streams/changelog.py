@@ -11,6 +11,7 @@ at start from CHANGELOG and refuses to start, in one line, when it exists with a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,17 +29,34 @@ CHANGELOG = TopicSpec(f"{PROCESSOR.component}-{TABLE}-changelog", PARTITIONS, cl
 TOPIC_ALREADY_EXISTS = 36
 
 
-class ChangelogWrites:
-    """Writes to one faust table, each changelog record tracked until the broker has it."""
+Send = Callable[[str, bytes, bytes, int], Awaitable[Awaitable[Any]]]  # topic, key, value, partition -> delivery
 
-    def __init__(self, table: Any, track: Callable[[str, Awaitable[Any]], None]) -> None:
+
+class ChangelogWrites:
+    """Writes to one faust table, each changelog record tracked until the broker has it.
+
+    The records go straight to the producer, not through faust's own send buffer (which pauses the input flow
+    while more than 100 wait, and sends them one at a time); once one is acknowledged its offset is kept in
+    the store, as faust does, so a restart recovers the table from there.
+    """
+
+    def __init__(self, table: Any, topic: str, send: Send, track: Callable[[str, Awaitable[Any]], None]) -> None:
         self._table = table
+        self._topic = topic
+        self._send = send
         self._track = track
 
-    def write(self, key: bytes, value: bytes, partition: int) -> None:
+    async def write(self, key: bytes, value: bytes, partition: int) -> None:
         """Set the key in the local store and send its changelog record (on the source's partition)."""
         self._table.data[key] = value
-        self._track("changelog", self._table.send_changelog(partition, key, value))
+        sent = asyncio.ensure_future(await self._send(self._topic, key, value, partition))
+        sent.add_done_callback(self._persisted)
+        self._track("changelog", sent)
+
+    def _persisted(self, sent: asyncio.Future[Any]) -> None:
+        if not sent.cancelled() and sent.exception() is None:
+            metadata = sent.result()
+            self._table.data.set_persisted_offset(metadata.topic_partition, metadata.offset)
 
 
 def ensure_changelog_topic(settings: Settings) -> None:

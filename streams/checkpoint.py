@@ -5,6 +5,8 @@ An input offset is committed only when
   2. every record the handling produced is on the broker: the serial's changelog record, the outputs
      (entitlements, notices, decisions, grants, holds, dead letters) and rerouted copies. Each is tracked
      from the moment it is handed to the producer, and a commit first waits for all of them.
+The agent handles messages in batches and writes each serial's state once, at the batch's end: while a batch
+is open (`hold`), a commit goes no further than where the batch began; `release` follows the last writes.
 A record the broker refused, or did not acknowledge within SETTLE_SECONDS, means the worker cannot go on
 without losing it: it stops (`streams.stopping`) and, restarted, reads again from its last commit.
 
@@ -39,6 +41,8 @@ class Checkpoint:
         self._stop = stop
         self._pending: set[asyncio.Future[Any]] = set()
         self._failure: str | None = None
+        self._held: dict[Any, int | None] | None = None  # while a batch is open: each partition's position before it
+        self._held_generation = -1  # the group generation the held positions belong to
 
     def attach(self, broker: Broker) -> None:
         """Use the group's consumer for positions, seeks and offsets (faust makes it once per app)."""
@@ -49,8 +53,19 @@ class Checkpoint:
         return await self.order.admit(tp, offset, generation)
 
     def done(self, tp: Any, offset: int) -> None:
-        """The message is handled and everything it produced is tracked."""
+        """The message is handled; everything it produced is tracked, or will be before `release` (in a batch)."""
+        held = self._held
+        if held is not None and tp not in held:
+            held[tp] = self.order.commit_position(tp)
         self.order.done(tp, offset)
+
+    def hold(self) -> None:
+        """A batch begins: no commit passes the positions reached so far until `release`."""
+        self._held, self._held_generation = {}, self.order.generation
+
+    def release(self) -> None:
+        """The batch's records are all tracked: its positions may be committed."""
+        self._held = None
 
     def track(self, what: str, sent: Awaitable[Any]) -> None:
         """Hold commits until `sent` (a record's delivery, `what` names its topic) is acknowledged."""
@@ -62,7 +77,13 @@ class Checkpoint:
         """The offset to commit for `tp`, or None (nothing new, or a record was lost)."""
         if self._failure is not None:
             return None
-        return self.order.commit_position(tp)
+        position = self.order.commit_position(tp)
+        held = self._held
+        if position is None or held is None:
+            return position
+        if self.order.generation != self._held_generation:
+            return None  # a rebalance within the batch: what it handled since is not all tracked yet
+        return held.get(tp, position)
 
     async def settle(self) -> None:
         """Before a commit: wait until every record tracked so far is on the broker; stop the worker if one is not."""

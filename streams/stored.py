@@ -83,4 +83,6 @@ def decode_stored(raw: bytes) -> StoredSerial:
         )
         for item in document["recent"]
     )
-    return StoredSerial(state_from_dict(document["state"]), recent)
+    stored = StoredSerial(state_from_dict(document["state"]), recent)
+    stored.__dict__["encoded"] = raw  # what it was decoded from: an unchanged value is never encoded again
+    return stored

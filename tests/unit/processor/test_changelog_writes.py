@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,27 +17,51 @@ from streams import changelog
 from streams.changelog import CHANGELOG, ChangelogWrites, ensure_changelog_topic
 
 
-class Table:
-    """The two parts of a faust table that ChangelogWrites uses."""
+class Store(dict[bytes, bytes]):
+    """A faust table's local store: its values and the changelog offsets it holds."""
 
     def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
-        self.sent: list[tuple[int, bytes, bytes]] = []
+        super().__init__()
+        self.persisted: dict[Any, int] = {}
 
-    def send_changelog(self, partition: int, key: bytes, value: bytes) -> asyncio.Future[Any]:
-        self.sent.append((partition, key, value))
-        return asyncio.get_running_loop().create_future()
+    def set_persisted_offset(self, tp: Any, offset: int) -> None:
+        self.persisted[tp] = offset
 
 
-def test_every_write_is_kept_locally_and_its_changelog_record_tracked() -> None:
+class Table:
+    """The part of a faust table that ChangelogWrites uses."""
+
+    def __init__(self) -> None:
+        self.data = Store()
+
+
+class Producer:
+    """Buffers records; each one's delivery settles when the test says."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes, int]] = []
+        self.deliveries: list[asyncio.Future[Any]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes, partition: int) -> asyncio.Future[Any]:
+        self.sent.append((topic, key, value, partition))
+        self.deliveries.append(asyncio.get_running_loop().create_future())
+        return self.deliveries[-1]
+
+
+def test_every_write_is_kept_locally_and_its_changelog_record_tracked_and_its_offset_kept_once_acked() -> None:
     async def scenario() -> None:
-        table, tracked = Table(), []
-        writes = ChangelogWrites(table, lambda what, sent: tracked.append((what, sent)))
-        writes.write(b"SF-1", b"v1", 3)
-        writes.write(b"SF-2", b"v2", 4)
+        table, producer, tracked = Table(), Producer(), []
+        writes = ChangelogWrites(table, "c", producer.send, lambda what, sent: tracked.append((what, sent)))
+        await writes.write(b"SF-1", b"v1", 3)
+        await writes.write(b"SF-2", b"v2", 4)
         assert table.data == {b"SF-1": b"v1", b"SF-2": b"v2"}
-        assert table.sent == [(3, b"SF-1", b"v1"), (4, b"SF-2", b"v2")]
+        assert producer.sent == [("c", b"SF-1", b"v1", 3), ("c", b"SF-2", b"v2", 4)]
         assert [what for what, _ in tracked] == ["changelog", "changelog"]
+        producer.deliveries[0].set_result(SimpleNamespace(topic_partition=("c", 3), offset=41))
+        producer.deliveries[1].set_exception(OSError("refused"))
+        await asyncio.sleep(0)
+        assert table.data.persisted == {("c", 3): 41}  # a refused record keeps no offset (the checkpoint stops)
+        producer.deliveries[1].exception()
 
     asyncio.run(scenario())
 

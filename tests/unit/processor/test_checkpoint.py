@@ -97,3 +97,38 @@ def test_records_not_acknowledged_in_time_stop_the_worker(monkeypatch: pytest.Mo
         assert stops == ["1 records not acknowledged by the broker within 0 s"]
 
     asyncio.run(scenario())
+
+
+def test_while_a_batch_is_open_no_commit_passes_where_it_began() -> None:
+    async def scenario() -> None:
+        checkpoint, _ = made()
+        assert await checkpoint.admit(TP, 7, 1)
+        checkpoint.done(TP, 7)
+        checkpoint.hold()
+        for offset in (8, 9, 10):
+            assert await checkpoint.admit(TP, offset, 1)  # the batch reads on in order
+            checkpoint.done(TP, offset)
+        assert checkpoint.commit_position(TP) == 8  # its state writes are not tracked yet
+        checkpoint.release()
+        assert checkpoint.commit_position(TP) == 11
+
+    asyncio.run(scenario())
+
+
+def test_a_rebalance_within_a_batch_commits_nothing_until_it_ends() -> None:
+    async def scenario() -> None:
+        generation = [1]
+        order = PartitionOrder(Probe(), frozenset({TP[0]}), lambda: generation[0], lambda reason: None)
+        checkpoint = Checkpoint(order, stop=lambda reason: None)
+        checkpoint.attach(Broker())
+        assert await checkpoint.admit(TP, 7, 1)
+        checkpoint.done(TP, 7)
+        checkpoint.hold()
+        generation[0] = 2
+        assert await checkpoint.admit(TP, 7, 2)  # the new assignment starts from the committed offset again
+        checkpoint.done(TP, 7)
+        assert checkpoint.commit_position(TP) is None
+        checkpoint.release()
+        assert checkpoint.commit_position(TP) == 8
+
+    asyncio.run(scenario())

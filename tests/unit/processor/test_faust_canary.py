@@ -23,6 +23,7 @@ from faust.topics import Topic
 from faust.transport import consumer as faust_consumer
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types.stores import StoreT
 from mode import Service
 
 from streams import transport
@@ -87,9 +88,10 @@ def test_the_consumer_methods_the_position_calls_are_public_and_async() -> None:
 
 
 def test_table_writes_and_sends_keep_what_the_checkpoint_tracks() -> None:
-    assert parameters(Collection.send_changelog)[:4] == ["self", "partition", "key", "value"]
-    assert "send_soon(" in source(Collection.send_changelog)  # returns the record's FutureMessage
     assert isinstance(vars(Collection)["data"], property)  # the table's local store
+    # Once a changelog record is acknowledged, faust keeps its offset in the store as streams.changelog does.
+    assert "self.data.set_persisted_offset(res.topic_partition, res.offset)" in source(Collection._on_changelog_sent)
+    assert "set_persisted_offset" in vars(StoreT)
     assert "await producer.send(" in source(Topic.publish_message)  # Topic.send returns the delivery future
     app = faust.App("canary", autodiscover=False)
     assert app.conf.stream_publish_on_commit is False  # else sends would wait for a commit
@@ -99,3 +101,21 @@ def test_the_crash_and_generation_attributes_read_by_the_worker_exist() -> None:
     assert isinstance(vars(Service)["crash_reason"], property)  # set on every service up to the worker on a crash
     assert faust.App.consumer_generation_id == 0  # the assignment's generation, set by faust's assignor
     assert "message.generation_id != self.app.consumer_generation_id" in source(faust_streams.Stream._py_aiter)
+
+
+def test_the_batch_agent_sets_the_current_event_the_rocksdb_store_reads_its_partition_from() -> None:
+    from faust.stores import rocksdb as faust_rocksdb
+
+    assert parameters(faust_streams.Stream.take_events) == ["self", "max_", "within"]
+    assert "self._enable_passive(" in source(faust_streams.Stream.take_events)  # drained in a task of its own
+    assert "_current_event.set(" in source(faust_streams.Stream._set_current_event)
+    assert faust_streams.current_event() is None  # read through the context variable the agent sets
+    for method in (faust_rocksdb.Store._set, faust_rocksdb.Store._get):
+        assert "event = current_event()" in source(method)
+        assert "event.message.partition" in source(method)
+
+
+def test_the_producer_send_the_agent_calls_keeps_its_signature() -> None:
+    producer_send = faust_aiokafka.Producer.send
+    assert parameters(producer_send)[:7] == ["self", "topic", "key", "value", "partition", "timestamp", "headers"]
+    assert inspect.iscoroutinefunction(producer_send)  # awaited: the record is buffered; returns its delivery
