@@ -97,7 +97,9 @@ class PartitionOrder:
 
     def done(self, tp: Any, offset: int) -> None:
         """The message at `offset` is handled and its outputs are with the producer."""
-        state = self.partitions[tp]
+        state = self.partitions.get(tp)
+        if state is None:  # the partition went in a rebalance while its message was handled: its new owner rereads
+            return
         state.expected, state.seeks = offset + 1, 0
         self._moving(tp)
 

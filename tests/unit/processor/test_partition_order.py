@@ -220,3 +220,11 @@ def test_each_idle_seek_without_progress_doubles_the_wait_for_the_next() -> None
         if len(s.broker.seeks) > len(checks_at_seek):
             checks_at_seek.append(check)
     assert checks_at_seek == [IDLE_CHECKS_BEFORE_RESEEK * n for n in (1, 3, 7)]
+
+
+def test_a_message_done_after_its_partition_left_in_a_rebalance_changes_nothing() -> None:
+    s = setup(Broker(offsets={PURCHASES: 5}))
+    assert admit(s.order, 5)
+    s.order.partitions.clear()  # a rebalance took the partition while the message was handled
+    s.order.done(PURCHASES, 5)
+    assert s.order.commit_position(PURCHASES) is None
