@@ -59,19 +59,15 @@ def test_the_scheduler_ticks_what_falls_due_for_the_processor(
     assert all(d.at <= until for d in due)
 
 
-def test_transitions_due_on_one_day_come_reminder_expiry_version_check() -> None:
-    entitlement = Entitlement(
-        "S",
-        "a",
-        ev.product("true-image", "2024"),
-        "online_store",
-        {},
-        "",
-        date(2025, 1, 1),
-        "active",
-        "home_subscription",
-        expires_on=date(2026, 9, 1),
+def _active(product: dict[str, Any], program: str, expires_on: date) -> Entitlement:
+    """An active online-store entitlement of serial S, bought on 2025-01-01."""
+    return Entitlement(
+        "S", "a", product, "online_store", {}, "", date(2025, 1, 1), "active", program, expires_on=expires_on
     )
+
+
+def test_transitions_due_on_one_day_come_reminder_expiry_version_check() -> None:
+    entitlement = _active(ev.product("true-image", "2024"), "home_subscription", date(2026, 9, 1))
     due = falls_due(
         entitlement,
         at("2026-01-01"),
@@ -92,18 +88,7 @@ def test_transitions_due_on_one_day_come_reminder_expiry_version_check() -> None
 
 
 def test_an_overdue_expiry_stays_due_and_a_passed_reminder_does_not() -> None:
-    entitlement = Entitlement(
-        "S",
-        "a",
-        ev.product("backup-advanced", "12"),
-        "online_store",
-        {},
-        "",
-        date(2025, 1, 1),
-        "active",
-        "advantage_premier",
-        expires_on=date(2026, 3, 15),
-    )
+    entitlement = _active(ev.product("backup-advanced", "12"), "advantage_premier", date(2026, 3, 15))
     due = falls_due(entitlement, at("2026-04-01"), at("2026-05-01"), Policy(), {})
     assert [(d.kind, d.day) for d in due] == [("expiry", date(2026, 3, 15))]
 
