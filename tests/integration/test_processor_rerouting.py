@@ -119,8 +119,13 @@ def test_kcat_purchases_are_rerouted_and_every_serial_equals_replay(
     assert read_all(topics, "deadletter") == []
     assert replayed["rejected"] == []
     assert snapshot_differences(latest_by_key(topics, "entitlements"), replayed["entitlements"]) == []
-    firsts = Counter(r.key for r in read_all(topics, "entitlements") if orjson.loads(r.value)["revision"] == 1)
-    assert firsts == Counter(keys)  # each serial's state began once, not on two partitions
+    firsts = [r for r in read_all(topics, "entitlements") if orjson.loads(r.value)["revision"] == 1]
+    # Each serial's state began once, on one partition (not on its CRC32 and its murmur2 one). With two workers a
+    # rebalance may publish revision 1 again (at least once), and then it is the very same record.
+    began = {key: {(r.partition, r.value) for r in firsts if r.key == key} for key in keys}
+    assert {key: len(records) for key, records in began.items()} == dict.fromkeys(keys, 1)
+    if len(workers) == 1:
+        assert Counter(r.key for r in firsts) == Counter(keys)
     assert all(worker.alive for worker in workers)
 
 
