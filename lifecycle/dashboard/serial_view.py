@@ -15,10 +15,15 @@ from lifecycle.settings import Settings
 
 MATCHES = 50
 REVISIONS = 200
+# One indexed lookup per way of finding a serial (a single OR over them would read the whole table).
 FIND = """
 SELECT serial, account_id, status, program, line, family, version, expires_on FROM entitlements
-WHERE serial = %(q)s OR account_id = %(q)s OR lower(document->'contact'->>'email') = lower(%(q)s)
-   OR serial IN (SELECT serial FROM delivery_ledger WHERE lower(recipient) = lower(%(q)s))
+WHERE serial IN (
+    SELECT serial FROM entitlements WHERE serial = %(q)s
+    UNION SELECT serial FROM entitlements WHERE account_id = %(q)s
+    UNION SELECT serial FROM entitlements WHERE lower(document->'contact'->>'email') = lower(%(q)s)
+    UNION SELECT serial FROM delivery_ledger WHERE lower(recipient) = lower(%(q)s)
+)
 ORDER BY serial LIMIT %(limit)s
 """
 CURRENT = "SELECT document, stored_at FROM entitlements WHERE serial = %s"

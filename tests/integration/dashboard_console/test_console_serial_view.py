@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import psycopg2
 from console_fixtures import EMAIL, NAME, insert_serial, letter, produce_at
 from dashboard_fixtures import Dashboard
 
+from lifecycle.dashboard.serial_view import FIND, MATCHES
 from lifecycle.settings import Settings
 
 
@@ -50,3 +52,16 @@ def test_the_serial_page_is_served_behind_the_token(dashboard: Dashboard) -> Non
     status, page = dashboard.get("/serial")
     assert status == 200
     assert 'id="lookup"' in page
+
+
+def test_finding_a_serial_reads_indexes_only(migrated: Settings, pg_dsn: str) -> None:
+    with psycopg2.connect(pg_dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # an empty table would be scanned anyway; ask what indexes allow
+        cursor.execute("EXPLAIN (FORMAT JSON) " + FIND, {"q": "Someone@Example.com", "limit": MATCHES})
+        row = cursor.fetchone()
+    assert row is not None
+    plan = json.dumps(row[0])
+    assert "Seq Scan" not in plan
+    for index in ("entitlements_pkey", "entitlements_by_account", "entitlements_by_email"):
+        assert f'"Index Name": "{index}"' in plan
+    assert '"Index Name": "delivery_ledger_recipient_day_idx"' in plan

@@ -1,0 +1,1 @@
+DROP INDEX entitlements_by_email;
