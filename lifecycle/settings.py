@@ -3,75 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from lifecycle.deadletter import MAX_PREVIEW_BYTES
 from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
-
-PREFIX = "LIFECYCLE_"
-
-
-def _split(value: Any) -> Any:
-    """A comma-separated value as its stripped, non-empty parts (an already split value passes through)."""
-    return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
-
-
-def _flag(value: Any) -> Any:
-    """Empty is false; the rest is read as pydantic reads a bool (true/false, yes/no, 1/0, on/off)."""
-    return False if isinstance(value, str) and not value.strip() else value
-
-
-def _above_zero_in(unit: str) -> Callable[[Any], float]:
-    """A validator of a number of `unit` above zero."""
-
-    def check(value: Any) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = 0.0
-        if not number > 0:
-            raise ValueError(f"must be a number of {unit} above 0, not {value!r}")
-        return number
-
-    return check
-
-
-def _above_zero(count: int) -> int:
-    """A whole number above zero (a period in days, a number of events or messages)."""
-    if count <= 0:
-        raise ValueError(f"must be a whole number above 0, not {count}")
-    return count
-
-
-def _preview_bytes(preview: int) -> int:
-    """Within what keeps every dead letter below the message size limit."""
-    if not 0 <= preview <= MAX_PREVIEW_BYTES:
-        raise ValueError(f"must be between 0 and {MAX_PREVIEW_BYTES}, not {preview}")
-    return preview
-
-
-def _env(default: str, meaning: str) -> Any:
-    """A setting's default, as the environment's text, and its meaning (the README's table shows both)."""
-    return Field(default, description=meaning)
-
-
-# Each type reads the environment's text: the defaults below are that text too, as the README shows it.
-Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split)]
-Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(lambda d: tuple(sorted(d)[::-1]))]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds"))]
-Hours = Annotated[float, BeforeValidator(_above_zero_in("hours"))]
-Count = Annotated[int, AfterValidator(_above_zero)]
-Upper = Annotated[str, AfterValidator(str.upper)]
-Lower = Annotated[str, AfterValidator(lambda v: v.strip().lower())]
-Folder = Annotated[Path, AfterValidator(Path.resolve)]
+from lifecycle.settings_source import PREFIX, Environment, problem
+from lifecycle.settings_types import Count, Days, Flag, Folder, Hours, Lower, Names, PreviewBytes, Seconds, Upper
+from lifecycle.settings_types import declared as _env
 
 
 class Settings(BaseSettings):
@@ -126,7 +70,7 @@ class Settings(BaseSettings):
     notice_daily_cap_per_recipient: int = _env(
         "20", "Most notices sent to one address per UTC day; the rest are skipped (0: no cap)."
     )
-    deadletter_preview_bytes: Annotated[int, AfterValidator(_preview_bytes)] = _env(
+    deadletter_preview_bytes: PreviewBytes = _env(
         "65536",
         "Bytes of a refused input a dead letter keeps; a larger input keeps this much, its size and SHA-256.",
     )
@@ -177,7 +121,7 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from the environment (or only `environ`); a bad value is one UserError line."""
-        source = _Environment(cls, os.environ if environ is None else environ)
+        source = Environment(cls, os.environ if environ is None else environ)
         return cls._validated(source())
 
     @classmethod
@@ -206,36 +150,10 @@ class Settings(BaseSettings):
         return self.home / "outbox"
 
 
-class _Environment(EnvSettingsSource):
-    """pydantic-settings' environment source over a given mapping (tests pass their own) instead of os.environ."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {name.lower(): value for name, value in self._environ.items()}  # case-insensitive, as the default
-
-
-_EXPECTED = {
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_parsing": "a number",
-    "bool_parsing": "true or false",
-}
-
-
 def _problem(error: Any) -> str:
-    """One validation error as `LIFECYCLE_X must be …, not '…'` (a secret's value is never shown)."""
-    name = str(error["loc"][0]) if error["loc"] else ""
-    env = PREFIX + name.upper()
-    if error["type"] == "value_error":
-        return f"{env} {error['ctx']['error']}"
-    expected = _EXPECTED.get(error["type"], error["msg"].lower())
-    field = Settings.model_fields.get(name)
-    if field is not None and field.annotation is SecretStr:
-        return f"{env} must be {expected}"
-    return f"{env} must be {expected}, not {error['input']!r}"
+    """One validation error as one line; a secret's value is never shown."""
+    field = Settings.model_fields.get(str(error["loc"][0]) if error["loc"] else "")
+    return problem(error, secret=field is not None and field.annotation is SecretStr)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from consumers.db import app_dsn
+from consumers.database import app_dsn
 from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for

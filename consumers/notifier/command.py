@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the notifier until SIGTERM or SIGINT."""
     from kafka.errors import KafkaError
 
-    from consumers.db import app_dsn
+    from consumers.database import app_dsn
     from consumers.notifier.app import Notifier
     from consumers.notifier.delivery import SmtpTransport, transport_for
     from consumers.notifier.ledger import PostgresLedger

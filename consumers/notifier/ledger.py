@@ -11,7 +11,7 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from consumers.db import UNPARSABLE_DSN, explain_unparsable_dsn
+from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from consumers.db import DatabaseUnavailableError, app_dsn, connect
+from consumers.database import DatabaseUnavailableError, app_dsn, connect
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
 from lifecycle import metrics, topics

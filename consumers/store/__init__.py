@@ -7,4 +7,6 @@ version, line, released_on), and `<prefix>.holds` into `held_events` (the events
 their serial's purchase, as the newest holds record of each serial lists them). The scheduler
 builds its release catalog from `releases` rather than reading the whole releases topic on every
 sweep, and ticks held events past the hold period from `held_events`.
+The handler (`sink.py`) writes through the entitlement repository port (`entitlements.py`), whose PostgreSQL
+adapter is `postgres.py`.
 """

@@ -11,8 +11,10 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.db import DatabaseUnavailableError, app_dsn, connect
+from consumers.database import DatabaseUnavailableError, app_dsn, connect
+from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
+from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
 from lifecycle import metrics, topics
 from lifecycle.admin import require_topics
@@ -77,14 +79,15 @@ def run_store(
     producer = KafkaProducer(
         acks="all", enable_idempotence=True, linger_ms=5, max_block_ms=10_000, client_id=group_id(settings), **kafka
     )
+    dead_letters = KafkaDeadLetters(
+        producer, settings.topic(topics.DEADLETTER.suffix), COMPONENT, settings.deadletter_preview_bytes
+    )
     store = EntitlementStore(
-        dsn,
-        producer,
+        PostgresEntitlements(dsn),
+        dead_letters,
         entitlements_topic=settings.topic(topics.ENTITLEMENTS.suffix),
         releases_topic=settings.topic(topics.RELEASES.suffix),
         holds_topic=settings.topic(topics.HOLDS.suffix),
-        deadletter_topic=settings.topic(topics.DEADLETTER.suffix),
-        deadletter_preview_bytes=settings.deadletter_preview_bytes,
     )
     try:
         run_batches(

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 
 import psycopg2
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
-from consumers.deadletters import KafkaDeadLetters
+from consumers.deadletters import DeadLetters
 from consumers.record import Record
+from consumers.store.entitlements import EntitlementRepository
 from consumers.store.mapping import Batch, Rejected, sort_batch
-from consumers.store.repository import write_batch
 from lifecycle import metrics
-from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -38,32 +34,22 @@ class EntitlementStore:
 
     def __init__(
         self,
-        dsn: str,
-        producer: KafkaProducer,
+        repository: EntitlementRepository,
+        dead_letters: DeadLetters,
         *,
         entitlements_topic: str,
         releases_topic: str,
         holds_topic: str,
-        deadletter_topic: str,
-        deadletter_preview_bytes: int = DEFAULT_PREVIEW_BYTES,
     ) -> None:
-        self._dsn = dsn
-        self._dead_letters = KafkaDeadLetters(producer, deadletter_topic, COMPONENT, deadletter_preview_bytes)
+        self._repository = repository
+        self._dead_letters = dead_letters
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
         self._holds_topic = holds_topic
-        self._connection: Connection | None = None
-
-    def _connect(self) -> Connection:
-        if self._connection is None or self._connection.closed:
-            self._connection = psycopg2.connect(self._dsn, connect_timeout=5, application_name="lifecycle-store")
-            self._connection.autocommit = False
-        return self._connection
 
     def close(self) -> None:
-        """Close the database connection."""
-        if self._connection is not None:
-            self._connection.close()
+        """Close the repository."""
+        self._repository.close()
 
     def __call__(self, records: Sequence[Record]) -> None:
         with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():
@@ -83,11 +69,7 @@ class EntitlementStore:
         return sort_batch(records, self._entitlements_topic, self._releases_topic, self._holds_topic)
 
     def _write(self, batch: Batch) -> int:
-        try:
-            return write_batch(self._connect(), batch)
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            self._drop_connection()
-            raise
+        return self._repository.write(batch)
 
     def _write_each(self, records: Sequence[Record]) -> tuple[int, list[Rejected]]:
         """Each record in its own transaction; the ones PostgreSQL refuses become dead letters."""
@@ -100,12 +82,6 @@ class EntitlementStore:
                 rejected.append(Rejected(record, f"refused by PostgreSQL: {_first_line(exc)}"))
             rejected.extend(single.rejected)
         return changed, rejected
-
-    def _drop_connection(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(psycopg2.Error):
-                self._connection.close()
-        self._connection = None
 
     def _send_deadletters(self, rejected: Sequence[Rejected]) -> None:
         self._dead_letters.send_all([(item.record, item.reason) for item in rejected])

@@ -53,7 +53,7 @@ def require_passwords(settings: Settings, hba: Path, superuser_password: str) ->
 
 def create_database_and_roles(settings: Settings, passwords: dict[str, str]) -> None:
     """The `lifecycle` database, and the owner, app and read-only roles with the password file's passwords."""
-    from consumers.db import ensure_roles
+    from consumers.roles import ensure_roles
 
     connection = connect_admin(settings, "postgres")
     try:

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from consumers import db
+from consumers import database as db
 from lifecycle.errors import UserError
 
 PASSWORD = "dbpw-canary-91ac"

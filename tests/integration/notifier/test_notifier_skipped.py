@@ -13,7 +13,8 @@ from notifier_helpers import business_notice, wait_until
 from prometheus_client import REGISTRY
 from smtp_sink import SmtpSink
 
-from consumers.db import MIGRATION_TABLE, MIGRATIONS_DIR, admin_dsn
+from consumers.database import admin_dsn
+from consumers.db import MIGRATION_TABLE, MIGRATIONS_DIR
 from consumers.notifier.app import Notifier
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.message import message_id

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from ledger_contract import LedgerContract
 
-from consumers.db import app_dsn, migrate
+from consumers.database import app_dsn
+from consumers.db import migrate
 from consumers.notifier.ledger import PostgresLedger
 from lifecycle.settings import Settings
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.db import admin_dsn, app_dsn
+from consumers.database import admin_dsn, app_dsn
 from lifecycle.dashboard.store_view import readonly_dsn
 from lifecycle.settings import Settings
 from lifecycle.stack.credentials import ensure_passwords, parse_passfile, passfile_path, process_environment

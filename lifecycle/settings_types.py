@@ -1,0 +1,69 @@
+"""The value types of settings: how each reads the environment's text, and what it refuses (one line each)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_settings import NoDecode
+
+from lifecycle.deadletter import MAX_PREVIEW_BYTES
+
+
+def _split(value: Any) -> Any:
+    """A comma-separated value as its stripped, non-empty parts (an already split value passes through)."""
+    return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
+
+
+def _flag(value: Any) -> Any:
+    """Empty is false; the rest is read as pydantic reads a bool (true/false, yes/no, 1/0, on/off)."""
+    return False if isinstance(value, str) and not value.strip() else value
+
+
+def _above_zero_in(unit: str) -> Callable[[Any], float]:
+    """A validator of a number of `unit` above zero."""
+
+    def check(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = 0.0
+        if not number > 0:
+            raise ValueError(f"must be a number of {unit} above 0, not {value!r}")
+        return number
+
+    return check
+
+
+def _above_zero(count: int) -> int:
+    """A whole number above zero (a period in days, a number of events or messages)."""
+    if count <= 0:
+        raise ValueError(f"must be a whole number above 0, not {count}")
+    return count
+
+
+def _preview_bytes(preview: int) -> int:
+    """Within what keeps every dead letter below the message size limit."""
+    if not 0 <= preview <= MAX_PREVIEW_BYTES:
+        raise ValueError(f"must be between 0 and {MAX_PREVIEW_BYTES}, not {preview}")
+    return preview
+
+
+def declared(default: str, meaning: str) -> Any:
+    """A setting's default, as the environment's text, and its meaning (the README's table shows both)."""
+    return Field(default, description=meaning)
+
+
+# Each type reads the environment's text: the settings' defaults are that text too, as the README shows it.
+Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split)]
+Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(lambda d: tuple(sorted(d)[::-1]))]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds"))]
+Hours = Annotated[float, BeforeValidator(_above_zero_in("hours"))]
+Count = Annotated[int, AfterValidator(_above_zero)]
+Upper = Annotated[str, AfterValidator(str.upper)]
+Lower = Annotated[str, AfterValidator(lambda v: v.strip().lower())]
+Folder = Annotated[Path, AfterValidator(Path.resolve)]
+PreviewBytes = Annotated[int, AfterValidator(_preview_bytes)]
