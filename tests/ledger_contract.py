@@ -8,22 +8,18 @@ Import it as `from ledger_contract import LedgerContract` (tests/ is on sys.path
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Any
 
 import pytest
+from examples import example
 
 from consumers.notifier.ledger import Ledger, LedgerEntry, LedgerRejectedError
-
-NOTICE_EXAMPLE = Path(__file__).parents[1] / "schemas" / "examples" / "notice" / "valid" / "example.json"
 
 
 def sample_notice(**changes: Any) -> dict[str, Any]:
     """The contract's example notice, with `changes` applied."""
-    notice: dict[str, Any] = json.loads(NOTICE_EXAMPLE.read_text())
-    return {**notice, **changes}
+    return {**example("notice"), **changes}
 
 
 def where(entry: LedgerEntry) -> tuple[str, int, bool]:

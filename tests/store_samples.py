@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-
-_SNAPSHOT: dict[str, Any] = {
-    "serial": "SN-1",
-    "account_id": "acct-1",
-    "revision": 1,
-    "product": {"sku": "BK-11", "name": "Backup 11.5", "line": "business", "family": "backup", "version": "11.5"},
-    "channel": "online_store",
-    "license": {"type": "perpetual", "quantity": 1, "unit": "os_instance"},
-    "status": "active",
-    "purchased_at": "2026-03-15T10:20:00Z",
-    "registered_at": None,
-    "support": {
-        "program": "advantage_premier",
-        "starts_on": "2026-03-15",
-        "expires_on": "2027-03-15",
-        "channels": ["chat", "email", "phone"],
-        "hours": "24x7",
-        "priority": True,
-        "ppi_credits": 0,
-        "recovery_warranty": False,
-        "free_upgrades": True,
-    },
-    "pending_renewals": [],
-    "upgraded_from": None,
-    "upgraded_to": None,
-    "version_supported": True,
-    "updated_at": "2026-03-15T10:20:00Z",
-    "last_event_id": "evt-1",
-}
+from examples import example
 
 
 def snapshot(
@@ -48,37 +19,30 @@ def snapshot(
     version: str = "11.5",
     **fields: Any,
 ) -> dict[str, Any]:
-    """A valid entitlement snapshot; keyword arguments override top-level fields."""
-    document = copy.deepcopy(_SNAPSHOT)
+    """The contract's example snapshot, bought on 2026-03-15 by acct-1; keyword arguments override top-level fields."""
+    document = example("entitlement")
+    bought = "2026-03-15T10:20:00Z"
+    document.update({"account_id": "acct-1", "purchased_at": bought, "updated_at": bought})
     document.update(serial=serial, revision=revision, status=status, **fields)
-    document["support"]["expires_on"] = expires_on
+    document["support"].update(starts_on="2026-03-15", expires_on=expires_on)
     document["product"].update(family=family, version=version)
     return document
 
 
 def release(family: str, version: str, released_on: str, line: str = "business") -> dict[str, Any]:
-    """A valid release event."""
-    return {
-        "event_id": f"rel-{family}-{version}",
-        "type": "release",
-        "schema_version": 1,
-        "occurred_at": f"{released_on}T08:00:00Z",
-        "source": "release-management",
-        "product": {"line": line, "family": family, "version": version},
-        "released_on": released_on,
-    }
+    """The contract's example release event, of `family` `version` released on `released_on`."""
+    event = example("release")
+    event.update(event_id=f"rel-{family}-{version}", occurred_at=f"{released_on}T08:00:00Z", released_on=released_on)
+    event["product"] = {"line": line, "family": family, "version": version}
+    return event
 
 
 def holds(serial: str, *held: tuple[str, str, str]) -> dict[str, Any]:
-    """A valid holds document: (event_id, type, since) per held event, each occurred on 2025-03-01."""
-    return {
-        "schema_version": 1,
-        "serial": serial,
-        "held": [
-            {"event_id": event_id, "type": kind, "occurred_at": "2025-03-01T10:00:00Z", "since": since}
-            for event_id, kind, since in held
-        ],
-    }
+    """The contract's example holds document for `serial`: (event_id, type, since) per held event."""
+    document = example("holds", "renewal-waits")
+    entry = document["held"][0]  # each held event occurred when the example's did
+    document.update(serial=serial, held=[{**entry, "event_id": e, "type": t, "since": s} for e, t, s in held])
+    return document
 
 
 def encoded(document: dict[str, Any]) -> bytes:

@@ -17,12 +17,16 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import psycopg2
 from aiosmtpd.controller import Controller
 from kafka import KafkaProducer
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from examples import example
 from pg_admin import ADMIN_URL, with_database
 
 from consumers.db import migrate
@@ -59,36 +63,21 @@ class CountingSink:
 
 
 def sample_notice(number: int) -> dict[str, Any]:
+    """The contract's example notice as sample `number`: one of KINDS, due on DUE_AT, to its own recipient."""
     kind = KINDS[number % len(KINDS)]
     serial = f"SN-{number:07d}"
-    return {
-        "notice_id": f"{kind}:{serial}:2027-03-15",
-        "kind": kind,
-        "serial": serial,
-        "account_id": f"ACC-{number % 97}",
-        "due_on": "2027-02-13",
-        "lead_days": 30,
-        "data": {
-            "product": {
-                "sku": "ABR",
-                "name": "Acronis Backup",
-                "line": "business",
-                "family": "backup",
-                "version": "12",
-            },
-            "program": "advantage_premier",
-            "starts_on": "2026-03-15",
-            "expires_on": "2027-03-15",
-            "channels": ["chat", "email", "phone"],
-            "hours": "24x7",
-            "priority": True,
-            "ppi_credits": 0,
-            "lead_days": 30,
-            "new_expires_on": "2028-03-15",
-            "renewal_order_id": f"RO-{number}",
-            "recipient": {"email": f"customer{number}@example.com", "name": f"Customer {number}"},
-        },
-    }
+    notice = example("notice")
+    notice.update(notice_id=f"{kind}:{serial}:2027-03-15", kind=kind, serial=serial, account_id=f"ACC-{number % 97}")
+    notice.update(due_on="2027-02-13", lead_days=30)
+    notice["data"].update(
+        starts_on="2026-03-15",
+        expires_on="2027-03-15",
+        lead_days=30,
+        new_expires_on="2028-03-15",
+        renewal_order_id=f"RO-{number}",
+        recipient={"email": f"customer{number}@example.com", "name": f"Customer {number}"},
+    )
+    return notice
 
 
 def free_port() -> int:

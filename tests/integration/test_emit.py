@@ -8,26 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from examples import example
 from topic_reading import read_topic
 
 from lifecycle.settings import Settings
 
-ENVELOPE = {"schema_version": 1, "occurred_at": "2026-03-15T10:20:00Z", "source": "store-eu-1"}
 PRODUCT = {"sku": "BK-11", "name": "Backup Business", "line": "business", "family": "backup", "version": "11.5"}
-PURCHASE = {
-    **ENVELOPE,
-    "event_id": "p-1",
-    "type": "purchase",
-    "order_id": "o-1",
-    "account_id": "a-1",
-    "channel": "retail_box",
-    "serial": "S-1",
-    "product": PRODUCT,
-    "license": {"type": "perpetual", "quantity": 1, "unit": "os_instance"},
-    "price": {"amount": "49.99", "currency": "EUR"},
-}
-REGISTRATION = {**ENVELOPE, "event_id": "g-1", "type": "registration", "account_id": "a-1", "serial": "S-1"}
-RELEASE = {**ENVELOPE, "event_id": "r-1", "type": "release", "product": PRODUCT, "released_on": "2026-03-15"}
+PURCHASE = example("purchase") | {"event_id": "p-1", "order_id": "o-1", "account_id": "a-1", "serial": "S-1"}
+PURCHASE |= {"channel": "retail_box", "product": PRODUCT}
+REGISTRATION = {**example("registration"), "event_id": "g-1", "account_id": "a-1", "serial": "S-1"}
+RELEASE = {**example("release"), "event_id": "r-1", "product": PRODUCT, "released_on": "2026-03-15"}
 SECOND_PURCHASE = {**PURCHASE, "event_id": "p-2", "serial": "S-2", "order_id": "o-2"}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from examples import example
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
@@ -18,7 +19,7 @@ from lifecycle.topics import ENTITLEMENTS
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "deploy" / "examples" / "entitlements_consumer.py"
-SNAPSHOT: dict[str, Any] = json.loads((ROOT / "schemas/examples/entitlement/valid/example.json").read_text())
+SNAPSHOT = example("entitlement")
 
 
 @pytest.fixture

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from examples import example
+
 from lifecycle.dashboard.serial_words import in_words, timeline
 
 
 def snapshot(revision: int, status: str, expires: str | None, event: str) -> dict[str, Any]:
-    return {
-        "serial": "SN-1",
-        "account_id": "acct-1",
-        "revision": revision,
-        "status": status,
-        "last_event_id": event,
-        "updated_at": f"2026-0{revision}-01T00:00:00Z",
-        "product": {"name": "Backup", "version": "12", "line": "business"},
-        "contact": {"email": "robin@example.com", "name": "Robin Quill"},
-        "support": {
-            "program": "advantage_premier",
-            "starts_on": "2026-01-15",
-            "expires_on": expires,
-            "channels": ["chat", "email", "phone"],
-            "hours": "24x7",
-            "priority": True,
-        },
-    }
+    """The contract's example snapshot, without free upgrades, as revision `revision` of SN-1 until `expires`."""
+    document = example("entitlement")
+    document.update(serial="SN-1", account_id="acct-1", revision=revision, status=status, last_event_id=event)
+    document.update(updated_at=f"2026-0{revision}-01T00:00:00Z")
+    document["contact"] = {"email": "robin@example.com", "name": "Robin Quill"}
+    document["support"].update(starts_on="2026-01-15", expires_on=expires, free_upgrades=False)
+    return document
 
 
 def test_the_entitlement_in_words_names_coverage_program_period_and_channels_and_masks_the_contact() -> None:

@@ -7,39 +7,21 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from examples import example
 
 from lifecycle.emit import Outgoing, Refused, Tally, prepare_line, prepare_lines
 
-ENVELOPE = {"schema_version": 1, "occurred_at": "2026-03-15T10:20:00Z", "source": "store-eu-1"}
 PRODUCT = {"sku": "BK-11", "name": "Backup Business", "line": "business", "family": "backup", "version": "11.5"}
 
 
 def purchase(serial: str = "S-1", **changes: Any) -> dict[str, Any]:
-    event = {
-        **ENVELOPE,
-        "event_id": f"p-{serial}",
-        "type": "purchase",
-        "order_id": "o-1",
-        "account_id": "a-1",
-        "channel": "online_store",
-        "serial": serial,
-        "product": PRODUCT,
-        "license": {"type": "perpetual", "quantity": 1, "unit": "os_instance"},
-        "price": {"amount": "49.99", "currency": "EUR"},
-    }
-    return {**event, **changes}
+    """The contract's example purchase of PRODUCT by a-1 as `serial`, with `changes`."""
+    event = {**example("purchase"), "event_id": f"p-{serial}", "account_id": "a-1", "serial": serial}
+    return {**event, "product": PRODUCT, "channel": "online_store", **changes}
 
 
-RELEASE = {**ENVELOPE, "event_id": "r-1", "type": "release", "product": PRODUCT, "released_on": "2026-03-15"}
-UPGRADE = {
-    **ENVELOPE,
-    "event_id": "u-1",
-    "type": "upgrade",
-    "account_id": "a-1",
-    "serial": "S-1",
-    "new_serial": "S-2",
-    "to_product": {**PRODUCT, "version": "12"},
-}
+RELEASE = {**example("release"), "event_id": "r-1", "product": PRODUCT, "released_on": "2026-03-15"}
+UPGRADE = {**example("upgrade"), "event_id": "u-1", "account_id": "a-1", "serial": "S-1", "new_serial": "S-2"}
 
 
 @pytest.mark.parametrize(

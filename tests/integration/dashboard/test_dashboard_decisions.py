@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import orjson
 from dashboard_fixtures import Dashboard
+from examples import example, example_names
 from kafka import KafkaProducer
 
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "schemas" / "examples" / "case_decision" / "valid"
-
 
 def test_case_decisions_are_counted_by_basis_and_listed(dashboard: Dashboard, settings: Settings) -> None:
-    decisions = [orjson.loads(path.read_bytes()) for path in sorted(EXAMPLES.glob("*.json"))]
+    decisions = [example("case_decision", name) for name in example_names("case_decision")]
     producer = KafkaProducer(acks="all", **kafka_python_config(settings))
     try:
         for decision in decisions:

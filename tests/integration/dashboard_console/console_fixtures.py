@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import psycopg2
 from dashboard_fixtures import TOKEN, Dashboard
+from examples import example
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from lifecycle.deadletter import deadletter_record
@@ -38,27 +39,13 @@ def post(board: Dashboard, path: str, body: Any, operator: str | None = None) ->
 
 
 def snapshot(serial: str, revision: int, status: str, expires: str, event_id: str) -> dict[str, Any]:
-    """An entitlement snapshot as the processor publishes it (the parts the serial view reads)."""
-    return {
-        "serial": serial,
-        "account_id": "acct-42",
-        "revision": revision,
-        "status": status,
-        "product": {"sku": "ABA", "name": "Backup Advanced", "line": "business", "family": "backup", "version": "12"},
-        "license": {"type": "perpetual", "quantity": 1, "unit": "os_instance"},
-        "contact": {"email": EMAIL, "name": NAME},
-        "support": {
-            "program": "advantage_premier",
-            "starts_on": "2026-01-15",
-            "expires_on": expires,
-            "channels": ["chat", "email", "phone"],
-            "hours": "24x7",
-            "priority": True,
-            "ppi_credits": 0,
-        },
-        "updated_at": f"2026-0{revision}-15T00:00:00Z",
-        "last_event_id": event_id,
-    }
+    """The contract's example snapshot as revision `revision` of `serial`, covered from 2026-01-15 to `expires`."""
+    document = example("entitlement")
+    document.update(serial=serial, account_id="acct-42", revision=revision, status=status)
+    document.update(contact={"email": EMAIL, "name": NAME}, last_event_id=event_id)
+    document["updated_at"] = f"2026-0{revision}-15T00:00:00Z"
+    document["support"].update(starts_on="2026-01-15", expires_on=expires)
+    return document
 
 
 def insert_serial(pg_dsn: str, serial: str) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from examples import example
+
 T = TypeVar("T")
 
 # The notifier's clock in these tests: the day business_notice's notices are due, so they stay fresh (R17).
@@ -14,34 +16,23 @@ DUE_AT = datetime(2027, 2, 13, 9, 0, tzinfo=UTC)
 
 
 def business_notice(kind: str, serial: str = "SN-B-1", key: str = "2027-03-15", **data: Any) -> dict[str, Any]:
-    """A notice about an Acronis Advantage Premier entitlement that expires on 2027-03-15."""
-    body: dict[str, Any] = {
-        "product": {
+    """The contract's example notice as `kind`, about an Advantage Premier entitlement that expires on 2027-03-15."""
+    notice = example("notice")
+    notice.update(notice_id=f"{kind}:{serial}:{key}", kind=kind, serial=serial, account_id="ACC-B-1")
+    notice["due_on"] = "2027-02-13"
+    notice["data"].update(
+        product={
             "sku": "ABR-WS-115",
             "name": "Acronis Backup Advanced for Windows Server",
             "line": "business",
             "family": "backup",
             "version": "11.5",
         },
-        "program": "advantage_premier",
-        "status": "active",
-        "starts_on": "2026-03-15",
-        "expires_on": "2027-03-15",
-        "channels": ["chat", "email", "phone"],
-        "hours": "24x7",
-        "priority": True,
-        "ppi_credits": 0,
-        "recipient": {"email": "it-admin@example.com", "name": "Robin Admin"},
-        **data,
-    }
-    notice: dict[str, Any] = {
-        "notice_id": f"{kind}:{serial}:{key}",
-        "kind": kind,
-        "serial": serial,
-        "account_id": "ACC-B-1",
-        "due_on": "2027-02-13",
-        "data": body,
-    }
+        starts_on="2026-03-15",
+        expires_on="2027-03-15",
+        recipient={"email": "it-admin@example.com", "name": "Robin Admin"},
+    )
+    notice["data"].update(data)
     if "lead_days" in data:
         notice["lead_days"] = data["lead_days"]
     return notice

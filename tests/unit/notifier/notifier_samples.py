@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from examples import example
+
 from schemas.codec import load_schema
 
 KINDS: tuple[str, ...] = tuple(load_schema("notice")["properties"]["kind"]["enum"])
@@ -41,26 +43,21 @@ KIND_DATA: dict[str, dict[str, Any]] = {
 
 
 def notice(kind: str, line: str = "business", **data: Any) -> dict[str, Any]:
-    """A notice of `kind` for a Business (Advantage Premier) or Home (subscription) product."""
+    """The contract's example notice as `kind`, for a Business (Advantage Premier) or Home (subscription) product."""
     business = line == "business"
-    base: dict[str, Any] = {
-        "product": copy.deepcopy(BUSINESS_PRODUCT if business else HOME_PRODUCT),
-        "program": "advantage_premier" if business else "home_subscription",
-        "starts_on": "2026-03-15",
-        "expires_on": "2027-03-15",
-        "channels": ["chat", "email", "phone"],
-        "hours": "24x7" if business else "business_hours",
-        "priority": business,
-        "ppi_credits": 0 if business else 2,
-        "recipient": {"email": "pat@example.com", "name": "Pat Customer"},
-    }
-    base.update(copy.deepcopy(KIND_DATA[kind]))
-    base.update(data)
-    return {
-        "notice_id": f"{kind}:SN-1:2026-03-15",
-        "kind": kind,
-        "serial": "SN-1",
-        "account_id": "ACC-1",
-        "due_on": "2026-03-15",
-        "data": base,
-    }
+    document = example("notice")
+    document.update(notice_id=f"{kind}:SN-1:2026-03-15", kind=kind, serial="SN-1", account_id="ACC-1")
+    document["due_on"] = "2026-03-15"
+    document["data"].update(
+        product=copy.deepcopy(BUSINESS_PRODUCT if business else HOME_PRODUCT),
+        program="advantage_premier" if business else "home_subscription",
+        starts_on="2026-03-15",
+        expires_on="2027-03-15",
+        hours="24x7" if business else "business_hours",
+        priority=business,
+        ppi_credits=0 if business else 2,
+        recipient={"email": "pat@example.com", "name": "Pat Customer"},
+    )
+    document["data"].update(copy.deepcopy(KIND_DATA[kind]))
+    document["data"].update(data)
+    return document

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from examples import example
 
 from lifecycle.rules import Policy
 from lifecycle.samples import events as ev
@@ -19,7 +18,6 @@ from streams.stored import StoredSerial
 
 PREFIX = "t"
 CONTEXT = Context(PREFIX, {}, Policy(), now=lambda: datetime(2026, 1, 5, tzinfo=UTC))
-EXAMPLE = Path(__file__).parents[3] / "schemas" / "examples" / "upgrade_grant" / "valid" / "example.json"
 
 
 def _grant_message(grant: dict[str, Any]) -> Inbound:
@@ -68,7 +66,7 @@ def test_the_grant_of_a_free_upgrade_validates_and_starts_the_new_serial() -> No
 def test_a_grant_that_breaks_its_schema_is_dead_lettered_with_the_field_named(
     change: dict[str, Any], reason: str
 ) -> None:
-    grant = {**json.loads(EXAMPLE.read_text()), **change}
+    grant = {**example("upgrade_grant"), **change}
     empty: dict[str, StoredSerial] = {}
     handled = handle(_grant_message(grant), empty.get, CONTEXT)
 

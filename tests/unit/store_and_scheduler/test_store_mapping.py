@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from examples import example
 from kafka import TopicPartition
 from store_samples import FakeRecord, encoded, release, snapshot
 
@@ -73,16 +74,7 @@ def test_a_release_maps_to_its_catalog_columns() -> None:
 
 
 def test_a_non_release_event_on_the_releases_topic_is_invalid() -> None:
-    tick = {
-        "event_id": "t",
-        "type": "tick",
-        "schema_version": 1,
-        "occurred_at": "2026-01-01T00:00:00Z",
-        "source": "s",
-        "serial": "SN-1",
-        "kind": "expiry",
-        "due_on": "2026-01-01",
-    }
+    tick = example("tick")
     with pytest.raises(InvalidMessage, match="expected 'release'"):
         release_row(encoded(tick))
 
