@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -145,13 +146,24 @@ def require_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
             log.warning("topic %s", state.describe())
 
 
-def delete_topics(settings: Settings) -> None:
-    """Delete every topic of the definition under the settings' prefix (used to clean up after tests)."""
-    names = [spec.name(settings.topic_prefix) for spec in ALL_TOPICS]
+def delete_topics(settings: Settings, attempts: int = 5) -> list[str]:
+    """Delete every topic under the settings' prefix: the definition's and faust's own (changelogs, the assignor's).
+
+    Cleans up after tests and benchmarks; asks again, up to `attempts` times, while the broker still lists some.
+    Returns the topics still there after the last attempt.
+    """
+    prefix = f"{settings.topic_prefix}."
+    left: list[str] = []
     with admin_client(settings) as client:
-        present = [name for name in names if name in set(client.list_topics())]
-        if present:
-            client.delete_topics(present, raise_errors=False)
+        for attempt in range(attempts):
+            left = sorted(name for name in client.list_topics() if name.startswith(prefix))
+            if not left:
+                return []
+            if attempt:
+                time.sleep(1.0)  # deletion is asynchronous on the broker
+            client.delete_topics(left, raise_errors=False)
+    log.warning("topics left behind under %s: %s", prefix, ", ".join(left))
+    return left
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
-from lifecycle.admin import admin_client, ensure_topics
+from lifecycle.admin import admin_client, delete_topics, ensure_topics
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
@@ -188,15 +188,4 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
 
 def delete_prefixed_topics(settings: Settings, attempts: int = 5) -> list[str]:
     """Delete every topic under the settings' prefix (faust's own topics too); return any still there."""
-    prefix = f"{settings.topic_prefix}."
-    left: list[str] = []
-    with admin_client(settings) as client:
-        for attempt in range(attempts):
-            left = sorted(name for name in client.list_topics() if name.startswith(prefix))
-            if not left:
-                return []
-            if attempt:
-                time.sleep(1.0)  # deletion is asynchronous on the broker
-            client.delete_topics(left, raise_errors=False)
-    log.warning("topics left behind under %s: %s", prefix, ", ".join(left))
-    return left
+    return delete_topics(settings, attempts)

@@ -11,6 +11,7 @@ import pytest
 from aiokafka import errors as aiokafka_errors
 from kafka import errors as kafka_errors
 
+from lifecycle import admin as lifecycle_admin
 from lifecycle.settings import Settings
 from streams import bench
 from streams.coordinator import until_coordinator_ready, until_coordinator_ready_async
@@ -75,7 +76,7 @@ def test_every_topic_of_the_bench_prefix_is_deleted_faust_s_own_too(monkeypatch:
     def client(settings: Settings) -> Iterator[Any]:
         yield admin
 
-    monkeypatch.setattr(bench, "admin_client", client)
+    monkeypatch.setattr(lifecycle_admin, "admin_client", client)
     settings = Settings.from_env().replace(topic_prefix="bench1")
     assert bench.delete_prefixed_topics(settings) == []
     assert admin.topics == ["bench12.purchases", "lifecycle.purchases"]
