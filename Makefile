@@ -23,7 +23,7 @@ LOCK := requirements.lock
 RUNTIME_LOCK := requirements-runtime.lock
 LOCK_FLAGS ?=
 
-.PHONY: help setup lock deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all asyncapi settings-table
+.PHONY: help setup lock deps debian-packages test-deps faults lint typecheck unit integration e2e test bench stack-up stack-down up test-all schemas asyncapi settings-table
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ SUB_CONFTESTS := $(sort $(wildcard tests/*/conftest.py tests/*/*/conftest.py tes
 typecheck: ## Check types with mypy (strict): the packages and tests/
 	$(BIN)/mypy
 	@for conftest in $(SUB_CONFTESTS); do echo "$(BIN)/mypy $$conftest"; $(BIN)/mypy "$$conftest" || exit 1; done
+
+schemas: ## Regenerate the event schemas in schemas/json from schemas/events.py (a unit test keeps them in step)
+	$(BIN)/python -m schemas.generate
 
 asyncapi: ## Regenerate schemas/asyncapi.json from lifecycle/topics.py and schemas/json (a unit test keeps it in step)
 	$(BIN)/python -m lifecycle.asyncapi
