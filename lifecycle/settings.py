@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
 from lifecycle.settings_source import PREFIX, Environment, problem
-from lifecycle.settings_types import Count, Days, Flag, Folder, Hours, Lower, Names, PreviewBytes, Seconds, Upper
+from lifecycle.settings_types import Count, Days, Flag, Folder, Hours, Lower, Names, PreviewBytes, Seconds, Token, Upper
 from lifecycle.settings_types import declared as _env
 
 
@@ -81,13 +81,13 @@ class Settings(BaseSettings):
     web_bind: str = _env("127.0.0.1", "Address the processes' web servers bind to.")
     web_port: int = _env("6066", "Port of the processor's web server.")
     dashboard_port: int = _env("8088", "Port of the dashboard.")
-    dashboard_token: SecretStr = _env("", "Token the dashboard asks for (16 characters or more); empty generates one.")
+    dashboard_token: Token = _env("", "Token the dashboard asks for (16 characters or more); empty generates one.")
     dashboard_https: Flag = _env(
         "false",
         "Operators reach the dashboard over https (a TLS proxy in front): Secure cookie and HSTS.",
     )
     dashboard_session_hours: Hours = _env("12", "Hours a dashboard sign-in lasts.")
-    dashboard_operator_token: SecretStr = _env(
+    dashboard_operator_token: Token = _env(
         "",
         "Second token that allows redriving dead letters from the dashboard; empty: redrive is off.",
     )

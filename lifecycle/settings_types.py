@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import NoDecode
 
 from lifecycle.deadletter import MAX_PREVIEW_BYTES
@@ -51,6 +51,21 @@ def _preview_bytes(preview: int) -> int:
     return preview
 
 
+# A dashboard token shorter than this could be guessed (the login limiter slows guessing, it does not stop it).
+MIN_TOKEN_LENGTH = 16
+
+
+def _token(token: SecretStr) -> SecretStr:
+    """Empty (one is generated) or long enough to withstand guessing; the message never shows the token."""
+    length = len(token.get_secret_value())
+    if 0 < length < MIN_TOKEN_LENGTH:
+        raise ValueError(
+            f"has {length} characters: use at least {MIN_TOKEN_LENGTH} (e.g. `openssl rand -hex 16`), "
+            "or leave it empty to have one generated"
+        )
+    return token
+
+
 def declared(default: str, meaning: str) -> Any:
     """A setting's default, as the environment's text, and its meaning (the README's table shows both)."""
     return Field(default, description=meaning)
@@ -67,3 +82,4 @@ Upper = Annotated[str, AfterValidator(str.upper)]
 Lower = Annotated[str, AfterValidator(lambda v: v.strip().lower())]
 Folder = Annotated[Path, AfterValidator(Path.resolve)]
 PreviewBytes = Annotated[int, AfterValidator(_preview_bytes)]
+Token = Annotated[SecretStr, AfterValidator(_token)]

@@ -16,10 +16,8 @@ from aiohttp import web
 from lifecycle.dashboard.login_limit import LoginLimiter
 from lifecycle.dashboard.security import HTTPS_KEY
 from lifecycle.dashboard.sessions import Sessions
-from lifecycle.errors import UserError
 
 COOKIE = "lifecycle_dashboard"
-MIN_TOKEN_LENGTH = 16
 PUBLIC_PATHS = ("/login", "/logout", "/healthz")
 PUBLIC_PREFIXES = ("/static/",)
 TOKEN_KEY = web.AppKey("token", str)
@@ -29,15 +27,6 @@ OPERATOR_LIMITER_KEY = web.AppKey("operator_limiter", LoginLimiter)
 SESSIONS_KEY = web.AppKey("sessions", Sessions)
 LOGIN_PAGE = (Path(__file__).parent / "static" / "login.html").read_text()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def check_token(token: str) -> None:
-    """Refuse a configured token too short to withstand guessing."""
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise UserError(
-            f"LIFECYCLE_DASHBOARD_TOKEN has {len(token)} characters: use at least {MIN_TOKEN_LENGTH} "
-            "(e.g. `openssl rand -hex 16`), or leave it empty to have one generated"
-        )
 
 
 def install(app: web.Application, token: str, session_hours: float) -> None:

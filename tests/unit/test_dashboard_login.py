@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.dashboard.auth import MIN_TOKEN_LENGTH, check_token
 from lifecycle.dashboard.login_limit import FIRST_LOCKOUT_S, LONGEST_LOCKOUT_S, MAX_FAILURES, LoginLimiter
 from lifecycle.dashboard.sessions import Sessions
 from lifecycle.errors import UserError
+from lifecycle.settings import Settings
+from lifecycle.settings_types import MIN_TOKEN_LENGTH
 
 
 def test_a_client_may_try_a_few_wrong_tokens_then_is_locked_out() -> None:
@@ -61,17 +62,20 @@ def test_sessions_are_signed_expire_and_can_be_ended() -> None:
     assert not sessions.valid(value, 1003.0)
 
 
-@pytest.mark.parametrize("token", ["", "short", "x" * (MIN_TOKEN_LENGTH - 1)])
-def test_a_short_configured_token_is_refused_naming_the_setting(token: str) -> None:
+@pytest.mark.parametrize("setting", ["LIFECYCLE_DASHBOARD_TOKEN", "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN"])
+@pytest.mark.parametrize("token", ["Q", "Qz7kP", "Qz7kP9wX3mR2tY5"])  # 1, 5 and 15 characters
+def test_a_short_configured_token_is_refused_naming_the_setting(setting: str, token: str) -> None:
+    # Every process reads it with its settings, so `lifecycle up` refuses it before starting anything.
     with pytest.raises(UserError) as refused:
-        check_token(token)
+        Settings.from_env({setting: token})
     message = str(refused.value)
-    assert message.startswith("LIFECYCLE_DASHBOARD_TOKEN has ")
+    assert message.startswith(f"{setting} has {len(token)} characters")
     assert f"at least {MIN_TOKEN_LENGTH}" in message
     assert "\n" not in message
-    if token:
-        assert token not in message
+    assert token not in message
 
 
-def test_a_long_enough_token_is_accepted() -> None:
-    check_token("x" * MIN_TOKEN_LENGTH)
+def test_an_empty_or_long_enough_token_is_accepted() -> None:
+    assert Settings.from_env({"LIFECYCLE_DASHBOARD_TOKEN": ""}).dashboard_token.get_secret_value() == ""
+    token = "x" * MIN_TOKEN_LENGTH
+    assert Settings.from_env({"LIFECYCLE_DASHBOARD_TOKEN": token}).dashboard_token.get_secret_value() == token
