@@ -38,6 +38,7 @@ from streams.delivery import Delivery
 from streams.gaps import BrokerProbe
 from streams.handler import Context, Inbound, Record, handle
 from streams.in_order import PartitionOrder
+from streams.outbox import Outbox
 from streams.releases import ReleasesView
 from streams.rerouting import Rerouter
 from streams.stopping import one_line, stop_worker
@@ -115,6 +116,7 @@ class Processor:
     checkpoint: Checkpoint
     changelog: ChangelogWrites
     rerouter: Rerouter
+    outbox: Outbox
 
     decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
     busy_since: float | None = None  # when the agent took the batch it handles now; None while it waits
@@ -138,19 +140,17 @@ class Processor:
             return cached[1]
         return decode_stored(raw)
 
-    async def write(self, serial: str, stored: StoredSerial, raw: bytes, partition: int) -> None:
+    def write(self, serial: str, stored: StoredSerial, raw: bytes, partition: int) -> None:
         """Keep the serial's value (`raw`, encoded); its changelog record reaches the broker before the next commit."""
-        await self.changelog.write(serial.encode(), raw, partition)
+        self.changelog.write(serial.encode(), raw, partition)
         self.decoded[serial] = (raw, stored)
         self.decoded.move_to_end(serial)
         if len(self.decoded) > DECODED_LIMIT:
             self.decoded.popitem(last=False)
 
     async def send(self, record: Record) -> None:
-        """Hand one record to the producer's buffer (it raises when the producer refuses the record); its
-        acknowledgement is not awaited here but tracked by the checkpoint."""
-        sent = await self.app.producer.send(self.topics[record.suffix], record.key, record.value, None, None, None)
-        self.checkpoint.track(record.suffix, sent)
+        """Keep one record for the batch's end, when the Outbox sends it and the Checkpoint tracks its delivery."""
+        self.outbox.add(record.suffix, self.topics[record.suffix], record.key, record.value)
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent (concurrency 1): batches of messages, each in offset order, every failure dead-lettered."""
@@ -203,9 +203,13 @@ class Processor:
         try:
             for serial, stored, raw, partition in self.batch.flush():
                 as_current(last_of_partition[partition])  # the table's store keeps a key in its event's partition
-                await self.write(serial, stored, raw, partition)
-        except Exception as exc:  # the batch's outputs are out but its state is not kept: no commit may pass it
+                self.write(serial, stored, raw, partition)
+        except Exception as exc:  # the batch's state is not kept: no commit may pass it
             stop_worker(f"storing the serials' state failed: {one_line(exc)}")
+        try:
+            await self.outbox.send()
+        except Exception as exc:  # records of handled messages did not reach the producer: no commit may pass them
+            stop_worker(f"sending the batch's records failed: {one_line(exc)}")
 
     def report_health(self) -> None:
         """Beat while the agent waits for input (an idle worker is live); not ready until the catalog is read."""
@@ -256,11 +260,15 @@ def create_processor(settings: Settings) -> Processor:
     policy = settings.policy()
     rerouter = Rerouter({spec.name(prefix): spec.partitions for spec in INPUTS}, lambda: app.producer, checkpoint.track)
 
-    async def send(topic: str, key: bytes, value: bytes, partition: int) -> Any:
-        return await app.producer.send(topic, key, value, partition, None, None)
+    partitions = {spec.name(prefix): spec.partitions for spec in (*OUTPUTS, CHANGELOG)}
 
-    changelog = ChangelogWrites(table, CHANGELOG.name(prefix), send, checkpoint.track)
-    processor = Processor(settings, app, table, view, policy, checkpoint, changelog, rerouter)
+    def aiokafka_producer() -> Any:  # faust makes it when the app starts
+        producer: Any = app.producer  # faust's aiokafka driver (tests/unit/processor/test_faust_canary.py)
+        return producer._ensure_producer()
+
+    outbox = Outbox(aiokafka_producer, partitions, checkpoint.track)
+    changelog = ChangelogWrites(table, CHANGELOG.name(prefix), outbox)
+    processor = Processor(settings, app, table, view, policy, checkpoint, changelog, rerouter, outbox)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)

@@ -1,8 +1,9 @@
 """The serial table's changelog: its topic, made and checked before faust starts, and writes the Checkpoint tracks.
 
 `table[key] = value` queues the changelog record in faust's producer buffer without telling anyone when it
-reaches the broker. Here every write hands the record's delivery to the Checkpoint, so no offset is committed
-before the changelog holds the state it led to (else a kill -9 or a handover would restore stale state).
+reaches the broker. Here every write goes out through the Outbox, whose deliveries the Checkpoint tracks, so no
+offset is committed before the changelog holds the state it led to (else a kill -9 or a handover would restore
+stale state).
 
 faust would create the topic itself on the first write, with whatever partition count it is given; one made by
 something else with another count breaks the table's co-partitioning with the inputs. So the worker creates it
@@ -11,8 +12,6 @@ at start from CHANGELOG and refuses to start, in one line, when it exists with a
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kafka.admin import NewTopic
@@ -22,6 +21,7 @@ from lifecycle.errors import UserError
 from lifecycle.groups import PROCESSOR
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS, TopicSpec
+from streams.outbox import Outbox
 
 TABLE = "serial_to_state"
 # faust names a table's changelog `<app id>-<table>-changelog`; the app id is the processor's group.
@@ -29,34 +29,27 @@ CHANGELOG = TopicSpec(f"{PROCESSOR.component}-{TABLE}-changelog", PARTITIONS, cl
 TOPIC_ALREADY_EXISTS = 36
 
 
-Send = Callable[[str, bytes, bytes, int], Awaitable[Awaitable[Any]]]  # topic, key, value, partition -> delivery
-
-
 class ChangelogWrites:
-    """Writes to one faust table, each changelog record tracked until the broker has it.
+    """Writes to one faust table, each changelog record sent through the Outbox and tracked until the broker has it.
 
     The records go straight to the producer, not through faust's own send buffer (which pauses the input flow
-    while more than 100 wait, and sends them one at a time); once one is acknowledged its offset is kept in
-    the store, as faust does, so a restart recovers the table from there.
+    while more than 100 wait, and sends them one at a time); once a batch of them is acknowledged the offset of
+    its last record is kept in the store, as faust does, so a restart recovers the table from there.
     """
 
-    def __init__(self, table: Any, topic: str, send: Send, track: Callable[[str, Awaitable[Any]], None]) -> None:
+    def __init__(self, table: Any, topic: str, outbox: Outbox) -> None:
         self._table = table
         self._topic = topic
-        self._send = send
-        self._track = track
+        self._outbox = outbox
+        outbox.on_sent(topic, self._persisted)
 
-    async def write(self, key: bytes, value: bytes, partition: int) -> None:
-        """Set the key in the local store and send its changelog record (on the source's partition)."""
+    def write(self, key: bytes, value: bytes, partition: int) -> None:
+        """Set the key in the local store and queue its changelog record (on the source's partition)."""
         self._table.data[key] = value
-        sent = asyncio.ensure_future(await self._send(self._topic, key, value, partition))
-        sent.add_done_callback(self._persisted)
-        self._track("changelog", sent)
+        self._outbox.add("changelog", self._topic, key, value, partition)
 
-    def _persisted(self, sent: asyncio.Future[Any]) -> None:
-        if not sent.cancelled() and sent.exception() is None:
-            metadata = sent.result()
-            self._table.data.set_persisted_offset(metadata.topic_partition, metadata.offset)
+    def _persisted(self, metadata: Any, count: int) -> None:
+        self._table.data.set_persisted_offset(metadata.topic_partition, metadata.offset + count - 1)
 
 
 def ensure_changelog_topic(settings: Settings) -> None:

@@ -26,29 +26,44 @@ COORDINATOR_WAIT_SECONDS = 60.0
 T = TypeVar("T")
 
 
+class _Backoff:
+    """The pauses between tries while the coordinator is not ready: doubling from 0.2 s up to 5 s, until `wait`."""
+
+    def __init__(self, wait: float) -> None:
+        self._deadline = time.monotonic() + wait
+        self._pause = 0.2
+
+    def after(self, error: Exception) -> float | None:
+        """How long to pause after `error` before trying again; None when the time is up."""
+        pause = self._pause
+        if time.monotonic() + pause > self._deadline:
+            return None
+        log.info("group coordinator not ready (%s); trying again in %.1f s", type(error).__name__, pause)
+        self._pause = min(pause * 2, 5.0)
+        return pause
+
+
 def until_coordinator_ready(call: Callable[[], T], wait: float = COORDINATOR_WAIT_SECONDS) -> T:
     """`call()`, repeated while the group coordinator is not ready yet (for up to `wait` seconds)."""
-    deadline, pause = time.monotonic() + wait, 0.2
+    backoff = _Backoff(wait)
     while True:
         try:
             return call()
         except COORDINATOR_NOT_READY as exc:
-            if time.monotonic() + pause > deadline:
+            pause = backoff.after(exc)
+            if pause is None:
                 raise
-            log.info("group coordinator not ready (%s); trying again in %.1f s", type(exc).__name__, pause)
             time.sleep(pause)
-            pause = min(pause * 2, 5.0)
 
 
 async def until_coordinator_ready_async(call: Callable[[], Awaitable[T]], wait: float = COORDINATOR_WAIT_SECONDS) -> T:
     """`await call()`, repeated while the group coordinator is not ready yet (for up to `wait` seconds)."""
-    deadline, pause = time.monotonic() + wait, 0.2
+    backoff = _Backoff(wait)
     while True:
         try:
             return await call()
         except COORDINATOR_NOT_READY as exc:
-            if time.monotonic() + pause > deadline:
+            pause = backoff.after(exc)
+            if pause is None:
                 raise
-            log.info("group coordinator not ready (%s); trying again in %.1f s", type(exc).__name__, pause)
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 5.0)

@@ -77,9 +77,7 @@ class PartitionOrder:
     async def admit(self, tp: Any, offset: int, generation: int) -> bool:
         """True when the message is its partition's next; False means skip it (done before, or reading again)."""
         self._follow(generation)
-        state = self.partitions.get(tp)
-        if state is None:
-            state = self.partitions[tp] = _Partition((await self._starts([tp]))[tp])
+        state = self.partitions.get(tp) or await self._learn(tp)
         if offset < state.expected:
             return False
         if offset > state.expected:
@@ -120,11 +118,12 @@ class PartitionOrder:
         if not assigned:
             return
         ends = await broker.highwaters(*assigned)
-        starts = await self._starts([tp for tp in assigned if tp not in self.partitions])
-        for tp, start in starts.items():
-            self.partitions[tp] = _Partition(start, last_checked=start)
+        generation = self.generation
+        await self._learn(*assigned)
         for tp in assigned:
-            state = self.partitions[tp]
+            state = self.partitions.get(tp)
+            if state is None or self.generation != generation:  # a new generation came while the broker answered
+                return
             end = ends.get(tp) or 0
             still = state.last_checked == state.expected
             state.idle_checks = state.idle_checks + 1 if end > state.expected and still else 0
@@ -171,6 +170,19 @@ class PartitionOrder:
             if self.stuck:
                 self.stuck.clear()
                 self._report()
+
+    async def _learn(self, tp: Any, *more: Any) -> _Partition:
+        """The state of `tp`, and of `more` and every other assigned input partition not known yet, from the broker.
+
+        One question for all of them: asked per partition, each waited its turn behind the consumer's fetch.
+        The agent may move a partition on while the broker answers: a state made meanwhile is kept, never reset.
+        """
+        assigned = self.broker.assignment() if self.broker is not None else set()
+        wanted = {tp, *more, *(other for other in assigned if other.topic in self.topics)}
+        starts = await self._starts([other for other in wanted if other not in self.partitions])
+        for other, start in starts.items():
+            self.partitions.setdefault(other, _Partition(start, last_checked=start))
+        return self.partitions.setdefault(tp, _Partition(starts.get(tp, 0), last_checked=starts.get(tp, 0)))
 
     async def _starts(self, tps: list[Any]) -> dict[Any, int]:
         """Where each partition's reading starts: its committed offset, or its earliest when it has none."""

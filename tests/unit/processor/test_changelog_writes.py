@@ -9,12 +9,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from producer_fakes import Producer
 
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
 from streams import changelog
 from streams.changelog import CHANGELOG, ChangelogWrites, ensure_changelog_topic
+from streams.outbox import Outbox
 
 
 class Store(dict[bytes, bytes]):
@@ -35,32 +37,23 @@ class Table:
         self.data = Store()
 
 
-class Producer:
-    """Buffers records; each one's delivery settles when the test says."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes, int]] = []
-        self.deliveries: list[asyncio.Future[Any]] = []
-
-    async def send(self, topic: str, key: bytes, value: bytes, partition: int) -> asyncio.Future[Any]:
-        self.sent.append((topic, key, value, partition))
-        self.deliveries.append(asyncio.get_running_loop().create_future())
-        return self.deliveries[-1]
-
-
-def test_every_write_is_kept_locally_and_its_changelog_record_tracked_and_its_offset_kept_once_acked() -> None:
+def test_every_write_is_kept_locally_and_its_changelog_record_tracked_and_its_last_offset_kept_once_acked() -> None:
     async def scenario() -> None:
         table, producer, tracked = Table(), Producer(), []
-        writes = ChangelogWrites(table, "c", producer.send, lambda what, sent: tracked.append((what, sent)))
-        await writes.write(b"SF-1", b"v1", 3)
-        await writes.write(b"SF-2", b"v2", 4)
-        assert table.data == {b"SF-1": b"v1", b"SF-2": b"v2"}
-        assert producer.sent == [("c", b"SF-1", b"v1", 3), ("c", b"SF-2", b"v2", 4)]
+        outbox = Outbox(lambda: producer, {"c": PARTITIONS}, lambda what, sent: tracked.append((what, sent)))
+        writes = ChangelogWrites(table, "c", outbox)
+        writes.write(b"SF-1", b"v1", 3)
+        writes.write(b"SF-3", b"v3", 3)
+        writes.write(b"SF-2", b"v2", 4)
+        assert table.data == {b"SF-1": b"v1", b"SF-2": b"v2", b"SF-3": b"v3"}
+        assert producer.sent == []  # nothing goes out before the batch's end
+        await outbox.send()
+        assert producer.sent == [("c", 3, [(b"SF-1", b"v1"), (b"SF-3", b"v3")]), ("c", 4, [(b"SF-2", b"v2")])]
         assert [what for what, _ in tracked] == ["changelog", "changelog"]
         producer.deliveries[0].set_result(SimpleNamespace(topic_partition=("c", 3), offset=41))
         producer.deliveries[1].set_exception(OSError("refused"))
         await asyncio.sleep(0)
-        assert table.data.persisted == {("c", 3): 41}  # a refused record keeps no offset (the checkpoint stops)
+        assert table.data.persisted == {("c", 3): 42}  # a refused batch keeps no offset (the checkpoint stops)
         producer.deliveries[1].exception()
 
     asyncio.run(scenario())

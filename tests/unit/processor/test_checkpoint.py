@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from faust import types as faust_types
 
 from streams import checkpoint as checkpoint_module
 from streams.checkpoint import Checkpoint, DeliveryFailed
 from streams.in_order import PartitionOrder
 
-TP = ("p.purchases", 0)
+TP = faust_types.TP("p.purchases", 0)
 
 
 class Probe:

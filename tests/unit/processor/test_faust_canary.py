@@ -119,3 +119,14 @@ def test_the_producer_send_the_agent_calls_keeps_its_signature() -> None:
     producer_send = faust_aiokafka.Producer.send
     assert parameters(producer_send)[:7] == ["self", "topic", "key", "value", "partition", "timestamp", "headers"]
     assert inspect.iscoroutinefunction(producer_send)  # awaited: the record is buffered; returns its delivery
+
+
+def test_the_aiokafka_producer_the_outbox_batches_through_is_reached_as_before() -> None:
+    from aiokafka import AIOKafkaProducer
+
+    # streams.app hands streams.outbox faust's own aiokafka producer, started and stopped with the app.
+    assert parameters(faust_aiokafka.Producer._ensure_producer) == ["self"]
+    assert "return self._producer" in source(faust_aiokafka.Producer._ensure_producer)
+    assert "self._producer = self._new_producer()" in source(faust_aiokafka.Producer.on_start)
+    assert parameters(AIOKafkaProducer.create_batch) == ["self"]
+    assert parameters(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"]

@@ -228,3 +228,42 @@ def test_a_message_done_after_its_partition_left_in_a_rebalance_changes_nothing(
     s.order.partitions.clear()  # a rebalance took the partition while the message was handled
     s.order.done(PURCHASES, 5)
     assert s.order.commit_position(PURCHASES) is None
+
+
+@dataclass
+class SlowBroker(Broker):
+    """A broker whose first answer about earliest offsets waits for `answer` (the consumer was busy fetching)."""
+
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: int = 0
+
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        self.asked += 1
+        if self.asked == 1:
+            await self.answer.wait()
+        return dict.fromkeys(tps, self.earliest)
+
+
+def test_positions_the_agent_reached_while_the_idle_check_waited_for_the_broker_are_kept() -> None:
+    async def race() -> None:
+        s = setup(SlowBroker(offsets={PURCHASES: None}, ends={PURCHASES: 9}))
+        broker = s.broker
+        assert isinstance(broker, SlowBroker)
+        check = asyncio.create_task(s.order.check_idle())  # asks where the unknown partitions start, and waits
+        await asyncio.sleep(0)
+        assert await s.order.admit(PURCHASES, 0, 1)
+        s.order.done(PURCHASES, 0)
+        broker.answer.set()
+        await check
+        assert await s.order.admit(PURCHASES, 1, 1)  # not sent back to 0 by the idle check's late answer
+        assert broker.seeks == []
+        assert s.order.commit_position(PURCHASES) == 1
+
+    asyncio.run(race())
+
+
+def test_the_first_message_learns_every_assigned_input_partition_at_once() -> None:
+    s = setup(Broker(offsets={PURCHASES: 4}))
+    assert admit(s.order, 4)
+    assert set(s.order.partitions) == {PURCHASES}  # the changelog partition is not the agent's
+    assert s.order.partitions[PURCHASES].expected == 4

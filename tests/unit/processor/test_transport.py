@@ -42,6 +42,7 @@ def test_the_commit_position_is_the_checkpoint_s_and_faust_s_acks_are_only_trimm
         return dict.fromkeys(tps, 0)
 
     monkeypatch.setattr(CheckpointConsumer, "earliest_offsets", earliest)  # no broker in a unit test
+    monkeypatch.setattr(CheckpointConsumer, "assignment", lambda self: {PURCHASES})
 
     async def scenario() -> None:
         consumer, checkpoint = consumer_of([])
