@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from msgspec import Meta
 
@@ -20,6 +20,9 @@ YEARS = f"years {FIRST_YEAR} through {LAST_YEAR}"
 # JSON Schema's `$` (ECMA 262) ends the text; Python's also matches before a final newline, so msgspec, which
 # matches with `re`, gets `\Z`, as fastjsonschema does. schemas/generate.py writes it back as `$`.
 _DOLLAR = re.compile(r"(?<!\\)\$")
+# msgspec writes a Literal's values sorted; a document's schema keeps them as written, as its readers and the
+# refusals' texts list them. schemas/generate.py moves them from this key into `enum`.
+WRITTEN_ORDER = "x-written-order"
 
 
 def searched(pattern: str) -> str:
@@ -37,6 +40,16 @@ def text(min_length: int | None, max_length: int, description: str | None = None
         description=description,
         extra_json_schema={"pattern": TEXT_PATTERN},
     )
+
+
+def length(min_length: int | None, max_length: int, description: str | None = None) -> Meta:
+    """Text bounded in length only, as the pipeline's own documents state theirs."""
+    return Meta(min_length=min_length, max_length=max_length, description=description)
+
+
+def in_written_order(choices: Any) -> Meta:
+    """A Literal whose schema lists its values in the order written."""
+    return Meta(extra_json_schema={WRITTEN_ORDER: list(get_args(choices))})
 
 
 def integer(low: int, high: int | None, description: str | None = None) -> Meta:

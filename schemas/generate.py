@@ -1,4 +1,4 @@
-"""Write schemas/json/<type>.schema.json from the typed messages: standard JSON Schema (draft 7) for producers.
+"""Write schemas/json/<kind>.schema.json from the typed messages: standard JSON Schema (draft 7) for producers.
 
 `python -m schemas.generate` (or `make schemas`) writes them; `--check` says whether the checked-in ones are in step.
 """
@@ -12,17 +12,31 @@ from typing import Any
 
 import msgspec
 
+from schemas.documents import CaseDecision, DeadLetter, Document, Holds, Notice
 from schemas.events import EVENT_CLASSES, Event
+from schemas.fields import WRITTEN_ORDER
+from schemas.snapshot import Entitlement, UpgradeGrant
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 DRAFT = "http://json-schema.org/draft-07/schema#"
 ID = "https://schemas.subscription-lifecycle/{kind}.schema.json"
-GENERATED_KINDS = tuple(EVENT_CLASSES)
+# Every document kind of the contract, in schemas.codec.DOCUMENT_KINDS's order: the events, then the outputs.
+CLASSES: dict[str, type[Event] | type[Document]] = {
+    **EVENT_CLASSES,
+    "upgrade_grant": UpgradeGrant,
+    "entitlement": Entitlement,
+    "notice": Notice,
+    "holds": Holds,
+    "case_decision": CaseDecision,
+    "deadletter": DeadLetter,
+}
+GENERATED_KINDS = tuple(CLASSES)
+SOURCES = "schemas/events.py, schemas/documents.py and schemas/snapshot.py"
 
 
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one generated kind."""
-    cls: type[Event] = EVENT_CLASSES[kind]
+    cls = CLASSES[kind]
     generated = msgspec.json.schema(cls)
     definitions: dict[str, Any] = generated["$defs"]
     body = _finish(definitions[cls.__name__], definitions)
@@ -30,7 +44,8 @@ def schema(kind: str) -> dict[str, Any]:
         "$schema": DRAFT,
         "$id": ID.format(kind=kind),
         "title": cls.title,
-        "description": body["description"],
+        # An event's docstring is its description; an output document's is too long for one, so it states it.
+        "description": cls.description if issubclass(cls, Document) else body["description"],
         "type": "object",
         "required": body["required"],
         "properties": body["properties"],
@@ -49,6 +64,15 @@ def _finish(node: Any, definitions: dict[str, Any]) -> Any:
         target = definitions[node["$ref"].removeprefix("#/$defs/")]
         inlined = {name: value for name, value in target.items() if name not in ("title", "description")}
         node = {**{name: value for name, value in node.items() if name != "$ref"}, **inlined}
+    if isinstance(node.get("type"), list) and "anyOf" in node:
+        # A nullable written as one node with a type list: the other branch's keywords move up.
+        branch = next(option for option in node["anyOf"] if option.get("type") != "null")
+        node = {
+            **{name: value for name, value in node.items() if name != "anyOf"},
+            **{name: value for name, value in branch.items() if name != "type"},
+        }
+    if WRITTEN_ORDER in node:
+        node = {name: value for name, value in node.items() if name != WRITTEN_ORDER} | {"enum": node[WRITTEN_ORDER]}
     finished = {name: _finish(value, definitions) for name, value in node.items()}
     if node.get("type") == "object":
         finished["additionalProperties"] = True  # fields beyond the contract's are allowed, and kept
@@ -79,7 +103,7 @@ def main(argv: list[str]) -> int:
     if argv == ["--check"]:
         if names := stale(SCHEMA_DIR):
             print(
-                f"schemas/json out of step with schemas/events.py: {', '.join(names)}; run `make schemas`",
+                f"schemas/json out of step with {SOURCES}: {', '.join(names)}; run `make schemas`",
                 file=sys.stderr,
             )
             return 1
