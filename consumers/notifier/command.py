@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 from pathlib import Path
-from types import FrameType
 
 from consumers.kafka_loop import Backoff
 from consumers.notifier.render import TEMPLATES_DIR
+from consumers.signals import stop_on_signals
 from lifecycle import metrics
 from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
@@ -60,12 +59,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info("signal %d: stopping after the current notice", signum)
-        notifier.stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop_on_signals(notifier.stop.set)  # after the current notice
     metrics.serve("notifier", settings)
     if not settings.smtp_host:
         logging.getLogger(__name__).info("no SMTP host: writing .eml files to %s", settings.outbox)

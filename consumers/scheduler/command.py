@@ -12,9 +12,7 @@ import argparse
 import contextlib
 import json
 import logging
-import signal
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 from kafka import KafkaProducer
@@ -22,6 +20,7 @@ from kafka import KafkaProducer
 from consumers.database import DatabaseUnavailableError, app_dsn, connect
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
+from consumers.signals import stop_on_signals
 from lifecycle import metrics, topics
 from lifecycle.admin import require_topics
 from lifecycle.arguments import instant
@@ -100,12 +99,7 @@ def _run_forever(settings: Settings) -> None:
             log.error("sweep failed, retried at the next interval: %s", exc)
         metrics.beat(COMPONENT)
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        log.info("stopping on signal %d", signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop_on_signals(lambda: scheduler.shutdown(wait=False))
     scheduler.add_job(
         job,
         "interval",

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import threading
-from types import FrameType
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -14,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from consumers.database import DatabaseUnavailableError, app_dsn, connect
 from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
+from consumers.signals import stop_on_signals
 from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
 from lifecycle import metrics, topics
@@ -117,13 +116,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     require_topics(settings, (*STORE.reads, topics.DEADLETTER))
     stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        log.info("stopping on signal %d", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop_on_signals(stop.set)
     metrics.serve(COMPONENT, settings)
     log.info("store: %s -> PostgreSQL (group %s)", settings.topic(topics.ENTITLEMENTS.suffix), group_id(settings))
     run_store(settings, stop, args.batch_size)
