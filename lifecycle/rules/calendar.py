@@ -6,6 +6,8 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from schemas import parse_instant
+
 
 def add_months(start: date, months: int) -> date:
     """The same day `months` calendar months later, clamped to the end of that month."""
@@ -32,3 +34,16 @@ def days_before(day: date, days: int) -> date:
 def iso_instant(instant: datetime) -> str:
     """An instant as RFC 3339 in UTC with a Z, as the contract writes them."""
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=1 << 16)
+def instant_of(text: str) -> datetime:
+    """An event's RFC 3339 timestamp as an instant: parsed once while its serial's events are being folded."""
+    # An event's time is read a few times per step (its order, its day, the window's horizon): parse it once.
+    return parse_instant(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def day_of(text: str) -> date:
+    """The UTC calendar day of an event's RFC 3339 timestamp."""
+    return instant_of(text).astimezone(UTC).date()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import PPI_CHANNELS, PROGRAM_TERMS, Entitlement
 from lifecycle.rules.fold import Decision, Fold, wait
 from lifecycle.rules.model import Event, Notice, evolve
 from lifecycle.rules.notices import notice
-from schemas import parse_instant
 from schemas.codec import SCHEMA_VERSION
 
 SEVERITY_A_RESPONSE_HOURS = 24  # FAQ (Advantage Premier): initial response within 24 hours for Severity A
@@ -50,7 +49,7 @@ def on_case(fold: Fold, event: Event) -> Decision:
     notices: tuple[Notice, ...] = ()
     if verdict.ppi_credit_used:
         decided = evolve(decided, ppi_credits=entitlement.ppi_credits - 1)
-        day = utc_day(parse_instant(event["occurred_at"]))
+        day = day_of(event["occurred_at"])
         notices = (notice("ppi_used", decided, day, case_number, case_number=case_number),)
     return Decision(evolve(fold, entitlement=decided), notices, decisions=(_document(decided, event, verdict),))
 

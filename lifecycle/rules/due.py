@@ -68,20 +68,26 @@ class Due:
 
 def falls_due(entitlement: Dated, after: datetime, until: datetime, policy: Policy, catalog: Catalog) -> list[Due]:
     """The transitions due in (after, until], in due order; an overdue expiry or version end stays due."""
+    return [
+        d
+        for d in due_schedule(entitlement, policy, catalog)
+        if d.at <= until and (d.kind != "reminder" or after < d.at)
+    ]
+
+
+def due_schedule(entitlement: Dated, policy: Policy, catalog: Catalog) -> tuple[Due, ...]:
+    """Every transition the entitlement has ahead or overdue, whenever it falls, in due order (see `falls_due`)."""
     due: list[Due] = []
     if entitlement.status == "active" and entitlement.expires_on is not None:
         for reminder_at, lead in _reminder_instants(entitlement.expires_on, policy.lead_days(entitlement.program)):
-            if after < reminder_at <= until:
-                due.append(Due(reminder_at, "reminder", lead))
-        expires_at = day_start(entitlement.expires_on)
-        if expires_at <= until:
-            due.append(Due(expires_at, "expiry"))
+            due.append(Due(reminder_at, "reminder", lead))
+        due.append(Due(day_start(entitlement.expires_on), "expiry"))
     ends_on = version_end(entitlement, catalog)
-    if ends_on is not None and day_start(ends_on) <= until:
+    if ends_on is not None:
         due.append(Due(day_start(ends_on), "version_check"))
     if len(due) > 1:
         due.sort(key=lambda d: (d.at, _RANK[d.kind]))  # stable: reminders keep the policy's lead order
-    return due
+    return tuple(due)
 
 
 def version_end(entitlement: Dated, catalog: Catalog) -> date | None:

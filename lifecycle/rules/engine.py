@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from lifecycle.rules.entitlement import shown
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
@@ -36,9 +37,9 @@ def _publish(
     the same; it is refused once. A hold that ran out leaves the state: sent again, the event is new.
     """
     fold = step.fold
-    holds = holds_of(state, fold, received_at)
+    holds = holds_of(state, fold, received_at) if fold.held else ()
     # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
-    expired = expired_holds(holds, fold.clock, policy) if received_at is None else set()
+    expired = expired_holds(holds, fold.clock, policy) if holds and received_at is None else set()
     sent = state.emitted
     refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in sent]
     new_ids = [f"refused:{e['event_id']}" for e, _ in refused]
@@ -56,11 +57,20 @@ def _publish(
     fresh_notices = _unsent(step.notices, "notice_id", sent)
     snapshot: Snapshot | None = None
     revision = state.revision
-    if fold.entitlement is not None and (state.fold is None or fold.entitlement != state.fold.entitlement):
-        candidate = fold.entitlement.snapshot(state.revision)
-        if candidate != state.snapshot:
+    entitlement = fold.entitlement
+    before = state.fold.entitlement if state.fold is not None else None
+    published = state.published
+    if entitlement is not None and (before is None or (entitlement is not before and entitlement != before)):
+        if published is None and before is not None:
+            changed = shown(entitlement) != shown(before)  # the snapshots compared without building them
+        else:
+            changed = entitlement.snapshot(state.revision) != state.snapshot
+        if changed:
             revision += 1
-            snapshot = {**candidate, "revision": revision}
+            snapshot = entitlement.snapshot(revision)
+            published = None  # the fold's entitlement's snapshot at `revision`: built when asked
+    elif entitlement is None and published is None:
+        published = state.snapshot  # no fold to build it from any more (never so far): keep it as it was
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
     fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)
@@ -69,14 +79,14 @@ def _publish(
     if new_ids:
         day = fold.clock.toordinal() if fold.clock is not None else 0
         sent = {**sent, **dict.fromkeys(new_ids, day)}
-    held = frozenset(hold.event_id for hold in holds)
+    held = frozenset(hold.event_id for hold in holds) if holds else frozenset()
     kept = settle(state.serial, Kept(base, state.through, folded_ids, window, sent), catalog, policy, held)
     new_state = evolve(
         state,
         window=kept.window,
         clock=fold.clock,
         revision=revision,
-        snapshot=snapshot if snapshot is not None else state.snapshot,
+        published=published,
         emitted=kept.emitted,
         holds=holds,
         fold=fold,
@@ -89,8 +99,14 @@ def _publish(
     return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
 
 
-def _ids(state: SerialState, window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str]:
+# Up to this many known ids a state looks them up one by one (`SerialState.applied`) rather than keeping a set.
+_IDS_SCANNED = 8
+
+
+def _ids(state: SerialState, window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str] | None:
     """The known ids of the new state: the old state's when its events are the same (time passed)."""
+    if len(window) + len(folded_ids) <= _IDS_SCANNED:
+        return None
     if state.ids is not None and window is state.window and folded_ids is state.folded_ids:
         return state.ids
     return known_ids(window, folded_ids)
@@ -103,6 +119,8 @@ def _without(fold: Fold, event_ids: set[str]) -> Fold:
 
 def _unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[dict[str, Any], ...]:
     """The items whose id was not sent before, each once, in order."""
+    if not items:
+        return ()
     return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
 
 

@@ -135,3 +135,30 @@ class Entitlement:
             "updated_at": self.updated_at,
             "last_event_id": self.last_event_id,
         }
+
+
+def shown(entitlement: Entitlement) -> tuple[Any, ...]:
+    """What of an entitlement its snapshot shows (revision aside): equal exactly when the snapshots are."""
+    e = entitlement
+    pending = tuple((p.renewal_order_id, p.term_months) for p in e.pending_renewals)
+    return (
+        e.serial,
+        e.account_id,
+        e.product,
+        e.channel,
+        e.license,
+        e.status,
+        e.program,
+        e.purchased_at,
+        e.registered_at,
+        e.contact or None,
+        e.starts_on,
+        e.expires_on,
+        e.ppi_credits,
+        pending,
+        e.upgraded_from,
+        e.upgraded_to,
+        e.version_supported,
+        e.updated_at,
+        e.last_event_id,
+    )

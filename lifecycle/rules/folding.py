@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lifecycle.rules.calendar import day_start, iso_instant
+from lifecycle.rules.calendar import day_start, instant_of, iso_instant
 from lifecycle.rules.cases import on_case
 from lifecycle.rules.fold import Decision, Fold
 from lifecycle.rules.model import Catalog, Event, Notice, Policy, evolve
@@ -15,7 +15,6 @@ from lifecycle.rules.registration import on_registration
 from lifecycle.rules.renewal import on_renewal
 from lifecycle.rules.timeflow import advance_fold
 from lifecycle.rules.upgrade import on_upgrade
-from schemas import parse_instant
 
 # Events at the same instant apply in the order a customer's journey has them.
 _RANK = {"purchase": 0, "upgrade_grant": 0, "registration": 1, "renewal": 2, "upgrade": 3, "case_opened": 4}
@@ -25,7 +24,7 @@ def event_time(event: Event) -> datetime:
     """The instant an event happened (a tick: the start of its due day)."""
     if event["type"] == "tick":
         return day_start(datetime.fromisoformat(event["due_on"]).date())
-    return parse_instant(event["occurred_at"])
+    return instant_of(event["occurred_at"])
 
 
 def event_order(event: Event) -> tuple[datetime, int, str]:

@@ -115,7 +115,9 @@ class SerialState:
     # How far time has been advanced for this serial (event time, or a tick's due date).
     clock: datetime | None = None
     revision: int = 0
-    snapshot: Snapshot | None = None
+    # The current snapshot as stored or loaded; None: it is the fold's entitlement's snapshot at `revision`,
+    # built when asked (see `snapshot`), so a state does not carry a second copy of its entitlement.
+    published: Snapshot | None = field(default=None, compare=False, repr=False)
     # Ids of the notices, derived events, decisions and refusals already sent, each with the UTC day (as an
     # ordinal) it was sent on: a refold never sends one twice. Those sent before `through` are let go.
     emitted: Mapping[str, int] = field(default_factory=dict)
@@ -131,9 +133,19 @@ class SerialState:
     # The ids of `window` and `folded_ids` (see `known_ids`); None: work them out when asked.
     ids: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The serial's current entitlement snapshot, the last one published (None before the first)."""
+        if self.published is not None or self.revision == 0 or self.fold is None or self.fold.entitlement is None:
+            return self.published
+        snapshot: Snapshot = self.fold.entitlement.snapshot(self.revision)
+        return snapshot
+
     def applied(self, event_id: str) -> bool:
         """Whether this event was applied to the serial before (R13): the one place that decides it."""
-        return event_id in (self.ids if self.ids is not None else known_ids(self.window, self.folded_ids))
+        if self.ids is not None:
+            return event_id in self.ids
+        return event_id in self.folded_ids or any(event["event_id"] == event_id for event in self.window)
 
 
 def known_ids(window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str]:

@@ -75,7 +75,7 @@ def state_from_dict(document: dict[str, Any]) -> SerialState:
         window=window,
         clock=clock,
         revision=int(document["revision"]),
-        snapshot=document["snapshot"],
+        published=document["snapshot"],
         emitted=document["emitted"],
         holds=holds,
         fold=fold_from_dict(serial, document["fold"]) if document["fold"] is not None else None,

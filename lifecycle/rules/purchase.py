@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.calendar import day_of, utc_day
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Catalog, Event, evolve
 from lifecycle.rules.notices import notice
 from lifecycle.rules.registration import register
 from lifecycle.rules.support import program_for, start_support, version_supported_on
-from schemas import parse_instant
 
 
 def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
@@ -20,7 +19,7 @@ def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
         return _add_incident_credit(fold, event)
     if fold.entitlement is not None:
         return refuse(fold, f"serial {fold.serial} was already purchased (order {_order_of(fold.entitlement)})")
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     product, license_ = event["product"], event["license"]
     program = program_for(product["line"], license_["type"], day)
     entitlement = Entitlement(
@@ -73,7 +72,7 @@ def _add_incident_credit(fold: Fold, event: Event) -> Decision:
         )
     credits = int(event["license"]["quantity"])
     credited = evolve(entitlement, ppi_credits=entitlement.ppi_credits + credits)
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     added = notice("ppi_added", credited, day, event["order_id"], credits_added=credits, price=event["price"])
     return Decision(evolve(fold, entitlement=credited), (added,))
 
@@ -91,7 +90,7 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
             return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
         if revision <= current.grant_revision:
             return Decision(fold)  # the same or older knowledge of the source
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     expires_on = date.fromisoformat(event["expires_on"]) if event.get("expires_on") else None
     active = expires_on is None or max(day, utc_day(fold.clock) if fold.clock else day) < expires_on
     entitlement = Entitlement(

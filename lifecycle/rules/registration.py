@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.calendar import day_of
 from lifecycle.rules.fold import Decision, Fold, refuse
 from lifecycle.rules.model import Catalog, Event, evolve
 from lifecycle.rules.support import beyond_last_expiry, renew, start_support
-from schemas import parse_instant
 
 
 def on_registration(fold: Fold, event: Event, catalog: Catalog) -> Decision:
@@ -40,7 +39,7 @@ def register(fold: Fold, event: Event, catalog: Catalog, not_before: date | None
     )
     if registered.status != "pending_registration":
         return Decision(evolve(fold, entitlement=registered))
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     started, notices = start_support(registered, max(day, not_before or day), catalog)
     return Decision(evolve(fold, entitlement=started), notices)
 
@@ -48,7 +47,7 @@ def register(fold: Fold, event: Event, catalog: Catalog, not_before: date | None
 def _register_renewal_order(fold: Fold, event: Event) -> Decision:
     """R8: a renewal bought through Sales or a Partner takes effect when its order is registered."""
     order_id = event["renewal_order_id"]
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     entitlement = fold.entitlement
     if entitlement is not None:
         if order_id in entitlement.applied_orders:

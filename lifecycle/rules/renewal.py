@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import PendingRenewal
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.support import beyond_last_expiry, renew
-from schemas import parse_instant
 
 
 def on_renewal(fold: Fold, event: Event) -> Decision:
@@ -31,7 +30,7 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
         p.renewal_order_id == order_id for p in entitlement.pending_renewals
     ):
         return Decision(fold)  # the same order again
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     months = int(event["term_months"])
     registered_on = fold.registered_orders.get(order_id)
     if event["channel"] != "online_store" and registered_on is None:

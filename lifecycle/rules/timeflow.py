@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.catalog import version_key
-from lifecycle.rules.due import Due, falls_due, tick_id
+from lifecycle.rules.due import Due, due_schedule, tick_id
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.model import Catalog, Notice, Policy, evolve
@@ -42,9 +42,13 @@ def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catal
 def _next_due(
     entitlement: Entitlement, since: datetime, until: datetime, catalog: Catalog, policy: Policy
 ) -> Due | None:
-    """The earliest transition due after `since` and by `until`."""
-    due = falls_due(entitlement, since, until, policy, catalog)
-    return due[0] if due else None
+    """The earliest transition due after `since` and by `until` (what `falls_due` would name first)."""
+    for due in due_schedule(entitlement, policy, catalog):
+        if due.at > until:
+            return None
+        if due.kind != "reminder" or since < due.at:
+            return due
+    return None
 
 
 def _transition(

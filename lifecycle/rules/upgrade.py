@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifecycle.rules.calendar import utc_day
+from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event, evolve
 from lifecycle.rules.notices import notice
-from schemas import parse_instant
 from schemas.codec import SCHEMA_VERSION
 
 GRANT_SOURCE = "lifecycle-processor"
@@ -31,7 +30,7 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
         return wait(fold)  # R14a: a boxed product's support, and its free upgrades, start at registration
     if source.account_id != event["account_id"]:
         return refuse(fold, f"serial {serial} is registered to another account")
-    day = utc_day(parse_instant(event["occurred_at"]))
+    day = day_of(event["occurred_at"])
     if not source.support()["free_upgrades"]:
         denied = notice(
             "upgrade_denied",

@@ -38,7 +38,9 @@ def settle(serial: str, kept: Kept, catalog: Catalog, policy: Policy, held: froz
     cut, most = 0, len(window) - policy.kept_events
     # A held event waits for a purchase that may be older than anything kept (R14a): it and what follows it stay
     # in the window until its hold ends, so the purchase, when it comes, still folds in its place.
-    limit = next((i for i, event in enumerate(window) if event["event_id"] in held), len(window) - 1)
+    limit = len(window) - 1
+    if held:
+        limit = next((i for i, event in enumerate(window) if event["event_id"] in held), limit)
     while cut < limit and (cut < most or event_time(window[cut]) < horizon):
         cut += 1
     if cut == 0:
