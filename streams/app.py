@@ -1,24 +1,14 @@
-"""The faust-streaming app: topics, the serial -> state table, the releases view and the one stateful agent."""
+"""The faust-streaming app: topics, the serial -> state table, the releases view and the agent, wired from Settings."""
 
 from __future__ import annotations
 
 import logging
-import time
-import weakref
-from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import faust
-from faust.streams import _current_event
 
 from lifecycle import metrics
 from lifecycle.groups import PROCESSOR
 from lifecycle.kafka_config import faust_broker_credentials
-from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import (
     CASE_DECISIONS,
@@ -31,18 +21,14 @@ from lifecycle.topics import (
     UPGRADE_GRANTS,
     TopicSpec,
 )
-from streams.batch import SerialBatch
+from streams.agent import COMPONENT, Processor
 from streams.changelog import CHANGELOG, TABLE, ChangelogWrites
 from streams.checkpoint import Checkpoint
-from streams.delivery import Delivery
 from streams.gaps import BrokerProbe
-from streams.handler import Context, Inbound, Record, handle
 from streams.in_order import PartitionOrder
 from streams.outbox import Outbox
 from streams.releases import ReleasesView
 from streams.rerouting import Rerouter
-from streams.stopping import one_line, stop_worker
-from streams.stored import StoredSerial, decode_stored
 from streams.transport import SCHEME, ProcessorApp
 
 log = logging.getLogger(__name__)
@@ -52,14 +38,10 @@ log = logging.getLogger(__name__)
 INPUTS: tuple[TopicSpec, ...] = PROCESSOR.reads
 OUTPUTS: tuple[TopicSpec, ...] = (ENTITLEMENTS, NOTICES, CASE_DECISIONS, UPGRADE_GRANTS, HOLDS, DEADLETTER)
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-COMPONENT = "worker"
 STALL_CHECK_SECONDS = 5.0
 BEAT_SECONDS = 5.0  # an idle agent's heartbeat; a busy one beats after each batch
-BATCH_EVENTS = 500  # messages the agent takes at most at once
-BATCH_SECONDS = 0.05  # how long it waits to fill a batch before handling what it has
 # Per partition, what the producer gathers into one request; faust's 16 KiB made a batch's sends wait for the broker.
 PRODUCER_BATCH_BYTES = 512 * 1024
-DECODED_LIMIT = 5_000  # serials whose decoded state is kept in memory (50,000 cost 890 MB RSS, no speed)
 
 
 def group_id(settings: Settings) -> str:
@@ -74,7 +56,7 @@ def data_dir(settings: Settings) -> Path:
     return settings.home / "worker" / f"{group_id(settings)}-{settings.web_port}"
 
 
-def faust_app(settings: Settings, checkpoint: Checkpoint) -> faust.App:
+def faust_app(settings: Settings, checkpoint: Checkpoint) -> ProcessorApp:
     """A faust App configured from Settings: at-least-once, committing by `checkpoint`, no table views."""
     return ProcessorApp(
         checkpoint,
@@ -104,149 +86,19 @@ def faust_app(settings: Settings, checkpoint: Checkpoint) -> faust.App:
     )
 
 
-@dataclass
-class Processor:
-    """The wired app: what the agent reads, keeps and writes."""
-
-    settings: Settings
-    app: faust.App
-    table: Any
-    view: ReleasesView
-    policy: Policy
-    checkpoint: Checkpoint
-    changelog: ChangelogWrites
-    rerouter: Rerouter
-    outbox: Outbox
-
-    decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
-    busy_since: float | None = None  # when the agent took the batch it handles now; None while it waits
-    delivery: Delivery = field(init=False)
-    batch: SerialBatch = field(init=False)
-    topics: dict[str, str] = field(init=False)  # output topic suffix -> name
-
-    def __post_init__(self) -> None:
-        self.batch = SerialBatch(self.load)
-        self.delivery = Delivery(self.send, self.batch.store, COMPONENT)
-        self.topics = {spec.suffix: spec.name(self.settings.topic_prefix) for spec in OUTPUTS}
-
-    def load(self, serial: str) -> StoredSerial | None:
-        """The serial's stored value; the decoded form (with the rules' cached fold) is reused while unchanged."""
-        raw = self.table.get(serial.encode())
-        if raw is None:
-            return None
-        cached = self.decoded.get(serial)
-        if cached is not None and (cached[0] is raw or cached[0] == raw):
-            self.decoded.move_to_end(serial)
-            return cached[1]
-        return decode_stored(raw)
-
-    def write(self, serial: str, stored: StoredSerial, raw: bytes, partition: int) -> None:
-        """Keep the serial's value (`raw`, encoded); its changelog record reaches the broker before the next commit."""
-        self.changelog.write(serial.encode(), raw, partition)
-        self.decoded[serial] = (raw, stored)
-        self.decoded.move_to_end(serial)
-        if len(self.decoded) > DECODED_LIMIT:
-            self.decoded.popitem(last=False)
-
-    async def send(self, record: Record) -> None:
-        """Keep one record for the batch's end, when the Outbox sends it and the Checkpoint tracks its delivery."""
-        self.outbox.add(record.suffix, self.topics[record.suffix], record.key, record.value)
-
-    async def process(self, stream: Any) -> AsyncIterator[None]:
-        """The agent (concurrency 1): batches of messages, each in offset order, every failure dead-lettered."""
-        async for events in stream.take_events(BATCH_EVENTS, BATCH_SECONDS):
-            await self.handle_batch(events)
-            yield None
-
-    async def handle_batch(self, events: Sequence[Any]) -> None:
-        """Handle a batch; each serial's state is written once at its end, and only then may its offsets commit."""
-        checkpoint = self.checkpoint
-        started = time.perf_counter()
-        self.busy_since = time.time()
-        outcomes: Counter[str] = Counter()
-        dead_letters = 0
-        last_of_partition: dict[int, Any] = {}
-        checkpoint.hold()
-        try:
-            context = self._context()
-            for event in events:
-                message = event.message
-                if not await checkpoint.admit(message.tp, message.offset, message.generation_id):
-                    continue
-                if not self.view.caught_up.is_set():
-                    await self.view.caught_up.wait()  # never apply an event against a half-read catalog
-                if context.catalog is not self.view.catalog:
-                    context = self._context()
-                as_current(event)
-                last_of_partition[message.partition] = event
-                arrived = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
-                inbound = Inbound(message.topic, message.partition, message.offset, message.key, message.value, arrived)
-                handled = await self.rerouter.forward(inbound, message.headers, context)  # off its key's partition?
-                if handled is None:
-                    handled = handle(inbound, self.batch.load, context)
-                handled = await self.delivery.finish(inbound, handled, context)
-                checkpoint.done(message.tp, message.offset)
-                outcomes[handled.outcome] += 1
-                dead_letters += handled.reason is not None and bool(handled.records)
-        finally:
-            # Every message done so far has its outputs tracked and its state here: keep it, then let them commit.
-            await self._flush(last_of_partition)
-            self.busy_since = None
-            checkpoint.release()
-        _count(outcomes, dead_letters, time.perf_counter() - started)
-
-    def _context(self) -> Context:
-        preview = self.settings.deadletter_preview_bytes
-        return Context(self.settings.topic_prefix, self.view.catalog, self.policy, preview_bytes=preview)
-
-    async def _flush(self, last_of_partition: dict[int, Any]) -> None:
-        try:
-            for serial, stored, raw, partition in self.batch.flush():
-                as_current(last_of_partition[partition])  # the table's store keeps a key in its event's partition
-                self.write(serial, stored, raw, partition)
-        except Exception as exc:  # the batch's state is not kept: no commit may pass it
-            stop_worker(f"storing the serials' state failed: {one_line(exc)}")
-        try:
-            await self.outbox.send()
-        except Exception as exc:  # records of handled messages did not reach the producer: no commit may pass them
-            stop_worker(f"sending the batch's records failed: {one_line(exc)}")
-
-    def report_health(self) -> None:
-        """Beat while the agent waits for input (an idle worker is live); not ready until the catalog is read."""
-        if self.busy_since is None:
-            metrics.beat(COMPONENT)
-        metrics.report_ready(COMPONENT, None if self.view.caught_up.is_set() else "reading the releases catalog")
-
-
-def as_current(event: Any) -> None:
-    """Make `event` the agent's current one: faust's RocksDB store reads and writes in its partition.
-
-    The batch is taken from the stream in another task, so faust does not set it in the agent's own.
-    """
-    _current_event.set(weakref.ref(event))
-
-
-def _count(outcomes: Counter[str], dead_letters: int, seconds: float) -> None:
-    """The batch's metrics, once: messages by outcome, dead letters published, the batch's time, a heartbeat."""
-    for outcome, count in outcomes.items():
-        metrics.EVENTS.labels(COMPONENT, outcome).inc(count)
-    if dead_letters:
-        metrics.DEAD_LETTERS.labels(COMPONENT).inc(dead_letters)
-    metrics.PROCESSING_SECONDS.labels(COMPONENT).observe(seconds)
-    metrics.beat(COMPONENT)
-
-
 def create_processor(settings: Settings) -> Processor:
     """Build the app, its topics, table, releases view and agent from Settings."""
     prefix = settings.topic_prefix
+    probe = BrokerProbe(settings, f"{group_id(settings)}-probe")
     order = PartitionOrder(
-        BrokerProbe(settings, f"{group_id(settings)}-probe"),
+        probe,
         frozenset(spec.name(prefix) for spec in INPUTS),
         lambda: int(app.consumer_generation_id),  # the app made below
         lambda reason: metrics.report_stuck(COMPONENT, reason),
     )
     checkpoint = Checkpoint(order)
     app = faust_app(settings, checkpoint)
+    app.close_on_stop(probe.close)
     table = app.Table(
         TABLE,
         default=None,
@@ -268,7 +120,8 @@ def create_processor(settings: Settings) -> Processor:
 
     outbox = Outbox(aiokafka_producer, partitions, checkpoint.track)
     changelog = ChangelogWrites(table, CHANGELOG.name(prefix), outbox)
-    processor = Processor(settings, app, table, view, policy, checkpoint, changelog, rerouter, outbox)
+    topics = {spec.suffix: spec.name(prefix) for spec in OUTPUTS}
+    processor = Processor(settings, app, table, view, policy, checkpoint, changelog, rerouter, outbox, topics)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
     app.task(view.run)

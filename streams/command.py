@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 import faust
 
@@ -13,7 +14,8 @@ from lifecycle.settings import Settings
 from lifecycle.topics import RELEASES
 from streams.app import INPUTS, OUTPUTS, create_processor, data_dir, group_id
 from streams.changelog import ensure_changelog_topic
-from streams.stopping import watch
+from streams.stopping import CrashWatch, watch
+from streams.transport import ProcessorApp
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,13 @@ def run(args: argparse.Namespace) -> int:
     # faust would replace the root handlers with its own (unredacted) ones; keep the setup lifecycle.cli made.
     logging.getLogger().setLevel(args.loglevel.upper())
     worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False, override_logging=False)
-    # A crashed faust service stops the worker at once, with one line, instead of a stop that can hang.
-    watch(lambda: worker.crash_reason or processor.app.crash_reason)
+    guard(worker, processor.app)
     worker.execute_from_commandline()
+
+
+def guard(worker: Any, app: ProcessorApp) -> CrashWatch:
+    """Watch the worker's services from a thread of its own until the app stops cleanly."""
+    # A crashed faust service stops the worker at once, with one line, instead of a stop that can hang.
+    watcher = watch(lambda: worker.crash_reason or app.crash_reason)
+    app.close_on_stop(watcher.close)
+    return watcher

@@ -66,6 +66,11 @@ class Delivery:
     async def finish(self, message: Inbound, handled: Handled, context: Context) -> Handled:
         """Publish and store what handling decided; what would not fit, or cannot be published, is dead-lettered."""
         serial, stored = handled.serial, handled.stored
+        # Encoded per message, not once at the batch's write: the message that takes the value over the limit is the
+        # one dead-lettered, and the next applies to the value before it. A value's size can also fall again (its
+        # reorder window passes, a hold runs out), so one check at the write could keep a message this check refuses.
+        # The encoding is kept (StoredSerial.encoded) and is what the write stores: a serial with one message in a
+        # batch is encoded once.
         raw = encode_stored(stored) if serial is not None and stored is not None else None
         oversized = too_large(handled.records, serial, raw)
         if oversized is not None:

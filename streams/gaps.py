@@ -39,9 +39,12 @@ class BrokerProbe:
         self._client_id = client_id
         self._consumer: AIOKafkaConsumer | None = None
         self._asking = asyncio.Lock()  # the agent and the idle check may ask at once: one question at a time
+        self._closed = False
 
     async def first_present(self, tp: Any, offset: int) -> int | None:
         async with self._asking:
+            if self._closed:
+                return None  # stopping: "unknown", and no consumer started again
             return await self._ask(tp, offset)
 
     async def _ask(self, tp: Any, offset: int) -> int | None:
@@ -64,9 +67,12 @@ class BrokerProbe:
         return None
 
     async def close(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        """Stop its consumer (after any question under way); later questions are answered None."""
+        async with self._asking:
+            self._closed = True
+            if self._consumer is not None:
+                consumer, self._consumer = self._consumer, None
+                await consumer.stop()
 
     async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:

@@ -12,7 +12,9 @@ Registered as faust registers its drivers, under the `faust.transports` entry po
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 import faust
@@ -20,7 +22,10 @@ from faust.transport.drivers import aiokafka
 
 from streams.checkpoint import Checkpoint
 
+log = logging.getLogger(__name__)
+
 SCHEME = "lifecycle"
+Close = Callable[[], Awaitable[None] | None]
 
 
 class _NothingRead(dict[Any, int | None]):
@@ -81,8 +86,25 @@ class Transport(aiokafka.Transport):
 
 
 class ProcessorApp(faust.App):
-    """faust's App with the Checkpoint its `lifecycle://` consumer commits by."""
+    """faust's App with the Checkpoint its `lifecycle://` consumer commits by, and what it closes when it stops."""
 
     def __init__(self, checkpoint: Checkpoint, *args: Any, **kwargs: Any) -> None:
         self.checkpoint = checkpoint
+        self.closers: list[Close] = []
         super().__init__(*args, **kwargs)
+
+    def close_on_stop(self, close: Close) -> None:
+        """Call `close` (plain or async) once the app has stopped, after its agents and timers."""
+        self.closers.append(close)
+
+    async def on_shutdown(self) -> None:
+        # mode calls this at the end of a stop, once the app's children (agents, timers, consumer) have stopped.
+        await super().on_shutdown()
+        closers, self.closers = self.closers, []
+        for close in closers:
+            try:
+                closing = close()
+                if inspect.isawaitable(closing):
+                    await closing
+            except Exception as exc:  # one that fails to close must not keep the others open
+                log.warning("closing %r on stop failed: %r", close, exc)
