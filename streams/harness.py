@@ -70,11 +70,6 @@ def read_all(settings: Settings, suffix: str, timeout: float = 60.0) -> list[Any
     return read_to_end(settings, settings.topic(suffix), timeout)
 
 
-def latest_by_key(settings: Settings, suffix: str) -> dict[str, dict[str, Any]]:
-    """The last value of each key of a topic, decoded (the entitlements as a compacted topic would keep them)."""
-    return {r.key.decode(): orjson.loads(r.value) for r in read_all(settings, suffix) if r.key is not None}
-
-
 def lag(settings: Settings, group: str) -> int:
     """Messages in the processor's input topics not yet committed by `group`."""
     return sum(lag_by_partition(settings, group).values())

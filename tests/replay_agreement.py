@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from processor_harness import latest_by_key
 
 import schemas
 from lifecycle.rules import Catalog, Policy, catalog_from_releases, due_ticks, release_from_event
 from lifecycle.settings import Settings
-from streams.harness import Raw, latest_by_key, produce, read_all, route_line, wait_caught_up
+from streams.harness import Raw, produce, read_all, route_line, wait_caught_up
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -18,13 +18,14 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 from ports import free_port
+from processor_harness import latest_by_key
 
 from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
 from lifecycle.topics import MAX_MESSAGE_BYTES, fits_in_a_message
-from streams.harness import WorkerProcess, latest_by_key, read_all, wait_caught_up
+from streams.harness import WorkerProcess, read_all, wait_caught_up
 
 pytestmark = pytest.mark.faults
 

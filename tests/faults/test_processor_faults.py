@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 from ports import free_port
+from processor_harness import latest_by_key
 from replay_agreement import (
     bring_to,
     catalog_of,
@@ -27,7 +28,7 @@ from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
-from streams.harness import Raw, WorkerProcess, latest_by_key, produce, read_all, wait_caught_up
+from streams.harness import Raw, WorkerProcess, produce, read_all, wait_caught_up
 
 pytestmark = pytest.mark.faults
 

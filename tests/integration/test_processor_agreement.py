@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 from ports import free_port
+from processor_harness import latest_by_key
 from replay_agreement import (
     bring_to,
     catalog_of,
@@ -26,7 +27,7 @@ from lifecycle.rules import Policy
 from lifecycle.rules.due import tick_event
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
-from streams.harness import WorkerProcess, latest_by_key, produce, read_all, route_line, wait_caught_up
+from streams.harness import WorkerProcess, produce, read_all, route_line, wait_caught_up
 
 pytestmark = pytest.mark.integration
 

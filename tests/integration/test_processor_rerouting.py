@@ -13,6 +13,7 @@ import pytest
 from kafka import KafkaProducer
 from kcat import kcat_produce
 from ports import free_port
+from processor_harness import latest_by_key
 from replay_agreement import bring_to, catalog_of, snapshot_differences
 from rerouting_journeys import (
     KCAT_SOURCE,
@@ -33,7 +34,7 @@ from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
-from streams.harness import WorkerProcess, latest_by_key, read_all, wait_caught_up
+from streams.harness import WorkerProcess, read_all, wait_caught_up
 from streams.placement import REROUTED_FROM, murmur2_partition, rerouted_from
 
 pytestmark = pytest.mark.integration

@@ -11,11 +11,12 @@ import orjson
 import pytest
 from kcat import kcat_produce
 from ports import free_port
+from processor_harness import latest_by_key
 from store_helpers import query, wait_for
 
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
-from streams.harness import WorkerProcess, latest_by_key, produce, read_all, route_line, wait_caught_up
+from streams.harness import WorkerProcess, produce, read_all, route_line, wait_caught_up
 
 pytestmark = pytest.mark.integration
 
