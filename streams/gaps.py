@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lifecycle.settings import Settings
-from streams.kafka_clients import aiokafka_config
+from streams.kafka_clients import ISOLATION_LEVEL, aiokafka_config
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class BrokerProbe:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",  # from below the log start: its first record, the rest is absent
-                isolation_level="read_uncommitted",  # as faust's at-least-once consumer reads
+                isolation_level=ISOLATION_LEVEL,  # as the worker reads: aborted records are absent to it
                 **aiokafka_config(self._settings),
             )
             await consumer.start()

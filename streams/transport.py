@@ -1,12 +1,16 @@
 """The `lifecycle://` faust transport: faust's aiokafka driver whose consumer commits what the Checkpoint says.
 
 Registered as faust registers its drivers, under the `faust.transports` entry point (pyproject.toml), so
-`broker="lifecycle://host:port"` selects it. The consumer subclass changes three things of faust's own:
+`broker="lifecycle://host:port"` selects it. The consumer subclass changes five things of faust's own:
   - the commit position of a partition is the Checkpoint's (`_new_offset`), and a commit first waits until
     the Checkpoint's records are acknowledged (`_commit`);
   - a jump in offsets is never recorded as processed (`_add_gap` does nothing);
+  - every assigned partition is offered for commit, not only those with a message acked
+    (`_filter_tps_with_pending_acks`);
   - its fetch loop drops no message as already read (`_read_offset` answers None): the Checkpoint skips what
-    it handled, and rereads after a seek must come through.
+    it handled, and rereads after a seek must come through;
+  - it reads only committed records (`read_committed`): faust does so only when it runs exactly-once, and a
+    producer's aborted transaction must never be applied.
 `tests/unit/processor/test_faust_canary.py` fails when faust changes any of these names or their use.
 """
 
@@ -14,13 +18,14 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka
 
 from streams.checkpoint import Checkpoint
+from streams.kafka_clients import ISOLATION_LEVEL
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,17 @@ class _NothingRead(dict[Any, int | None]):
 
     def __getitem__(self, key: Any) -> int | None:
         return None
+
+
+class CommittedReadThread(aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread whose aiokafka consumer reads committed records only."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Not started yet: aiokafka hands this to its fetcher in start(). faust sets it to read_committed only
+        # when it runs transactions itself, which would also make it commit through the producer.
+        consumer._isolation_level = ISOLATION_LEVEL
+        return consumer
 
 
 class CheckpointConsumer(aiokafka.Consumer):
@@ -48,6 +64,9 @@ class CheckpointConsumer(aiokafka.Consumer):
         self.checkpoint = checkpoint
         checkpoint.attach(self)
 
+    def _new_consumer_thread(self) -> CommittedReadThread:
+        return CommittedReadThread(self, loop=self.loop, beacon=self.beacon)
+
     @property
     def _read_offset(self) -> MutableMapping[Any, int | None]:
         return _NothingRead()
@@ -55,6 +74,12 @@ class CheckpointConsumer(aiokafka.Consumer):
     @_read_offset.setter
     def _read_offset(self, offsets: MutableMapping[Any, int | None]) -> None:
         """faust sets and updates its read offsets; they are not kept."""
+
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[Any]:
+        # faust commits only partitions it acked a message of. One whose offsets were all absent (an aborted
+        # transaction and its marker) has none, yet the Checkpoint went past them: ask about every assigned one.
+        tps = set(self._acked) | set(self.assignment())
+        return (tp for tp in tps if topics is None or tp in topics or tp.topic in topics)
 
     def committed(self, tp: Any) -> int | None:
         """The group's last committed offset of `tp` in this assignment, or None."""

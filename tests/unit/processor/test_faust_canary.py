@@ -130,3 +130,18 @@ def test_the_aiokafka_producer_the_outbox_batches_through_is_reached_as_before()
     assert "self._producer = self._new_producer()" in source(faust_aiokafka.Producer.on_start)
     assert parameters(AIOKafkaProducer.create_batch) == ["self"]
     assert parameters(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"]
+
+
+def test_the_worker_consumer_s_isolation_level_is_set_where_aiokafka_reads_it() -> None:
+    import aiokafka as aiokafka_package
+
+    # streams.transport hands faust its own consumer thread and sets read_committed on the consumer it creates.
+    assert "return AIOKafkaConsumerThread(self" in source(faust_aiokafka.Consumer._new_consumer_thread)
+    assert "isolation_level=isolation_level" in source(faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer)
+    assert "isolation_level=self._isolation_level" in source(aiokafka_package.AIOKafkaConsumer.start)
+
+
+def test_faust_commits_the_partitions_its_filter_offers() -> None:
+    # streams.transport offers every assigned partition through this filter, not only those with acks.
+    assert "self._filter_tps_with_pending_acks(topics)" in source(faust_consumer.Consumer.force_commit)
+    assert "self._new_offset(tp)" in source(faust_consumer.Consumer._filter_committable_offsets)

@@ -13,7 +13,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from streams.checkpoint import Checkpoint
-from streams.in_order import PartitionOrder
+from streams.in_order import IDLE_CHECKS_BEFORE_RESEEK, PartitionOrder
 from streams.stopping import EXIT_CODE, CrashWatch, one_line
 from streams.transport import SCHEME, CheckpointConsumer, ProcessorApp
 
@@ -58,6 +58,33 @@ def test_the_commit_position_is_the_checkpoint_s_and_faust_s_acks_are_only_trimm
         assert consumer._acked_index[PURCHASES] == {9}
 
     asyncio.run(scenario())
+
+
+def test_a_partition_whose_offsets_were_all_absent_is_committed_past_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an aborted transaction and its marker (offsets 0..2): no message comes, no ack, yet it is committed."""
+
+    class AbortedOnly:
+        async def first_present(self, tp: Any, offset: int) -> int | None:
+            return 3  # the broker's answer: nothing readable before the end
+
+    async def offsets(self: Any, *tps: TP, at: int) -> dict[TP, int]:
+        return dict.fromkeys(tps, at)
+
+    monkeypatch.setattr(CheckpointConsumer, "earliest_offsets", lambda self, *tps: offsets(self, *tps, at=0))
+    monkeypatch.setattr(CheckpointConsumer, "highwaters", lambda self, *tps: offsets(self, *tps, at=3))
+    monkeypatch.setattr(CheckpointConsumer, "assignment", lambda self: {PURCHASES})
+    monkeypatch.setattr(CheckpointConsumer, "flow_active", True)
+    monkeypatch.setattr(CheckpointConsumer, "seek", lambda self, tp, offset: asyncio.sleep(0))
+
+    async def scenario() -> dict[TP, int]:
+        consumer, checkpoint = consumer_of([])
+        checkpoint.order.probe = AbortedOnly()
+        for _ in range(IDLE_CHECKS_BEFORE_RESEEK + 1):
+            await checkpoint.check_idle()
+        assert not consumer._acked.get(PURCHASES)
+        return consumer._filter_committable_offsets(consumer._filter_tps_with_pending_acks())
+
+    assert asyncio.run(scenario()) == {PURCHASES: 3}
 
 
 def test_faust_s_read_offsets_drop_nothing_and_its_gaps_count_for_nothing() -> None:
