@@ -87,7 +87,7 @@ def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
     """Seconds from sending each event (paced at `rate`/s) to the snapshot that names it as last_event_id."""
     sent: dict[str, float] = {}
     arrived: dict[str, float] = {}
-    consumer = KafkaConsumer(**kafka_python_config(settings))
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))  # no group: nothing to commit
     name = settings.topic("entitlements")
     partitions = [TopicPartition(name, p) for p in range(PARTITIONS)]
     consumer.assign(partitions)
@@ -125,7 +125,7 @@ def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
 
 def wait_for_output(settings: Settings, suffix: str, timeout: float) -> None:
     """Wait until the topic holds a first record (the worker has begun handling events)."""
-    consumer = KafkaConsumer(**kafka_python_config(settings))
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))  # no group: nothing to commit
     partitions = [TopicPartition(settings.topic(suffix), p) for p in range(PARTITIONS)]
     deadline = time.monotonic() + timeout
     try:

@@ -78,7 +78,7 @@ def lag(settings: Settings, group: str) -> int:
 def lag_by_partition(settings: Settings, group: str) -> dict[TopicPartition, int]:
     """Per input partition, the messages not yet committed by `group`."""
     admin = KafkaAdminClient(**kafka_python_config(settings))
-    consumer = KafkaConsumer(**kafka_python_config(settings))
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_config(settings))  # no group: nothing to commit
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
         committed = {tp: meta.offset for tp, meta in offsets.items()}
