@@ -39,7 +39,9 @@ class Replay:
         self.rejected: list[dict[str, Any]] = []
         self.events = 0
         self._due = DueMoments()
-        self._serials_by_family: dict[str, set[str]] = {}
+        # The serials whose snapshots name a family, each listed when its family first or newly shows there (a list:
+        # an entry costs an eighth of a set's; a serial listed twice is looked at once, see `_record_release`).
+        self._serials_by_family: dict[str, list[str]] = {}
         self._held_lines: dict[str, int | None] = {}  # the line of each event held now, for its refusal
         self._shared = SharedValues()  # one copy of each repeated value of the events kept
 
@@ -60,6 +62,10 @@ class Replay:
         state = self.states.get(serial) if isinstance(serial, str) else None
         if state is not None:
             event["serial"] = state.serial
+            # A serial's later events name the account its purchase did: one copy of it, not one per event.
+            entitlement = state.fold.entitlement if state.fold is not None else None
+            if entitlement is not None and event.get("account_id") == entitlement.account_id:
+                event["account_id"] = entitlement.account_id
         return event
 
     def feed(self, event: dict[str, Any], number: int | None = None) -> None:
@@ -74,8 +80,9 @@ class Replay:
         """Move the global clock forward, firing what falls due on the way."""
         if self.clock is not None and instant <= self.clock:
             return
-        for due, serial in self._due.due_by(instant):
-            self._take(serial, advance(self.states[serial], due, self.catalog, self.policy))
+        if self._due.any_by(instant):
+            for due, serial in self._due.due_by(instant):
+                self._take(serial, advance(self.states[serial], due, self.catalog, self.policy))
         self.clock = instant
 
     def _apply(self, event: dict[str, Any], number: int | None) -> None:
@@ -99,6 +106,7 @@ class Replay:
         for event, reason in outcome.refused:  # accepted earlier, refused now (R14a)
             line = self._held_lines.pop(event["event_id"], None)
             self.rejected.append({"line": line, "event_id": event["event_id"], "reason": reason})
+        before = self.states.get(serial)
         self.states[serial] = state
         if outcome.notices:
             self.notice_count += len(outcome.notices)
@@ -110,7 +118,9 @@ class Replay:
         if outcome.decisions:
             self.case_decisions.extend(outcome.decisions)
         if outcome.snapshot is not None:
-            self._serials_by_family.setdefault(outcome.snapshot["product"]["family"], set()).add(serial)
+            family = outcome.snapshot["product"]["family"]
+            if before is None or _published_family(before) != family:
+                self._serials_by_family.setdefault(family, []).append(serial)
         self._due.schedule(serial, next_due(state, self.catalog, self.policy))
 
     def _record_release(self, release: Release) -> None:
@@ -118,7 +128,7 @@ class Replay:
             return
         self.releases.add(release)
         self.catalog = catalog_from_releases(self.releases)
-        for serial in sorted(self._serials_by_family.get(release.family, ())):
+        for serial in sorted(set(self._serials_by_family.get(release.family, ()))):
             self._due.schedule(serial, next_due(self.states[serial], self.catalog, self.policy))
 
     def snapshots(self) -> Iterator[dict[str, Any]]:
@@ -144,6 +154,14 @@ class Replay:
             "held": list(self.held()),
             "case_decisions": self.case_decisions,
         }
+
+
+def _published_family(state: SerialState) -> str | None:
+    """The family of the state's published snapshot (listed when it was published); None: none or unknown."""
+    fold = state.fold
+    if state.revision == 0 or state.published is not None or fold is None or fold.entitlement is None:
+        return None
+    return str(fold.entitlement.product["family"])
 
 
 def _holds(state: SerialState, event_id: str) -> bool:

@@ -20,6 +20,11 @@ class DueMoments:
             self._scheduled[serial] = due
             heapq.heappush(self._heap, (due, serial))
 
+    def any_by(self, instant: datetime) -> bool:
+        """Whether anything may fall due by `instant` (a superseded schedule too: `due_by` passes over it)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= instant
+
     def due_by(self, instant: datetime) -> Iterator[tuple[datetime, str]]:
         """The (due moment, serial) pairs due by `instant`, earliest first, each taken off once."""
         heap, scheduled = self._heap, self._scheduled

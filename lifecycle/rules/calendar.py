@@ -36,6 +36,12 @@ def iso_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=4096)
+def iso_moment(moment: datetime) -> str:
+    """`iso_instant` of a due moment (a day's start): one string per moment, whatever number of serials it stamps."""
+    return iso_instant(moment)
+
+
 @lru_cache(maxsize=1 << 16)
 def instant_of(text: str) -> datetime:
     """An event's RFC 3339 timestamp as an instant: parsed once while its serial's events are being folded."""
@@ -46,4 +52,16 @@ def instant_of(text: str) -> datetime:
 @lru_cache(maxsize=1 << 16)
 def day_of(text: str) -> date:
     """The UTC calendar day of an event's RFC 3339 timestamp."""
-    return instant_of(text).astimezone(UTC).date()
+    return one_day(instant_of(text).astimezone(UTC).date())
+
+
+@lru_cache(maxsize=1 << 14)
+def one_day(day: date) -> date:
+    """The first equal day seen: the entitlements of many serials keep one date object for one day."""
+    return day
+
+
+@lru_cache(maxsize=1 << 14)
+def day_number(day: date) -> int:
+    """A day as its ordinal: one int object for each day, however many sent ids are stamped with it."""
+    return day.toordinal()

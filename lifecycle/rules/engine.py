@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from lifecycle.rules.calendar import day_number
 from lifecycle.rules.entitlement import shown
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, evolve, known_ids
+from lifecycle.rules.sent import add_sent
 from lifecycle.rules.timeflow import advance_fold, next_transition_at
 from lifecycle.rules.window import Kept, settle, too_old
 
@@ -77,8 +79,8 @@ def _publish(
     new_ids += [n["notice_id"] for n in fresh_notices] + [d["event_id"] for d in fresh_derived]
     new_ids += [d["decision_id"] for d in fresh_decisions]
     if new_ids:
-        day = fold.clock.toordinal() if fold.clock is not None else 0
-        sent = {**sent, **dict.fromkeys(new_ids, day)}
+        day = day_number(fold.clock.date()) if fold.clock is not None else 0
+        sent = add_sent(sent, new_ids, day)
     held = frozenset(hold.event_id for hold in holds) if holds else frozenset()
     kept = settle(state.serial, Kept(base, state.through, folded_ids, window, sent), catalog, policy, held)
     new_state = evolve(

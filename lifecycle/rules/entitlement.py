@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,7 +38,7 @@ PROGRAM_TERMS: dict[str, Terms] = {
 PPI_CHANNELS = ("chat", "email", "phone")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PendingRenewal:
     """A renewal order bought through Sales or a Partner, waiting for its registration (R8)."""
 
@@ -47,7 +47,7 @@ class PendingRenewal:
     ordered_on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entitlement:
     """The entitlement of one serial, as the rules fold it from that serial's events."""
 
@@ -71,7 +71,8 @@ class Entitlement:
     version_supported: bool = True
     updated_at: str = ""
     last_event_id: str = ""
-    applied_orders: frozenset[str] = field(default_factory=frozenset)
+    # The order ids applied, sorted: a tuple, since a one-item frozenset takes four times the memory.
+    applied_orders: tuple[str, ...] = ()
     decided_cases: tuple[str, ...] = ()  # the latest case numbers decided, oldest first (R16, CASES_REMEMBERED)
     grant_revision: int = 0  # an upgrade target: the source's revision its grant was made from
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.model import Event, Notice
 
+# One read-only empty mapping for every fold without registered orders: most have none.
+_NO_ORDERS: Mapping[str, date] = MappingProxyType({})
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Fold:
     """One serial's facts so far: the entitlement, and what arrived before the purchase it needs."""
 
@@ -20,7 +25,7 @@ class Fold:
     # A registration that came before its purchase (R14): applied when the purchase arrives.
     early_registration: Event | None = None
     # Renewal orders registered before the order itself arrived (R14): order id -> registration day.
-    registered_orders: dict[str, date] = field(default_factory=dict)
+    registered_orders: Mapping[str, date] = field(default_factory=lambda: _NO_ORDERS)
     # Events that need the purchase (or registration) that has not come yet (R14a), in event-time order.
     held: tuple[Event, ...] = ()
 

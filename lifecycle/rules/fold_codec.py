@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ def _from_day(value: str | None) -> date | None:
 def entitlement_to_dict(e: Entitlement) -> dict[str, Any]:
     """Every field of the entitlement, dates as YYYY-MM-DD and sets as lists."""
     return {
-        **e.__dict__,
+        **{f.name: getattr(e, f.name) for f in fields(e)},
         "purchased_on": e.purchased_on.isoformat(),
         "starts_on": _day(e.starts_on),
         "expires_on": _day(e.expires_on),
@@ -42,7 +43,7 @@ def entitlement_from_dict(document: dict[str, Any]) -> Entitlement:
         "pending_renewals": tuple(
             PendingRenewal(order, months, date.fromisoformat(on)) for order, months, on in document["pending_renewals"]
         ),
-        "applied_orders": frozenset(document["applied_orders"]),
+        "applied_orders": tuple(sorted(set(document["applied_orders"]))),
         "decided_cases": tuple(document["decided_cases"]),
     }
     return Entitlement(**fields)

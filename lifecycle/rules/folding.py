@@ -55,7 +55,10 @@ def _stamp(before: Fold, decision: Decision, event: Event) -> Fold:
     fold = decision.fold
     if fold.entitlement is None or fold.entitlement == before.entitlement:
         return fold
-    stamped = evolve(fold.entitlement, updated_at=iso_instant(event_time(event)), last_event_id=str(event["event_id"]))
+    updated_at = iso_instant(event_time(event))
+    if updated_at == event["occurred_at"]:
+        updated_at = event["occurred_at"]  # the event's own string: one copy kept, not two
+    stamped = evolve(fold.entitlement, updated_at=updated_at, last_event_id=str(event["event_id"]))
     return evolve(fold, entitlement=stamped)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict
 from lifecycle.rules.model import Hold, OrderKey, SerialState, known_ids
+from lifecycle.rules.sent import keep_sent
 from schemas import parse_instant
 from schemas.codec import SCHEMA_VERSION
 
@@ -29,7 +30,7 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "clock": iso_instant(state.clock) if state.clock else None,
         "revision": state.revision,
         "snapshot": state.snapshot,
-        "emitted": state.emitted,
+        "emitted": state.emitted if isinstance(state.emitted, dict) else dict(state.emitted),
         "holds": [hold.document() for hold in state.holds],
         "fold": fold_to_dict(state.fold) if state.fold is not None else None,
         "base": fold_to_dict(state.base) if state.base is not None else None,
@@ -53,7 +54,7 @@ def state_from_dict(document: dict[str, Any]) -> SerialState:
     if written != FORMAT:
         # Format 1: the whole history, and the ids sent without their day: kept until the window passes the clock.
         day = clock.toordinal() if clock is not None else 0
-        emitted = dict.fromkeys(document.get("emitted", ()), day)
+        emitted = keep_sent(dict.fromkeys(document.get("emitted", ()), day))
         snapshot = document.get("snapshot")
         if snapshot is not None and "schema_version" not in snapshot:
             # Written before snapshots carried their version: the same snapshot, so no new revision for it alone.
@@ -76,7 +77,7 @@ def state_from_dict(document: dict[str, Any]) -> SerialState:
         clock=clock,
         revision=int(document["revision"]),
         published=document["snapshot"],
-        emitted=document["emitted"],
+        emitted=keep_sent(document["emitted"]),
         holds=holds,
         fold=fold_from_dict(serial, document["fold"]) if document["fold"] is not None else None,
         base=fold_from_dict(serial, document["base"]) if document["base"] is not None else None,

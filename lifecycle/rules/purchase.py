@@ -34,7 +34,7 @@ def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
         status="pending_registration",
         program=program,
         contact=event.get("contact"),
-        applied_orders=frozenset({event["order_id"]}),
+        applied_orders=(event["order_id"],),
     )
     entitlement = evolve(entitlement, version_supported=version_supported_on(entitlement, day, catalog))
     if program == "none":

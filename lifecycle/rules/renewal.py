@@ -44,5 +44,7 @@ def on_renewal(fold: Fold, event: Event) -> Decision:
     if (too_far := beyond_last_expiry(entitlement, months, effective)) is not None:
         return refuse(fold, too_far)
     renewed, confirmation = renew(entitlement, order_id, months, effective)
-    remaining = {k: v for k, v in fold.registered_orders.items() if k != order_id}
+    remaining = fold.registered_orders
+    if order_id in remaining:
+        remaining = {k: v for k, v in remaining.items() if k != order_id}
     return Decision(evolve(fold, entitlement=renewed, registered_orders=remaining), (confirmation,))

@@ -85,7 +85,7 @@ def renew(entitlement: Entitlement, order_id: str, months: int, effective: date)
         starts_on=effective if lapsed else entitlement.starts_on,
         expires_on=add_months(_renewal_base(entitlement, effective), months),
         pending_renewals=tuple(p for p in entitlement.pending_renewals if p.renewal_order_id != order_id),
-        applied_orders=entitlement.applied_orders | {order_id},
+        applied_orders=tuple(sorted({*entitlement.applied_orders, order_id})),
     )
     confirmation = notice(
         "renewal_confirmed",

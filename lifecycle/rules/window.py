@@ -16,6 +16,7 @@ from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import event_order, event_time, fold_in
 from lifecycle.rules.model import Catalog, Event, OrderKey, Policy
+from lifecycle.rules.sent import keep_sent
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def settle(serial: str, kept: Kept, catalog: Catalog, policy: Policy, held: froz
     # stamped with the day it was sent (never before what made it), so older stamps are never needed again.
     assert base.clock is not None
     since = base.clock.toordinal()
-    emitted = {key: day for key, day in kept.emitted.items() if day >= since}
+    emitted = keep_sent({key: day for key, day in kept.emitted.items() if day >= since})
     return Kept(base, event_order(gone[-1]), folded_ids, window[cut:], emitted)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -55,8 +56,8 @@ def test_snapshots_compare_as_what_they_show() -> None:
     assert fold is not None
     assert fold.entitlement is not None
     entitlement = fold.entitlement
-    same = entitlement.__class__(**{**entitlement.__dict__, "applied_orders": frozenset({"another"})})
-    other = entitlement.__class__(**{**entitlement.__dict__, "ppi_credits": entitlement.ppi_credits + 1})
+    same = replace(entitlement, applied_orders=("another",))
+    other = replace(entitlement, ppi_credits=entitlement.ppi_credits + 1)
     assert shown(same) == shown(entitlement)
     assert same.snapshot(1) == entitlement.snapshot(1)
     assert shown(other) != shown(entitlement)
