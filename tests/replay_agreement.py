@@ -10,6 +10,7 @@ import orjson
 from processor_harness import latest_by_key
 
 import schemas
+from lifecycle.replay import replay_events
 from lifecycle.rules import Catalog, Policy, catalog_from_releases, due_ticks, release_from_event
 from lifecycle.settings import Settings
 from streams.harness import Raw, produce, read_all, route_line, wait_caught_up
@@ -113,3 +114,15 @@ def notice_differences(live: dict[str, dict[str, Any]], replayed: list[dict[str,
     shared = sorted(expected.keys() & live.keys())
     problems += [f"{nid}: content differs" for nid in shared if live[nid] != expected[nid]]
     return problems
+
+
+def assert_agrees_with_replay(settings: Settings, lines: list[str], as_of: datetime) -> None:
+    """Bring the live processor to `as_of`; its entitlements and notices equal replay's, and nothing was refused."""
+    policy = Policy.with_lead_days(settings.reminder_lead_days)
+    bring_to(settings, as_of, policy, catalog_of(lines))
+    replayed = replay_events(lines, as_of, policy)
+    notices, conflicting = live_notices(settings)
+    assert snapshot_differences(latest_by_key(settings, "entitlements"), replayed["entitlements"])[:20] == []
+    assert notice_differences(notices, replayed["notices"])[:20] == []
+    assert conflicting == []
+    assert read_all(settings, "deadletter") == []

@@ -14,18 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 from ports import free_port
-from processor_harness import latest_by_key
-from replay_agreement import (
-    bring_to,
-    catalog_of,
-    live_notices,
-    notice_differences,
-    ordered_waves,
-    snapshot_differences,
-)
+from replay_agreement import assert_agrees_with_replay, ordered_waves
 
-from lifecycle.replay import replay_events
-from lifecycle.rules import Policy
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
 from streams.harness import Raw, WorkerProcess, produce, read_all, wait_caught_up
@@ -102,17 +92,6 @@ def wait_for_snapshots(settings: Settings, at_least: int, timeout: float = 120.0
         time.sleep(0.2)
 
 
-def assert_agrees_with_replay(settings: Settings, lines: list[str]) -> None:
-    policy = Policy.with_lead_days(settings.reminder_lead_days)
-    bring_to(settings, AS_OF, policy, catalog_of(lines))
-    replayed = replay_events(lines, AS_OF, policy)
-    notices, conflicting = live_notices(settings)
-    assert snapshot_differences(latest_by_key(settings, "entitlements"), replayed["entitlements"])[:20] == []
-    assert notice_differences(notices, replayed["notices"])[:20] == []
-    assert conflicting == []
-    assert read_all(settings, "deadletter") == []
-
-
 def first_wave_then_rest(lines: list[str]) -> tuple[list[Raw], list[list[Raw]]]:
     waves = ordered_waves(lines)
     assert len(waves) >= 3
@@ -135,7 +114,7 @@ def test_kill_9_mid_stream_and_restart_loses_nothing(topics: Settings, workers: 
             worker.kill()
             worker.start()
         wait_caught_up(topics, timeout=240)
-    assert_agrees_with_replay(topics, lines)
+    assert_agrees_with_replay(topics, lines, AS_OF)
     assert worker.alive
 
 
@@ -154,6 +133,6 @@ def test_a_worker_joining_and_one_leaving_mid_stream_loses_nothing(
         if number == 0:
             workers["a"].stop()  # its partitions move to b mid-wave
         wait_caught_up(topics, timeout=240)
-    assert_agrees_with_replay(topics, lines)
+    assert_agrees_with_replay(topics, lines, AS_OF)
     assert workers["b"].alive
     assert not workers["a"].alive

@@ -22,13 +22,10 @@ from aiokafka import AIOKafkaProducer
 from health_probe import get_health
 from kafka import KafkaConsumer, TopicPartition
 from ports import free_port
-from processor_harness import latest_by_key
-from replay_agreement import bring_to, catalog_of, live_notices, notice_differences, snapshot_differences
+from replay_agreement import assert_agrees_with_replay
 
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
-from lifecycle.replay import replay_events
-from lifecycle.rules import Policy
 from lifecycle.samples import events as ev
 from lifecycle.settings import Settings
 from streams.app import INPUTS
@@ -165,15 +162,7 @@ def _assert_applied_exactly(
     assert rereads.get("stuck", 0.0) == 0.0
     assert rereads.get("absent", 0.0) >= 1.0  # the markers were passed over as absent, not skipped unseen
 
-    policy = Policy.with_lead_days(settings.reminder_lead_days)
-    bring_to(settings, AS_OF, policy, catalog_of(kept))
-    replayed = replay_events(kept, AS_OF, policy)
-    live = latest_by_key(settings, "entitlements")
-    notices, conflicting = live_notices(settings)
-    assert snapshot_differences(live, replayed["entitlements"]) == []
-    assert notice_differences(notices, replayed["notices"]) == []
-    assert conflicting == []
-    assert read_all(settings, "deadletter") == []
+    assert_agrees_with_replay(settings, kept, AS_OF)
     assert worker.alive
 
 
