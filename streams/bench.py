@@ -183,9 +183,4 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
         }
     finally:
         worker.stop()
-        delete_prefixed_topics(settings)
-
-
-def delete_prefixed_topics(settings: Settings, attempts: int = 5) -> list[str]:
-    """Delete every topic under the settings' prefix (faust's own topics too); return any still there."""
-    return delete_topics(settings, attempts)
+        delete_topics(settings)  # faust's own topics under the prefix too
