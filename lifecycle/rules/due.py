@@ -77,12 +77,20 @@ def falls_due(entitlement: Dated, after: datetime, until: datetime, policy: Poli
 
 def due_schedule(entitlement: Dated, policy: Policy, catalog: Catalog) -> tuple[Due, ...]:
     """Every transition the entitlement has ahead or overdue, whenever it falls, in due order (see `falls_due`)."""
+    expires_on = entitlement.expires_on if entitlement.status == "active" else None
+    lead_days = policy.lead_days(entitlement.program) if expires_on is not None else ()
+    return _schedule(expires_on, lead_days, version_end(entitlement, catalog))
+
+
+# Many serials share a schedule (the same expiry day, lead days and version end), and a serial asks for its own
+# a few times an event: each schedule is made once and shared, as its values are never changed.
+@lru_cache(maxsize=8192)
+def _schedule(expires_on: date | None, lead_days: tuple[int, ...], ends_on: date | None) -> tuple[Due, ...]:
     due: list[Due] = []
-    if entitlement.status == "active" and entitlement.expires_on is not None:
-        for reminder_at, lead in _reminder_instants(entitlement.expires_on, policy.lead_days(entitlement.program)):
-            due.append(Due(reminder_at, "reminder", lead))
-        due.append(Due(day_start(entitlement.expires_on), "expiry"))
-    ends_on = version_end(entitlement, catalog)
+    if expires_on is not None:
+        for lead in lead_days:
+            due.append(Due(day_start(days_before(expires_on, lead)), "reminder", lead))
+        due.append(Due(day_start(expires_on), "expiry"))
     if ends_on is not None:
         due.append(Due(day_start(ends_on), "version_check"))
     if len(due) > 1:
@@ -95,11 +103,6 @@ def version_end(entitlement: Dated, catalog: Catalog) -> date | None:
     if not entitlement.version_supported or entitlement.status == "superseded" or entitlement.family not in catalog:
         return None
     return support_ends_on(catalog, entitlement.family, entitlement.version)
-
-
-@lru_cache(maxsize=65536)
-def _reminder_instants(expires_on: date, lead_days: tuple[int, ...]) -> tuple[tuple[datetime, int], ...]:
-    return tuple((day_start(days_before(expires_on, lead)), lead) for lead in lead_days)
 
 
 def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> str:

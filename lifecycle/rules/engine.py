@@ -66,7 +66,8 @@ def _publish(
         if published is None and before is not None:
             changed = shown(entitlement) != shown(before)  # the snapshots compared without building them
         else:
-            changed = entitlement.snapshot(state.revision) != state.snapshot
+            current = state.snapshot
+            changed = current is None or entitlement.snapshot(state.revision) != current
         if changed:
             revision += 1
             snapshot = entitlement.snapshot(revision)

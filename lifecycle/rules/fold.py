@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.model import Event, Notice
@@ -30,8 +30,7 @@ class Fold:
     held: tuple[Event, ...] = ()
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """The result of one step: the new fold, what to send, or why the event is refused."""
 
     fold: Fold

@@ -62,7 +62,7 @@ def _stamp(before: Fold, decision: Decision, event: Event) -> Fold:
     return evolve(fold, entitlement=stamped)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What folding one event gave: the new fold and everything it sends or refuses."""
 

@@ -9,8 +9,8 @@ take its place any more, and is refused with `too_old`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.fold import Fold
@@ -19,8 +19,7 @@ from lifecycle.rules.model import Catalog, Event, OrderKey, Policy
 from lifecycle.rules.sent import keep_sent
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(NamedTuple):
     """A serial's events split in two: those folded in for good (`base`, up to `through`) and the `window`."""
 
     base: Fold | None
