@@ -43,8 +43,8 @@ def _publish(
     # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
     expired = expired_holds(holds, fold.clock, policy) if holds and received_at is None else set()
     sent = state.emitted
-    refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in sent]
-    new_ids = [f"refused:{e['event_id']}" for e, _ in refused]
+    refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in sent] if step.refused else []
+    new_ids = [f"refused:{e['event_id']}" for e, _ in refused] if refused else []
     base, folded_ids = state.base, state.folded_ids
     if expired and fold.clock is not None:
         # R14a: what waited too long is refused and leaves the state. A held event changed nothing but the
@@ -57,33 +57,26 @@ def _publish(
         folded_ids = tuple(i for i in folded_ids if i not in expired)
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fresh_notices = _unsent(step.notices, "notice_id", sent)
-    snapshot: Snapshot | None = None
-    revision = state.revision
-    entitlement = fold.entitlement
-    before = state.fold.entitlement if state.fold is not None else None
-    published = state.published
-    if entitlement is not None and (before is None or (entitlement is not before and entitlement != before)):
-        if published is None and before is not None:
-            changed = shown(entitlement) != shown(before)  # the snapshots compared without building them
-        else:
-            current = state.snapshot
-            changed = current is None or entitlement.snapshot(state.revision) != current
-        if changed:
-            revision += 1
-            snapshot = entitlement.snapshot(revision)
-            published = None  # the fold's entitlement's snapshot at `revision`: built when asked
-    elif entitlement is None and published is None:
-        published = state.snapshot  # no fold to build it from any more (never so far): keep it as it was
+    revision, snapshot, published = _published(state, fold)
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
-    fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
+    fresh_derived: tuple[dict[str, Any], ...] = ()
+    if step.derived:
+        fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)
-    new_ids += [n["notice_id"] for n in fresh_notices] + [d["event_id"] for d in fresh_derived]
-    new_ids += [d["decision_id"] for d in fresh_decisions]
+    if fresh_notices:
+        new_ids += [n["notice_id"] for n in fresh_notices]
+    if fresh_derived:
+        new_ids += [d["event_id"] for d in fresh_derived]
+    if fresh_decisions:
+        new_ids += [d["decision_id"] for d in fresh_decisions]
     if new_ids:
         day = day_number(fold.clock.date()) if fold.clock is not None else 0
         sent = add_sent(sent, new_ids, day)
-    held = frozenset(hold.event_id for hold in holds) if holds else frozenset()
-    kept = settle(state.serial, Kept(base, state.through, folded_ids, window, sent), catalog, policy, held)
+    kept = Kept(base, state.through, folded_ids, window, sent)
+    if window is not state.window or expired:
+        # Time passing alone leaves the window as the last settle left it: nothing more to fold in for good.
+        held = frozenset(hold.event_id for hold in holds) if holds else frozenset()
+        kept = settle(state.serial, kept, catalog, policy, held)
     new_state = evolve(
         state,
         window=kept.window,
@@ -100,6 +93,25 @@ def _publish(
     )
     changed = holds != state.holds
     return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
+
+
+def _published(state: SerialState, fold: Fold) -> tuple[int, Snapshot | None, Snapshot | None]:
+    """The new fold's revision, its new snapshot (None: unchanged) and the state's `published` value."""
+    revision, published = state.revision, state.published
+    entitlement = fold.entitlement
+    before = state.fold.entitlement if state.fold is not None else None
+    if entitlement is not None and (before is None or (entitlement is not before and entitlement != before)):
+        if published is None and before is not None:
+            changed = shown(entitlement) != shown(before)  # the snapshots compared without building them
+        else:
+            current = state.snapshot
+            changed = current is None or entitlement.snapshot(state.revision) != current
+        if changed:
+            # The fold's entitlement's snapshot at the new revision: `published` None builds it when asked.
+            return revision + 1, entitlement.snapshot(revision + 1), None
+    elif entitlement is None and published is None:
+        published = state.snapshot  # no fold to build it from any more (never so far): keep it as it was
+    return revision, None, published
 
 
 # Up to this many known ids a state looks them up one by one (`SerialState.applied`) rather than keeping a set.
