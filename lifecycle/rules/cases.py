@@ -8,8 +8,9 @@ from typing import Any
 from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import PPI_CHANNELS, PROGRAM_TERMS, Entitlement
 from lifecycle.rules.fold import Decision, Fold, wait
-from lifecycle.rules.model import Event, Notice, evolve
+from lifecycle.rules.model import Event, Notice
 from lifecycle.rules.notices import notice
+from lifecycle.rules.values import evolve
 from schemas.codec import SCHEMA_VERSION
 
 SEVERITY_A_RESPONSE_HOURS = 24  # FAQ (Advantage Premier): initial response within 24 hours for Severity A

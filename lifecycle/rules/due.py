@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
@@ -10,6 +9,7 @@ from typing import Any, Protocol
 from lifecycle.rules.calendar import day_start, days_before, iso_instant
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.model import Catalog, Policy, Snapshot
+from lifecycle.rules.values import value
 from schemas.codec import SCHEMA_VERSION
 
 TICK_SOURCE = "lifecycle-scheduler"
@@ -34,7 +34,7 @@ class Dated(Protocol):
     def version_supported(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SnapshotDates:
     """Those facts read from an entitlement snapshot (the scheduler's view of the entitlements topic)."""
 
@@ -53,7 +53,7 @@ class SnapshotDates:
         return cls(snapshot["status"], support["program"], expires_on, product["family"], product["version"], supported)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Due:
     """One time transition that falls due: when, what, and for a reminder how many days before the expiry."""
 

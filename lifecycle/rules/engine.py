@@ -16,9 +16,10 @@ from lifecycle.rules.entitlement import shown
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
-from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, evolve, known_ids
+from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent
 from lifecycle.rules.timeflow import advance_fold, next_transition_at
+from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle, too_old
 
 __all__ = ["advance", "apply_event", "current_fold", "event_order", "event_time", "next_due"]

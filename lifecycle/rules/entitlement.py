@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from lifecycle.rules.model import Snapshot
+from lifecycle.rules.values import value
 from schemas.codec import SCHEMA_VERSION
 
 BUSINESS_PROGRAM_SINCE = date(2009, 3, 2)  # FAQ: "Effective March 2, 2009, all Acronis Business products include..."
@@ -38,7 +40,7 @@ PROGRAM_TERMS: dict[str, Terms] = {
 PPI_CHANNELS = ("chat", "email", "phone")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PendingRenewal:
     """A renewal order bought through Sales or a Partner, waiting for its registration (R8)."""
 
@@ -47,7 +49,7 @@ class PendingRenewal:
     ordered_on: date
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Entitlement:
     """The entitlement of one serial, as the rules fold it from that serial's events."""
 
@@ -96,19 +98,17 @@ class Entitlement:
     def support(self) -> dict[str, Any]:
         """The snapshot's `support` object: the program's terms while active, plus PPI credits."""
         terms = PROGRAM_TERMS[self.program]
-        channels = set(terms.channels) if self.supported_now else set()
-        if self.ppi_credits:
-            channels.update(PPI_CHANNELS)
+        active = self.supported_now
         return {
             "program": self.program,
             "starts_on": self.starts_on.isoformat() if self.starts_on else None,
             "expires_on": self.expires_on.isoformat() if self.expires_on else None,
-            "channels": sorted(channels),
+            "channels": list(_channels(self.program, active, self.ppi_credits > 0)),
             "hours": terms.hours,
-            "priority": (terms.priority and self.supported_now) or self.ppi_credits > 0,
+            "priority": (terms.priority and active) or self.ppi_credits > 0,
             "ppi_credits": self.ppi_credits,
             "recovery_warranty": terms.recovery_warranty,
-            "free_upgrades": terms.free_upgrades and self.supported_now,
+            "free_upgrades": terms.free_upgrades and active,
         }
 
     def snapshot(self, revision: int) -> Snapshot:
@@ -136,6 +136,15 @@ class Entitlement:
             "updated_at": self.updated_at,
             "last_event_id": self.last_event_id,
         }
+
+
+@cache
+def _channels(program: str, active: bool, with_credit: bool) -> tuple[str, ...]:
+    """The contact channels open, sorted: the program's while support runs, and a PPI credit's (R6)."""
+    channels = set(PROGRAM_TERMS[program].channels) if active else set()
+    if with_credit:
+        channels.update(PPI_CHANNELS)
+    return tuple(sorted(channels))
 
 
 def shown(entitlement: Entitlement) -> tuple[Any, ...]:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.model import Event, Notice
+from lifecycle.rules.values import value
 
 # One read-only empty mapping for every fold without registered orders: most have none.
 _NO_ORDERS: Mapping[str, date] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Fold:
     """One serial's facts so far: the entitlement, and what arrived before the purchase it needs."""
 

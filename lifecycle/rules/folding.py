@@ -9,12 +9,13 @@ from typing import Any
 from lifecycle.rules.calendar import day_start, instant_of, iso_instant
 from lifecycle.rules.cases import on_case
 from lifecycle.rules.fold import Decision, Fold
-from lifecycle.rules.model import Catalog, Event, Notice, Policy, evolve
+from lifecycle.rules.model import Catalog, Event, Notice, Policy
 from lifecycle.rules.purchase import on_purchase, on_upgrade_grant
 from lifecycle.rules.registration import on_registration
 from lifecycle.rules.renewal import on_renewal
 from lifecycle.rules.timeflow import advance_fold
 from lifecycle.rules.upgrade import on_upgrade
+from lifecycle.rules.values import evolve
 
 # Events at the same instant apply in the order a customer's journey has them.
 _RANK = {"purchase": 0, "upgrade_grant": 0, "registration": 1, "renewal": 2, "upgrade": 3, "case_opened": 4}

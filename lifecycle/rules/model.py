@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from lifecycle.rules.sent import NOTHING_SENT
+from lifecycle.rules.values import value
 
 Event = Mapping[str, Any]
 """A validated contract document (see `schemas.decode_event`)."""
@@ -19,38 +19,6 @@ Snapshot = dict[str, Any]
 
 Notice = dict[str, Any]
 """A notice, the value of the notices topic."""
-
-_T = TypeVar("_T")
-
-
-def evolve(instance: _T, **changes: Any) -> _T:
-    """A copy of a frozen dataclass with some fields changed (`dataclasses.replace` without re-running __init__)."""
-    kind: Any = type(instance)  # a class: hashable, as lru_cache wants
-    if "__slots__" in kind.__dict__:
-        # The rules' state classes have slots: a third less memory than an instance dict, as many serials are kept.
-        copy: Callable[[_T, dict[str, Any]], _T] = _slot_copier(kind)
-        return copy(instance, changes)
-    copied: _T = object.__new__(kind)
-    # Filled in place, the copy keeps its class's shared-key instance dict: a third of the memory of a new dict.
-    fields = copied.__dict__
-    fields.update(instance.__dict__)
-    fields.update(changes)
-    return copied
-
-
-@cache
-def _slot_copier(kind: type[Any]) -> Callable[[Any, dict[str, Any]], Any]:
-    """A function that copies an instance of a slotted frozen dataclass with some fields changed.
-
-    Written out one field a line, as `dataclasses` writes __init__: a loop over the fields costs twice the time.
-    """
-    names = [f.name for f in fields(kind)]
-    scope: dict[str, Any] = {"new": object.__new__, "kind": kind}
-    scope.update({f"set_{name}": getattr(kind, name).__set__ for name in names})
-    lines = [f"    set_{n}(copied, changes[{n!r}] if {n!r} in changes else instance.{n})" for n in names]
-    exec("def copy(instance, changes):\n    copied = new(kind)\n" + "\n".join(lines) + "\n    return copied", scope)
-    copier: Callable[[Any, dict[str, Any]], Any] = scope["copy"]
-    return copier
 
 
 @dataclass(frozen=True)
@@ -100,7 +68,7 @@ def hold_ends_at(since: datetime, hold_days: int) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Hold:
     """An accepted event that waits for its serial's purchase or registration (R14a)."""
 
@@ -123,7 +91,7 @@ OrderKey = tuple[datetime, int, str]
 """Where an event falls in a serial's event-time order (see `folding.event_order`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SerialState:
     """Everything the processor keeps for one serial (the value of its table): bounded, whatever its history.
 

@@ -7,10 +7,11 @@ from datetime import date
 from lifecycle.rules.calendar import day_of, utc_day
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
-from lifecycle.rules.model import Catalog, Event, evolve
+from lifecycle.rules.model import Catalog, Event
 from lifecycle.rules.notices import notice
 from lifecycle.rules.registration import register
 from lifecycle.rules.support import program_for, start_support, version_supported_on
+from lifecycle.rules.values import evolve
 
 
 def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:

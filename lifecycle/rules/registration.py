@@ -6,8 +6,9 @@ from datetime import date
 
 from lifecycle.rules.calendar import day_of
 from lifecycle.rules.fold import Decision, Fold, refuse
-from lifecycle.rules.model import Catalog, Event, evolve
+from lifecycle.rules.model import Catalog, Event
 from lifecycle.rules.support import beyond_last_expiry, renew, start_support
+from lifecycle.rules.values import evolve
 
 
 def on_registration(fold: Fold, event: Event, catalog: Catalog) -> Decision:

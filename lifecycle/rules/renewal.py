@@ -5,8 +5,9 @@ from __future__ import annotations
 from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import PendingRenewal
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
-from lifecycle.rules.model import Event, evolve
+from lifecycle.rules.model import Event
 from lifecycle.rules.support import beyond_last_expiry, renew
+from lifecycle.rules.values import evolve
 
 
 def on_renewal(fold: Fold, event: Event) -> Decision:

@@ -7,8 +7,9 @@ from datetime import date
 from lifecycle.rules.calendar import add_months
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.entitlement import BUSINESS_INCLUDED_MONTHS, BUSINESS_PROGRAM_SINCE, Entitlement
-from lifecycle.rules.model import Catalog, Notice, evolve
+from lifecycle.rules.model import Catalog, Notice
 from lifecycle.rules.notices import notice
+from lifecycle.rules.values import evolve
 
 # No support period ends later: the contract's dates end in 2100, and stacked renewals must stay dates at all.
 LAST_EXPIRY = date(2200, 12, 31)

@@ -9,8 +9,9 @@ from lifecycle.rules.catalog import version_key
 from lifecycle.rules.due import Due, due_schedule, tick_id
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Fold
-from lifecycle.rules.model import Catalog, Notice, Policy, evolve
+from lifecycle.rules.model import Catalog, Notice, Policy
 from lifecycle.rules.notices import notice
+from lifecycle.rules.values import evolve
 
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 

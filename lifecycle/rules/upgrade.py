@@ -7,8 +7,9 @@ from typing import Any
 from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
-from lifecycle.rules.model import Event, evolve
+from lifecycle.rules.model import Event
 from lifecycle.rules.notices import notice
+from lifecycle.rules.values import evolve
 from schemas.codec import SCHEMA_VERSION
 
 GRANT_SOURCE = "lifecycle-processor"
