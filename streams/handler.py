@@ -134,7 +134,8 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     outcome: Outcome = apply_event(state, event, clock, context.catalog, context.policy, message.timestamp)
     if outcome.rejection is not None:
         return dead_letter(message, outcome.rejection, context, "rejected")
-    quiet = not (outcome.snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
+    snapshot = outcome.snapshot
+    quiet = not (snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
     if outcome.state is None or (quiet and outcome.state == state):
         return Handled("unchanged", (), serial)
     refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
@@ -142,7 +143,7 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     base = stored if stored is not None else StoredSerial(outcome.state)
     label = "held" if any(hold.event_id == event_id for hold in outcome.state.holds) else "applied"
     after = base.after(outcome.state, sent)
-    return Handled(label, _records(serial, outcome.snapshot, sent, after), serial, after)
+    return Handled(label, _records(serial, snapshot, sent, after), serial, after)
 
 
 def refusal(event: Mapping[str, Any], reason: str, context: Context) -> bytes:

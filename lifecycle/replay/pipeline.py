@@ -117,10 +117,9 @@ class Replay:
                     self.on_notice(notice)
         if outcome.decisions:
             self.case_decisions.extend(outcome.decisions)
-        if outcome.snapshot is not None:
-            family = outcome.snapshot["product"]["family"]
-            if before is None or _published_family(before) != family:
-                self._serials_by_family.setdefault(family, []).append(serial)
+        family = _published_family(state) if outcome.revised else None
+        if family is not None and (before is None or _published_family(before) != family):
+            self._serials_by_family.setdefault(family, []).append(serial)
         self._due.schedule(serial, next_due(state, self.catalog, self.policy))
 
     def _record_release(self, release: Release) -> None:

@@ -58,7 +58,8 @@ def _publish(
         folded_ids = tuple(i for i in folded_ids if i not in expired)
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
     fresh_notices = _unsent(step.notices, "notice_id", sent)
-    revision, snapshot, published = _published(state, fold)
+    revision, published = _published(state, fold)
+    revised = revision != state.revision
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
     fresh_derived: tuple[dict[str, Any], ...] = ()
     if step.derived:
@@ -93,11 +94,11 @@ def _publish(
         ids=_ids(state, kept.window, kept.folded_ids),
     )
     changed = holds != state.holds
-    return Outcome(new_state, snapshot, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
+    return Outcome(new_state, revised, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
 
 
-def _published(state: SerialState, fold: Fold) -> tuple[int, Snapshot | None, Snapshot | None]:
-    """The new fold's revision, its new snapshot (None: unchanged) and the state's `published` value."""
+def _published(state: SerialState, fold: Fold) -> tuple[int, Snapshot | None]:
+    """The new fold's revision (one more when its snapshot changed) and the state's `published` value."""
     revision, published = state.revision, state.published
     entitlement = fold.entitlement
     before = state.fold.entitlement if state.fold is not None else None
@@ -109,10 +110,10 @@ def _published(state: SerialState, fold: Fold) -> tuple[int, Snapshot | None, Sn
             changed = current is None or entitlement.snapshot(state.revision) != current
         if changed:
             # The fold's entitlement's snapshot at the new revision: `published` None builds it when asked.
-            return revision + 1, entitlement.snapshot(revision + 1), None
+            return revision + 1, None
     elif entitlement is None and published is None:
         published = state.snapshot  # no fold to build it from any more (never so far): keep it as it was
-    return revision, None, published
+    return revision, published
 
 
 # Up to this many known ids a state looks them up one by one (`SerialState.applied`) rather than keeping a set.

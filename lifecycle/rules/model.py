@@ -153,7 +153,7 @@ class Outcome(NamedTuple):
     # A named tuple rather than a frozen dataclass: as immutable, and made in a fifth of the time (one or two
     # per event).
     state: SerialState | None
-    snapshot: Snapshot | None = None  # the new entitlement, only when it changed
+    revised: bool = False  # the entitlement's snapshot changed: `state` has a new revision
     notices: tuple[Notice, ...] = ()
     derived: tuple[dict[str, Any], ...] = ()  # events for other serials (an upgrade's grant)
     rejection: str | None = None
@@ -162,3 +162,8 @@ class Outcome(NamedTuple):
     refused: tuple[tuple[Event, str], ...] = ()
     holds_changed: bool = False  # the state's holds differ from before: publish them
     decisions: tuple[dict[str, Any], ...] = ()  # support case decisions not published before (R16)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The new entitlement snapshot, only when it changed: built when asked (the replay never asks)."""
+        return self.state.snapshot if self.revised and self.state is not None else None
