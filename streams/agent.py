@@ -48,7 +48,11 @@ class Processor:
     outbox: Outbox
     topics: dict[str, str]  # output topic suffix -> name
 
-    decoded: OrderedDict[str, tuple[bytes, StoredSerial]] = field(default_factory=OrderedDict)
+    # What this worker last wrote or read of recent serials, decoded: the table's value while the group's generation
+    # lasts. A rebalance may hand a partition to another worker and back, its store restored from the changelog,
+    # so a new generation (or a revocation) empties it.
+    decoded: OrderedDict[str, StoredSerial] = field(default_factory=OrderedDict)
+    decoded_generation: int = -1
     busy_since: float | None = None  # when the agent took the batch it handles now; None while it waits
     delivery: Delivery = field(init=False)
     batch: SerialBatch = field(init=False)
@@ -58,20 +62,38 @@ class Processor:
         self.delivery = Delivery(self.send, self.batch.store, COMPONENT)
 
     def load(self, serial: str) -> StoredSerial | None:
-        """The serial's stored value; the decoded form (with the rules' cached fold) is reused while unchanged."""
-        raw = self.table.get(serial.encode())
+        """The serial's stored value: decoded from the table once, then kept decoded (with the rules' cached fold)."""
+        stored = self.decoded.get(serial)
+        if stored is not None:
+            self.decoded.move_to_end(serial)
+            return stored
+        raw = self.table.data.get(serial.encode())  # the store itself: the Table's `get` reads a key twice
         if raw is None:
             return None
-        cached = self.decoded.get(serial)
-        if cached is not None and (cached[0] is raw or cached[0] == raw):
-            self.decoded.move_to_end(serial)
-            return cached[1]
-        return decode_stored(raw)
+        stored = decode_stored(raw)
+        self._keep(serial, stored)
+        return stored
 
     def write(self, serial: str, stored: StoredSerial, raw: bytes, partition: int) -> None:
         """Keep the serial's value (`raw`, encoded); its changelog record reaches the broker before the next commit."""
         self.changelog.write(serial.encode(), raw, partition)
-        self.decoded[serial] = (raw, stored)
+        self._keep(serial, stored)
+
+    def forget(self, *_: Any, **__: Any) -> None:
+        """Drop every decoded value: the partitions are moving, and their stores may be restored from the changelog."""
+        self.decoded.clear()
+        self.decoded_generation = -1
+
+    def _follow(self, generation: int) -> None:
+        if generation != self.decoded_generation:
+            self.forget()
+            self.decoded_generation = generation
+
+    def _keep(self, serial: str, stored: StoredSerial) -> None:
+        if self.decoded_generation != self.app.consumer_generation_id:  # a rebalance came while the batch ran
+            self.decoded.pop(serial, None)
+            return
+        self.decoded[serial] = stored
         self.decoded.move_to_end(serial)
         if len(self.decoded) > DECODED_LIMIT:
             self.decoded.popitem(last=False)
@@ -101,6 +123,7 @@ class Processor:
                 message = event.message
                 if not await checkpoint.admit(message.tp, message.offset, message.generation_id):
                     continue
+                self._follow(message.generation_id)
                 if not self.view.caught_up.is_set():
                     await self.view.caught_up.wait()  # never apply an event against a half-read catalog
                 if context.catalog is not self.view.catalog:

@@ -124,6 +124,7 @@ def create_processor(settings: Settings) -> Processor:
     processor = Processor(settings, app, table, view, policy, checkpoint, changelog, rerouter, outbox, topics)
     inputs = app.topic(*(spec.name(prefix) for spec in INPUTS), **RAW)
     app.agent(inputs, name="apply_events", concurrency=1)(processor.process)
+    app.on_partitions_revoked.connect(processor.forget)  # its decoded values may be stale once they come back
     app.task(view.run)
 
     app.timer(STALL_CHECK_SECONDS)(checkpoint.check_idle)
