@@ -1,7 +1,7 @@
 """The `lifecycle://` faust transport: faust's aiokafka driver whose consumer commits what the Checkpoint says.
 
 Registered as faust registers its drivers, under the `faust.transports` entry point (pyproject.toml), so
-`broker="lifecycle://host:port"` selects it. The consumer subclass changes five things of faust's own:
+`broker="lifecycle://host:port"` selects it. The consumer subclass changes six things of faust's own:
   - the commit position of a partition is the Checkpoint's (`_new_offset`), and a commit first waits until
     the Checkpoint's records are acknowledged (`_commit`);
   - a jump in offsets is never recorded as processed (`_add_gap` does nothing);
@@ -11,17 +11,21 @@ Registered as faust registers its drivers, under the `faust.transports` entry po
     it handled, and rereads after a seek must come through;
   - it reads only committed records (`read_committed`): faust does so only when it runs exactly-once, and a
     producer's aborted transaction must never be applied.
+  - its fetch loop hands a message to the streams by awaiting the callback, not through four tasks a message
+    (`_drain_messages`).
 `tests/unit/processor/test_faust_canary.py` fails when faust changes any of these names or their use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 import faust
+from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka
 
 from streams.checkpoint import Checkpoint
@@ -30,6 +34,7 @@ from streams.kafka_clients import ISOLATION_LEVEL
 log = logging.getLogger(__name__)
 
 SCHEME = "lifecycle"
+YIELD_EVERY = 100  # messages the fetch loop hands on before it lets other tasks run, as faust's does
 Close = Callable[[], Awaitable[None] | None]
 
 
@@ -97,6 +102,53 @@ class CheckpointConsumer(aiokafka.Consumer):
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         return None
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """faust's fetch loop, handing each message to the streams without four tasks per message.
+
+        faust awaits each message's callback through `wait_first` with the flow's suspension and its own stop and
+        crash events: four tasks and an `asyncio.wait` per message, a tenth of the worker's time. Here, while the
+        flow runs, the callback is awaited directly (a full stream buffer still makes it wait); while it is
+        suspended (a rebalance), through `wait_first` as faust does. No read offset is kept and no gap recorded:
+        the Checkpoint keeps the position (`_read_offset`, `_add_gap` above).
+        """
+        callback, getmany, flow_control = self.callback, self.getmany, self.app.flow_control
+        should_stop, fetcher_should_stop = self._stopped.is_set, fetcher._stopped.is_set
+        commit_every = self._commit_every
+        since_yield = 0
+        try:
+            while not (should_stop() or fetcher_should_stop()):
+                self.diag.set_flag(CONSUMER_FETCHING)
+                records = getmany(timeout=1.0)
+                await self.sleep(0)  # getmany may answer at once, again and again: let the loop run
+                if self.should_stop:
+                    break
+                async for _tp, message in records:
+                    since_yield += 1
+                    if since_yield > YIELD_EVERY:
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                    if commit_every is not None and self._n_acked >= commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+                    if self.flow_active and flow_control.is_active():
+                        await callback(message)
+                    else:
+                        await self.wait_first(callback(message), self.suspend_flow.wait())
+                self.diag.unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if not self.transport.app.should_stop:
+                raise
+            self.log.info("Broker stopped consumer, shutting down...")
+        except asyncio.CancelledError:
+            if not self.transport.app.should_stop:
+                raise
+            self.log.info("Consumer shutting down for user cancel.")
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            self.diag.unset_flag(CONSUMER_FETCHING)
 
     async def _commit(self, offsets: Mapping[Any, int]) -> bool:
         await self.checkpoint.settle()

@@ -68,6 +68,26 @@ def test_the_consumer_methods_overridden_keep_their_signatures_and_callers() -> 
     assert "await self._add_gap(" in drain  # a jump in offsets goes through our no-op
 
 
+def test_the_fetch_loop_replaced_is_still_faust_s_and_uses_what_ours_uses() -> None:
+    base = faust_consumer.Consumer
+    assert parameters(base._drain_messages) == ["self", "fetcher"]
+    drain = source(base._drain_messages)
+    for used in (
+        "callback = self.callback",
+        "getmany = self.getmany",
+        "getmany(timeout=1.0)",
+        "commit_every = self._commit_every",
+        "self._n_acked >= commit_every",
+        "callback(message), self.suspend_flow.wait()",
+        "except self.consumer_stopped_errors:",
+        "set_flag = self.diag.set_flag",
+    ):
+        assert used in drain, used
+    assert "self.suspend_flow.set()" in source(base.stop_flow)
+    assert "self.flow_active = False" in source(base.stop_flow)
+    assert "if self._suspend.is_set():" in source(type(faust.App("canary", autodiscover=False).flow_control).acquire)
+
+
 def test_the_consumer_state_read_or_trimmed_keeps_its_names() -> None:
     init = source(faust_consumer.Consumer.__init__)
     for name in ("_read_offset", "_acked", "_acked_index", "_committed_offset"):
