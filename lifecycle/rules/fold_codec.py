@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.entitlement import Entitlement, PendingRenewal
 from lifecycle.rules.fold import Fold
 from schemas import parse_instant
+
+# Every field of an entitlement in order, read at once (dataclasses.fields per call took a fifth of encoding a state).
+_FIELDS = tuple(f.name for f in fields(Entitlement))
+_VALUES = attrgetter(*_FIELDS)
+
+
+def instant_text(instant: datetime) -> str:
+    """`iso_instant`, without its conversion for an instant already in UTC (the rules' clocks are)."""
+    if instant.tzinfo is UTC:
+        return instant.isoformat()[:-6] + "Z"  # "+00:00" is its last six characters
+    return iso_instant(instant)
 
 
 def _day(value: date | None) -> str | None:
@@ -22,15 +34,15 @@ def _from_day(value: str | None) -> date | None:
 
 def entitlement_to_dict(e: Entitlement) -> dict[str, Any]:
     """Every field of the entitlement, dates as YYYY-MM-DD and sets as lists."""
-    return {
-        **{f.name: getattr(e, f.name) for f in fields(e)},
-        "purchased_on": e.purchased_on.isoformat(),
-        "starts_on": _day(e.starts_on),
-        "expires_on": _day(e.expires_on),
-        "pending_renewals": [[p.renewal_order_id, p.term_months, p.ordered_on.isoformat()] for p in e.pending_renewals],
-        "applied_orders": list(e.applied_orders),
-        "decided_cases": e.decided_cases,
-    }
+    document = dict(zip(_FIELDS, _VALUES(e), strict=True))  # the keys in field order, as the reader expects none
+    document["purchased_on"] = e.purchased_on.isoformat()
+    document["starts_on"] = _day(e.starts_on)
+    document["expires_on"] = _day(e.expires_on)
+    document["pending_renewals"] = [
+        [p.renewal_order_id, p.term_months, p.ordered_on.isoformat()] for p in e.pending_renewals
+    ]
+    document["applied_orders"] = list(e.applied_orders)
+    return document
 
 
 def entitlement_from_dict(document: dict[str, Any]) -> Entitlement:
@@ -53,7 +65,7 @@ def fold_to_dict(fold: Fold) -> dict[str, Any]:
     """The fold as a document: its entitlement, clock and what waits."""
     return {
         "entitlement": entitlement_to_dict(fold.entitlement) if fold.entitlement is not None else None,
-        "clock": iso_instant(fold.clock) if fold.clock is not None else None,
+        "clock": instant_text(fold.clock) if fold.clock is not None else None,
         "early_registration": fold.early_registration,
         "registered_orders": {order: day.isoformat() for order, day in fold.registered_orders.items()},
         "held": fold.held,

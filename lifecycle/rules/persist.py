@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lifecycle.rules.calendar import iso_instant
-from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict
+from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict, instant_text
 from lifecycle.rules.model import Hold, OrderKey, SerialState, known_ids
 from lifecycle.rules.sent import keep_sent
 from schemas import parse_instant
@@ -27,14 +26,14 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "format": FORMAT,
         "serial": state.serial,
         "window": state.window,
-        "clock": iso_instant(state.clock) if state.clock else None,
+        "clock": instant_text(state.clock) if state.clock else None,
         "revision": state.revision,
         "snapshot": state.snapshot,
         "emitted": state.emitted if isinstance(state.emitted, dict) else dict(state.emitted),
         "holds": [hold.document() for hold in state.holds],
         "fold": fold_to_dict(state.fold) if state.fold is not None else None,
         "base": fold_to_dict(state.base) if state.base is not None else None,
-        "through": [iso_instant(through[0]), through[1], through[2]] if through is not None else None,
+        "through": [instant_text(through[0]), through[1], through[2]] if through is not None else None,
         "folded_ids": state.folded_ids,
     }
 
