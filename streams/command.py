@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from typing import Any
 
@@ -18,6 +19,10 @@ from streams.stopping import CrashWatch, watch
 from streams.transport import ProcessorApp
 
 log = logging.getLogger(__name__)
+
+# Allocations between young collections. At Python's 700 the worker collected every few messages and, as the decoded
+# serials and faust's objects outlived them, walked its whole heap every few thousand: a fifth of its time.
+GC_YOUNG_THRESHOLD = 50_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(args.loglevel.upper())
     worker = faust.Worker(processor.app, loglevel=args.loglevel, redirect_stdouts=False, override_logging=False)
     guard(worker, processor.app)
+    tune_gc()
     worker.execute_from_commandline()
 
 
@@ -56,3 +62,9 @@ def guard(worker: Any, app: ProcessorApp) -> CrashWatch:
     watcher = watch(lambda: worker.crash_reason or app.crash_reason)
     app.close_on_stop(watcher.close)
     return watcher
+
+
+def tune_gc() -> None:
+    """Collect cycles less often, and never walk the objects made at start (modules, the app) again."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
