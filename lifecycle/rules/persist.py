@@ -1,6 +1,7 @@
 """A serial's state as a JSON-safe document, for the processor's table.
 
-Format 2 carries the fold, the reorder window and what was folded in for good. A document without a
+Format 2 carries the fold, the reorder window and what was folded in for good, and a snapshot only where the
+fold does not imply it (null: the fold's entitlement's snapshot at the revision). A document without a
 `format` (format 1: the serial's whole history) still loads: its history becomes the window, and the next
 event folds in what lies beyond the window.
 """
@@ -28,7 +29,8 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "window": state.window,
         "clock": instant_text(state.clock) if state.clock else None,
         "revision": state.revision,
-        "snapshot": state.snapshot,
+        # The fold's entitlement implies the snapshot (None here): a second copy would only be encoded and read back.
+        "snapshot": state.published,
         "emitted": state.emitted if isinstance(state.emitted, dict) else dict(state.emitted),
         "holds": [hold.document() for hold in state.holds],
         "fold": fold_to_dict(state.fold) if state.fold is not None else None,

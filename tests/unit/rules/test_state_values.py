@@ -10,6 +10,7 @@ from journeys import Journey, at
 
 from lifecycle.rules import state_from_dict, state_to_dict
 from lifecycle.rules.entitlement import shown
+from lifecycle.rules.values import evolve
 from lifecycle.samples import events as ev
 
 pytestmark = pytest.mark.unit
@@ -36,9 +37,18 @@ def test_the_state_s_snapshot_is_the_last_one_published() -> None:
 
 def test_a_stored_state_loads_with_the_same_snapshot() -> None:
     state = _subscription(3).states["S"]
-    loaded = state_from_dict(state_to_dict(state))
+    document = state_to_dict(state)
+    assert document["snapshot"] is None  # the fold implies it: not stored a second time
+    loaded = state_from_dict(document)
     assert loaded.snapshot == state.snapshot
+    assert loaded.published is None
     assert loaded == state
+
+
+def test_a_snapshot_the_fold_does_not_imply_is_stored_and_loaded_as_it_was() -> None:
+    state = evolve(_subscription(3).states["S"], published={"serial": "S", "revision": 7})
+    loaded = state_from_dict(state_to_dict(state))
+    assert loaded.snapshot == {"serial": "S", "revision": 7}
 
 
 @pytest.mark.parametrize("events", [2, 40])
