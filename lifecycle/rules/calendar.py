@@ -33,6 +33,8 @@ def days_before(day: date, days: int) -> date:
 
 def iso_instant(instant: datetime) -> str:
     """An instant as RFC 3339 in UTC with a Z, as the contract writes them."""
+    if instant.tzinfo is UTC:  # the rules' instants are: no conversion, and "+00:00" is the last six characters
+        return instant.isoformat()[:-6] + "Z"
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -15,13 +15,6 @@ from schemas import parse_instant
 # Every field of an entitlement in order, read at once (dataclasses.fields per call took a fifth of encoding a state).
 _FIELDS = tuple(f.name for f in fields(Entitlement))
 _VALUES = attrgetter(*_FIELDS)
-
-
-def instant_text(instant: datetime) -> str:
-    """`iso_instant`, without its conversion for an instant already in UTC (the rules' clocks are)."""
-    if instant.tzinfo is UTC:
-        return instant.isoformat()[:-6] + "Z"  # "+00:00" is its last six characters
-    return iso_instant(instant)
 
 
 def _day(value: date | None) -> str | None:
@@ -65,7 +58,7 @@ def fold_to_dict(fold: Fold) -> dict[str, Any]:
     """The fold as a document: its entitlement, clock and what waits."""
     return {
         "entitlement": entitlement_to_dict(fold.entitlement) if fold.entitlement is not None else None,
-        "clock": instant_text(fold.clock) if fold.clock is not None else None,
+        "clock": iso_instant(fold.clock) if fold.clock is not None else None,
         "early_registration": fold.early_registration,
         "registered_orders": {order: day.isoformat() for order, day in fold.registered_orders.items()},
         "held": fold.held,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict, instant_text
+from lifecycle.rules.calendar import iso_instant
+from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict
 from lifecycle.rules.model import Hold, OrderKey, SerialState, known_ids
 from lifecycle.rules.sent import keep_sent
 from schemas import parse_instant
@@ -27,7 +28,7 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "format": FORMAT,
         "serial": state.serial,
         "window": state.window,
-        "clock": instant_text(state.clock) if state.clock else None,
+        "clock": iso_instant(state.clock) if state.clock else None,
         "revision": state.revision,
         # The fold's entitlement implies the snapshot (None here): a second copy would only be encoded and read back.
         "snapshot": state.published,
@@ -35,7 +36,7 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "holds": [hold.document() for hold in state.holds],
         "fold": fold_to_dict(state.fold) if state.fold is not None else None,
         "base": fold_to_dict(state.base) if state.base is not None else None,
-        "through": [instant_text(through[0]), through[1], through[2]] if through is not None else None,
+        "through": [iso_instant(through[0]), through[1], through[2]] if through is not None else None,
         "folded_ids": state.folded_ids,
     }
 
