@@ -32,15 +32,15 @@ def on_purchase(fold: Fold, event: Event, catalog: Catalog) -> Decision:
         license=license_,
         purchased_at=event["occurred_at"],
         purchased_on=day,
-        status="pending_registration",
+        # R2/R7: OEM editions and Business products bought before 2009-03-02 include no program.
+        status="no_support" if program == "none" else "pending_registration",
         program=program,
         contact=event.get("contact"),
         applied_orders=(event["order_id"],),
+        version_supported=version_supported_on(product, day, catalog),
     )
-    entitlement = evolve(entitlement, version_supported=version_supported_on(entitlement, day, catalog))
     if program == "none":
-        # R2/R7: OEM editions and Business products bought before 2009-03-02 include no program.
-        return Decision(evolve(fold, entitlement=evolve(entitlement, status="no_support")))
+        return Decision(evolve(fold, entitlement=entitlement))
     if event["channel"] == "retail_box":
         # R1: a boxed product's support starts when its serial is registered.
         if fold.early_registration is not None:

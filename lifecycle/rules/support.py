@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from lifecycle.rules.calendar import add_months
 from lifecycle.rules.catalog import support_ends_on
@@ -33,8 +35,9 @@ def term_months(entitlement: Entitlement) -> int | None:
     return None
 
 
-def version_supported_on(entitlement: Entitlement, day: date, catalog: Catalog) -> bool:
-    ends_on = support_ends_on(catalog, entitlement.family, entitlement.version)
+def version_supported_on(product: Mapping[str, Any], day: date, catalog: Catalog) -> bool:
+    """Whether the product's version is in its support lifecycle on `day` (R10)."""
+    ends_on = support_ends_on(catalog, product["family"], product["version"])
     return ends_on is None or day < ends_on
 
 
@@ -43,7 +46,7 @@ def start_support(entitlement: Entitlement, day: date, catalog: Catalog) -> tupl
     if entitlement.program == "none":
         return evolve(entitlement, status="no_support"), ()
     months = term_months(entitlement)
-    supported = version_supported_on(entitlement, day, catalog)
+    supported = version_supported_on(entitlement.product, day, catalog)
     started = evolve(
         entitlement,
         starts_on=day,
