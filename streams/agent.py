@@ -25,6 +25,7 @@ from streams.releases import ReleasesView
 from streams.rerouting import Rerouter
 from streams.stopping import one_line, stop_worker
 from streams.stored import StoredSerial, decode_stored
+from streams.taking import take_batches
 from streams.transport import ProcessorApp
 
 COMPONENT = "worker"
@@ -104,7 +105,7 @@ class Processor:
 
     async def process(self, stream: Any) -> AsyncIterator[None]:
         """The agent (concurrency 1): batches of messages, each in offset order, every failure dead-lettered."""
-        async for events in stream.take_events(BATCH_EVENTS, BATCH_SECONDS):
+        async for events in take_batches(stream, BATCH_EVENTS, BATCH_SECONDS):
             await self.handle_batch(events)
             yield None
 
@@ -155,6 +156,7 @@ class Processor:
             for serial, stored, raw, partition in self.batch.flush():
                 as_current(last_of_partition[partition])  # the table's store keeps a key in its event's partition
                 self.write(serial, stored, raw, partition)
+            self.changelog.keep()
         except Exception as exc:  # the batch's state is not kept: no commit may pass it
             stop_worker(f"storing the serials' state failed: {one_line(exc)}")
         try:
@@ -172,7 +174,7 @@ class Processor:
 def as_current(event: Any) -> None:
     """Make `event` the agent's current one: faust's RocksDB store reads and writes in its partition.
 
-    The batch is taken from the stream in another task, so faust does not set it in the agent's own.
+    The batch is taken from the stream's queue (`streams.taking`), so faust's stream iterator does not set it.
     """
     _current_event.set(weakref.ref(event))
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import rocksdict
+from faust.stores.rocksdb import Store as RocksDBStore
 from kafka.admin import NewTopic
 
 from lifecycle.admin import admin_client
@@ -41,12 +43,26 @@ class ChangelogWrites:
         self._table = table
         self._topic = topic
         self._outbox = outbox
+        self._waiting: dict[int, list[tuple[bytes, bytes]]] = {}  # partition -> values not yet in the local store
         outbox.on_sent(topic, self._persisted)
 
     def write(self, key: bytes, value: bytes, partition: int) -> None:
-        """Set the key in the local store and queue its changelog record (on the source's partition)."""
-        self._table.data[key] = value
+        """Queue the key's value for the local store (`keep`) and its changelog record (on the source's partition)."""
+        if isinstance(self._table.data, RocksDBStore) and self._table.data.use_rocksdict:
+            self._waiting.setdefault(partition, []).append((key, value))
+        else:
+            self._table.data[key] = value
         self._outbox.add("changelog", self._topic, key, value, partition)
+
+    def keep(self) -> None:
+        """Write the queued values to the local store, one RocksDB write batch per partition (half a put's cost)."""
+        waiting, self._waiting = self._waiting, {}
+        store = self._table.data
+        for partition, values in waiting.items():
+            batch = rocksdict.WriteBatch(raw_mode=True)
+            for key, value in values:
+                batch.put(key, value)
+            store._db_for_partition(partition).write(batch)  # faust opens a partition's database when first asked
 
     def _persisted(self, metadata: Any, count: int) -> None:
         self._table.data.set_persisted_offset(metadata.topic_partition, metadata.offset + count - 1)

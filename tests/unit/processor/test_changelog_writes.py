@@ -104,3 +104,33 @@ def test_a_changelog_topic_made_elsewhere_with_another_count_is_one_clear_line(m
         f"topic p.processor-serial_to_state-changelog has 1 partitions, the serial table needs {PARTITIONS}"
     )
     assert "\n" not in str(refused.value)
+
+
+def test_a_rocksdb_store_gets_the_batch_s_values_in_one_write_per_partition_at_keep(tmp_path: Any) -> None:
+    import rocksdict
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    dbs: dict[int, Any] = {}
+
+    def db_for_partition(partition: int) -> Any:
+        if partition not in dbs:
+            dbs[partition] = rocksdict.Rdict(str(tmp_path / str(partition)), options=rocksdict.Options(raw_mode=True))
+        return dbs[partition]
+
+    store = RocksDBStore.__new__(RocksDBStore)  # the local store's parts that ChangelogWrites uses, no faust app
+    store.use_rocksdict = True
+    store._db_for_partition = db_for_partition  # type: ignore[method-assign]
+    table, producer = SimpleNamespace(data=store), Producer()
+    outbox = Outbox(lambda: producer, {"c": PARTITIONS}, lambda what, sent: None)
+    writes = ChangelogWrites(table, "c", outbox)
+    writes.write(b"SF-1", b"v1", 3)
+    writes.write(b"SF-2", b"v2", 4)
+    writes.write(b"SF-1", b"v1'", 3)
+    assert dbs == {}  # nothing in the store before `keep`
+    writes.keep()
+    assert dbs[3][b"SF-1"] == b"v1'"
+    assert dbs[4][b"SF-2"] == b"v2"
+    assert dbs[3].get(b"SF-2") is None
+    writes.keep()  # nothing waits: nothing written again
+    for db in dbs.values():
+        db.close()

@@ -126,8 +126,6 @@ def test_the_crash_and_generation_attributes_read_by_the_worker_exist() -> None:
 def test_the_batch_agent_sets_the_current_event_the_rocksdb_store_reads_its_partition_from() -> None:
     from faust.stores import rocksdb as faust_rocksdb
 
-    assert parameters(faust_streams.Stream.take_events) == ["self", "max_", "within"]
-    assert "self._enable_passive(" in source(faust_streams.Stream.take_events)  # drained in a task of its own
     assert "_current_event.set(" in source(faust_streams.Stream._set_current_event)
     assert faust_streams.current_event() is None  # read through the context variable the agent sets
     for method in (faust_rocksdb.Store._set, faust_rocksdb.Store._get):
@@ -165,3 +163,31 @@ def test_faust_commits_the_partitions_its_filter_offers() -> None:
     # streams.transport offers every assigned partition through this filter, not only those with acks.
     assert "self._filter_tps_with_pending_acks(topics)" in source(faust_consumer.Consumer.force_commit)
     assert "self._new_offset(tp)" in source(faust_consumer.Consumer._filter_committable_offsets)
+
+
+def test_the_batches_taken_from_the_stream_s_queue_do_what_faust_s_stream_iterator_does() -> None:
+    from faust.channels import Channel
+    from faust.types.tuples import Message
+    from mode.utils.queues import FlowControlQueue
+
+    # streams.taking reads the queue the conductor delivers to: the stream's channel's, as faust's iterator does.
+    assert "channel=aiter(channel)" in source(faust.App.stream)
+    assert isinstance(vars(Channel)["queue"], property)
+    assert "put = self.queue.put" in source(Channel._compile_deliver)
+    for method in ("get", "get_nowait", "empty"):
+        assert method in vars(FlowControlQueue) or method in vars(FlowControlQueue.__mro__[1])
+    iterator = source(faust_streams.Stream._py_aiter)
+    for used in (
+        "chan_queue = chan.queue",
+        "not self.app.flow_control.is_active()",
+        "or message.generation_id != self.app.consumer_generation_id",
+        "if topic in acking_topics and not message.tracked:",
+        "message.tracked = True",
+        "unacked: Set[Message] = consumer.unacked",
+    ):
+        assert used in iterator, used
+    assert "self._unacked_messages)" in source(vars(faust_consumer.Consumer)["unacked"].fget)
+    assert "self._unacked_messages" in source(faust_consumer.Consumer.wait_empty)  # a rebalance waits for them
+    assert {"tracked", "generation_id", "acked", "refcount"} <= set(Message.__slots__)
+    assert "return self.message.ack(self.app.consumer)" in source(faust.Event.ack)
+    assert "acking_topics" in vars(type(faust.App("canary", autodiscover=False).topics))
