@@ -28,4 +28,18 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(name) for name in figures)
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:,.3f}" if isinstance(value, float) else f"{name:<{width}}  {value:,}")
+    print(headline(figures))
     return 0
+
+
+def headline(figures: dict[str, float]) -> str:
+    """The run in one line: the ratio against the passthrough's median, its range, and the worker CPU per event."""
+    runs = [value for name, value in figures.items() if name.startswith("passthrough_") and name.endswith("_per_s")]
+    runs = runs[1:]  # the first is the median
+    rate, median = figures["processor_events_per_s"], figures["passthrough_events_per_s"]
+    shown = " / ".join(f"{value:,.0f}" for value in runs)
+    return (
+        f"processor {rate:,.0f} events/s = {figures['ratio']:.3f} x the passthrough's median {median:,.0f} events/s "
+        f"(runs {shown}: {figures['ratio_low']:.3f}-{figures['ratio_high']:.3f}); "
+        f"worker CPU {figures['worker_cpu_us_per_event']:,.0f} us/event"
+    )
