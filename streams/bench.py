@@ -201,11 +201,9 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             "latency_p50_ms": q[49] * 1000,
             "latency_p99_ms": q[98] * 1000,
         }
-    except BaseException:
-        log.error("the benchmark failed: the worker's log stays in %s", workdir / "worker.log")
-        raise
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)  # the worker's table and log: nothing left behind
     finally:
-        worker.stop()
-        delete_topics(settings)  # faust's own topics under the prefix too
+        try:
+            worker.stop()
+            delete_topics(settings)  # faust's own topics under the prefix too
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)  # the stopped worker's table and log: nothing left behind
