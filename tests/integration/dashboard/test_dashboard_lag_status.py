@@ -78,12 +78,25 @@ def group_row(overview: dict[str, Any], name: str) -> dict[str, Any]:
     return row
 
 
+def wait_until_sampled(dashboard: Dashboard, groups: list[str], timeout: float = 60.0) -> None:
+    """Wait for the dashboard's first sample that lists the groups: it samples on its own clock, from its start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, overview = dashboard.get("/api/overview")
+        assert status == 200, overview
+        if overview["sampled_at"] is not None and set(groups) <= {row["group"] for row in overview["groups"]}:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the dashboard listed no sample of {groups} within {timeout:.0f} s")
+
+
 def test_a_group_that_stops_reading_stalls_then_stops_while_one_that_keeps_up_stays_ok(
     dashboard: Dashboard, migrated: Settings, readers: dict[str, Reader]
 ) -> None:
     prefix = migrated.topic_prefix
     store, notifier = STORE.name(prefix), NOTIFIER.name(prefix)
     topics = [ENTITLEMENTS.name(prefix), NOTICES.name(prefix)]
+    wait_until_sampled(dashboard, [store, notifier])
     producer = KafkaProducer(acks=1, linger_ms=5, **kafka_python_config(migrated))
     seen: dict[str, list[tuple[float, str]]] = {store: [], notifier: []}
     stopped_at: float | None = None
