@@ -31,7 +31,9 @@ def fast_event(raw: bytes | str, foreign_checked: bool = False) -> AnyEvent | No
     except UnicodeEncodeError:
         return None
     # Most events hold no escape at all: three byte searches, and the pattern only when one finds something.
-    if (b"\\" in data or b"\x7f" in data or b"\xc2" in data) and _MAY_CONTROL.search(data):
+    # `find`, not `in`: `in` tries the bytes as an int first and formats a TypeError it then drops.
+    find = data.find
+    if (find(b"\\") >= 0 or find(b"\x7f") >= 0 or find(b"\xc2") >= 0) and _MAY_CONTROL.search(data):
         return None
     try:
         event = _DECODER.decode(data)

@@ -38,6 +38,12 @@ def iso_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=1 << 14)
+def iso_day(day: date) -> str:
+    """A day as ISO 8601 text, written once per day: `date.isoformat` formats through printf, ten times the cost."""
+    return day.isoformat()
+
+
 @lru_cache(maxsize=4096)
 def iso_moment(moment: datetime) -> str:
     """`iso_instant` of a due moment (a day's start): one string per moment, whatever number of serials it stamps."""

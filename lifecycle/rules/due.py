@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from lifecycle.rules.calendar import day_start, days_before, iso_instant
+from lifecycle.rules.calendar import day_start, days_before, iso_day, iso_instant
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.model import Catalog, Policy, Snapshot
 from lifecycle.rules.values import value
@@ -108,7 +108,7 @@ def version_end(entitlement: Dated, catalog: Catalog) -> date | None:
 def tick_id(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> str:
     """The deterministic id of a tick (and of the time transition it stands for)."""
     suffix = f":{lead_days}" if lead_days is not None else ""
-    return f"tick:{serial}:{kind}:{due_on.isoformat()}{suffix}"
+    return f"tick:{serial}:{kind}:{iso_day(due_on)}{suffix}"
 
 
 def tick_event(serial: str, kind: str, due_on: date, lead_days: int | None = None) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def tick_event(serial: str, kind: str, due_on: date, lead_days: int | None = Non
         "source": TICK_SOURCE,
         "serial": serial,
         "kind": kind,
-        "due_on": due_on.isoformat(),
+        "due_on": iso_day(due_on),
     }
     if lead_days is not None:
         event["lead_days"] = lead_days

@@ -9,6 +9,7 @@ derived events and case decisions are sent once: their deterministic ids are rem
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from lifecycle.rules.calendar import day_number
@@ -42,7 +43,7 @@ def _publish(
     fold = step.fold
     holds = holds_of(state, fold, received_at) if fold.held else ()
     # Holds run out as time passes (a tick), never on an event's arrival: one sent back waits its period again.
-    expired = expired_holds(holds, fold.clock, policy) if holds and received_at is None else set()
+    expired = expired_holds(holds, fold.clock, policy) if holds and received_at is None else None
     sent = state.emitted
     refused = [(e, why) for e, why in step.refused if f"refused:{e['event_id']}" not in sent] if step.refused else []
     new_ids = [f"refused:{e['event_id']}" for e, _ in refused] if refused else []
@@ -66,11 +67,11 @@ def _publish(
         fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)
     if fresh_notices:
-        new_ids += [n["notice_id"] for n in fresh_notices]
+        new_ids += map(_notice_id, fresh_notices)
     if fresh_derived:
-        new_ids += [d["event_id"] for d in fresh_derived]
+        new_ids += map(_event_id, fresh_derived)
     if fresh_decisions:
-        new_ids += [d["decision_id"] for d in fresh_decisions]
+        new_ids += map(_decision_id, fresh_decisions)
     if new_ids:
         day = day_number(fold.clock.date()) if fold.clock is not None else 0
         sent = add_sent(sent, new_ids, day)
@@ -138,7 +139,12 @@ def _unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[d
     """The items whose id was not sent before, each once, in order."""
     if not items:
         return ()
+    if len(items) == 1:  # the usual case: one notice
+        return () if items[0][id_field] in emitted else (items[0],)
     return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
+
+
+_notice_id, _event_id, _decision_id = itemgetter("notice_id"), itemgetter("event_id"), itemgetter("decision_id")
 
 
 def _start(state: SerialState) -> Fold:
@@ -208,7 +214,7 @@ def next_due(state: SerialState, catalog: Catalog, policy: Policy) -> datetime |
     fold = current_fold(state, catalog, policy)
     if fold.clock is None:
         return None
-    moments = [hold.ends_at(policy.hold_days) for hold in state.holds]
+    moments = [hold.ends_at(policy.hold_days) for hold in state.holds] if state.holds else []
     if fold.entitlement is not None and (
         transition := next_transition_at(fold.entitlement, fold.clock, catalog, policy)
     ):

@@ -7,6 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from lifecycle.rules.calendar import iso_day
 from lifecycle.rules.model import Snapshot
 from lifecycle.rules.values import value
 from schemas.codec import SCHEMA_VERSION
@@ -101,8 +102,8 @@ class Entitlement:
         active = self.supported_now
         return {
             "program": self.program,
-            "starts_on": self.starts_on.isoformat() if self.starts_on else None,
-            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "starts_on": iso_day(self.starts_on) if self.starts_on else None,
+            "expires_on": iso_day(self.expires_on) if self.expires_on else None,
             "channels": list(_channels(self.program, active, self.ppi_credits > 0)),
             "hours": terms.hours,
             "priority": (terms.priority and active) or self.ppi_credits > 0,

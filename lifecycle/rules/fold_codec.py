@@ -7,7 +7,7 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
-from lifecycle.rules.calendar import iso_instant
+from lifecycle.rules.calendar import iso_day, iso_instant
 from lifecycle.rules.entitlement import Entitlement, PendingRenewal
 from lifecycle.rules.fold import Fold
 from schemas import parse_instant
@@ -18,7 +18,7 @@ _VALUES = attrgetter(*_FIELDS)
 
 
 def _day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso_day(value) if value is not None else None
 
 
 def _from_day(value: str | None) -> date | None:
@@ -28,11 +28,11 @@ def _from_day(value: str | None) -> date | None:
 def entitlement_to_dict(e: Entitlement) -> dict[str, Any]:
     """Every field of the entitlement, dates as YYYY-MM-DD and sets as lists."""
     document = dict(zip(_FIELDS, _VALUES(e), strict=True))  # the keys in field order, as the reader expects none
-    document["purchased_on"] = e.purchased_on.isoformat()
+    document["purchased_on"] = iso_day(e.purchased_on)
     document["starts_on"] = _day(e.starts_on)
     document["expires_on"] = _day(e.expires_on)
     document["pending_renewals"] = [
-        [p.renewal_order_id, p.term_months, p.ordered_on.isoformat()] for p in e.pending_renewals
+        [p.renewal_order_id, p.term_months, iso_day(p.ordered_on)] for p in e.pending_renewals
     ]
     document["applied_orders"] = list(e.applied_orders)
     return document
@@ -60,7 +60,7 @@ def fold_to_dict(fold: Fold) -> dict[str, Any]:
         "entitlement": entitlement_to_dict(fold.entitlement) if fold.entitlement is not None else None,
         "clock": iso_instant(fold.clock) if fold.clock is not None else None,
         "early_registration": fold.early_registration,
-        "registered_orders": {order: day.isoformat() for order, day in fold.registered_orders.items()},
+        "registered_orders": {order: iso_day(day) for order, day in fold.registered_orders.items()},
         "held": fold.held,
     }
 

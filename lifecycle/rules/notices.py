@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from lifecycle.rules.calendar import iso_day
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.model import Notice
 from schemas.codec import SCHEMA_VERSION
@@ -17,8 +18,8 @@ def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra:
         "product": dict(entitlement.product),
         "program": entitlement.program,
         "status": entitlement.status,
-        "starts_on": entitlement.starts_on.isoformat() if entitlement.starts_on else None,
-        "expires_on": entitlement.expires_on.isoformat() if entitlement.expires_on else None,
+        "starts_on": iso_day(entitlement.starts_on) if entitlement.starts_on else None,
+        "expires_on": iso_day(entitlement.expires_on) if entitlement.expires_on else None,
         "channels": support["channels"],
         "hours": support["hours"],
         "priority": support["priority"],
@@ -33,7 +34,7 @@ def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra:
         "kind": kind,
         "serial": entitlement.serial,
         "account_id": entitlement.account_id,
-        "due_on": due_on.isoformat(),
+        "due_on": iso_day(due_on),
         "data": data,
     }
     if "lead_days" in extra:

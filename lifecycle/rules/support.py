@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from lifecycle.rules.calendar import add_months
+from lifecycle.rules.calendar import add_months, iso_day
 from lifecycle.rules.catalog import support_ends_on
 from lifecycle.rules.entitlement import BUSINESS_INCLUDED_MONTHS, BUSINESS_PROGRAM_SINCE, Entitlement
 from lifecycle.rules.model import Catalog, Notice
@@ -56,7 +56,7 @@ def start_support(entitlement: Entitlement, day: date, catalog: Catalog) -> tupl
     )
     if started.status != "active":
         return started, ()
-    return started, (notice("support_started", started, day, day.isoformat()),)
+    return started, (notice("support_started", started, day, iso_day(day)),)
 
 
 def _lapsed(entitlement: Entitlement, effective: date) -> bool:
@@ -98,6 +98,6 @@ def renew(entitlement: Entitlement, order_id: str, months: int, effective: date)
         order_id,
         renewal_order_id=order_id,
         term_months=months,
-        new_expires_on=renewed.expires_on.isoformat() if renewed.expires_on else None,
+        new_expires_on=iso_day(renewed.expires_on) if renewed.expires_on else None,
     )
     return renewed, confirmation
