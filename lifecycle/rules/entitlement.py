@@ -74,7 +74,8 @@ class Entitlement:
     version_supported: bool = True
     updated_at: str = ""
     last_event_id: str = ""
-    # The order ids applied, sorted: a tuple, since a one-item frozenset takes four times the memory.
+    # The latest order ids applied, oldest first (support.ORDERS_REMEMBERED): a tuple, since a one-item frozenset
+    # takes four times the memory.
     applied_orders: tuple[str, ...] = ()
     decided_cases: tuple[str, ...] = ()  # the latest case numbers decided, oldest first (R16, CASES_REMEMBERED)
     grant_revision: int = 0  # an upgrade target: the source's revision its grant was made from

@@ -48,7 +48,7 @@ def entitlement_from_dict(document: dict[str, Any]) -> Entitlement:
         "pending_renewals": tuple(
             PendingRenewal(order, months, date.fromisoformat(on)) for order, months, on in document["pending_renewals"]
         ),
-        "applied_orders": tuple(sorted(set(document["applied_orders"]))),
+        "applied_orders": tuple(dict.fromkeys(document["applied_orders"])),  # in the order applied
         "decided_cases": tuple(document["decided_cases"]),
     }
     return Entitlement(**fields)

@@ -13,6 +13,9 @@ from lifecycle.rules.model import Catalog, Notice
 from lifecycle.rules.notices import notice
 from lifecycle.rules.values import evolve
 
+# A serial remembers this many of its latest applied orders (the purchase's, then each renewal's, oldest first):
+# the same order sent again among them does not renew twice. A bound keeps the state's size whatever its age.
+ORDERS_REMEMBERED = 256
 # No support period ends later: the contract's dates end in 2100, and stacked renewals must stay dates at all.
 LAST_EXPIRY = date(2200, 12, 31)
 
@@ -89,7 +92,7 @@ def renew(entitlement: Entitlement, order_id: str, months: int, effective: date)
         starts_on=effective if lapsed else entitlement.starts_on,
         expires_on=add_months(_renewal_base(entitlement, effective), months),
         pending_renewals=tuple(p for p in entitlement.pending_renewals if p.renewal_order_id != order_id),
-        applied_orders=tuple(sorted({*entitlement.applied_orders, order_id})),
+        applied_orders=(*(o for o in entitlement.applied_orders if o != order_id), order_id)[-ORDERS_REMEMBERED:],
     )
     confirmation = notice(
         "renewal_confirmed",

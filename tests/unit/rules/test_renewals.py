@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from journeys import at, journey
 
@@ -97,3 +99,28 @@ def test_renewals_that_would_run_support_past_the_last_expiry_are_refused() -> N
         )
     assert trip.snapshot("S")["support"]["expires_on"] == "2191-12-31"
     assert trip.rejections == ["term_months: 120 more months from 2191-12-31 end after 2200-12-31"] * 2
+
+
+def test_a_serial_remembers_its_latest_orders_and_renews_once_per_order() -> None:
+    """The same order sent again (a new event) renews once; a serial keeps only its latest ORDERS_REMEMBERED orders."""
+    from lifecycle.rules.fold_codec import entitlement_from_dict, entitlement_to_dict
+    from lifecycle.rules.support import ORDERS_REMEMBERED
+
+    events = [
+        ev.purchase("p", at("2025-01-01"), "S", "a", "true-image", "2025", license_type="subscription", term_months=12)
+    ]
+    count = ORDERS_REMEMBERED + 5
+    hour = timedelta(hours=1)
+    events += [
+        ev.renewal(f"n{i}", at("2025-02-01") + i * hour, "S", "a", f"ro{i:04d}", 1, "online_store")
+        for i in range(count)
+    ]
+    events.append(
+        ev.renewal("again", at("2025-02-01") + count * hour, "S", "a", f"ro{count - 1:04d}", 1, "online_store")
+    )
+    trip = journey(events)
+    assert trip.kinds().count("renewal_confirmed") == count
+    entitlement = trip.states["S"].fold.entitlement
+    # The purchase's order and the first renewals' are let go: one order more than renewals, oldest first.
+    assert entitlement.applied_orders == tuple(f"ro{i:04d}" for i in range(count - ORDERS_REMEMBERED, count))
+    assert entitlement_from_dict(entitlement_to_dict(entitlement)) == entitlement  # the order applied survives
