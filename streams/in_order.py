@@ -54,6 +54,7 @@ class _Partition:
     idle_checks: int = 0
     idle_seeks: int = 0
     last_checked: int = -1
+    probed: int = -1  # the position the idle check last asked the broker about
 
 
 def _name(tp: Any) -> str:
@@ -129,6 +130,15 @@ class PartitionOrder:
             state.idle_checks = state.idle_checks + 1 if end > state.expected and still else 0
             state.idle_seeks = state.idle_seeks if still else 0
             state.last_checked = state.expected
+            if still and end > state.expected and state.probed != state.expected:
+                # Once per position that stood still: transaction markers after the last records are never
+                # delivered, so the position waits on them until the broker shows them absent.
+                state.probed = state.expected
+                present = await self.probe.first_present(tp, state.expected)
+                if present is not None and present > state.expected:
+                    self._pass_absent(tp, state, min(present, end))
+                    state.idle_checks = 0
+                    continue
             # Under a backlog a partition can wait its turn for a while: each seek without progress doubles the wait.
             if state.idle_checks >= IDLE_CHECKS_BEFORE_RESEEK * 2**state.idle_seeks:
                 state.idle_checks = 0

@@ -39,7 +39,7 @@ SERIALS = 36
 CHUNK = 2  # events per write: a transaction holds this many
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 START = datetime(2025, 2, 3, 9, tzinfo=UTC)
-CATCH_UP_SECONDS = 90.0  # lag 0 within this after a wave; passing a trailing marker takes the idle check ~15-20 s
+CATCH_UP_SECONDS = 90.0  # lag 0 within this after a wave; the idle check passes a trailing marker in 5-10 s
 
 
 def in_modes(events: Sequence[dict[str, Any]], modes: Sequence[Mode]) -> list[tuple[Mode, str]]:

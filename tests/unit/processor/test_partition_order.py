@@ -189,12 +189,22 @@ def test_an_idle_partition_with_waiting_messages_is_read_again_after_several_che
     assert s.broker.seeks == [(PURCHASES, 4)]  # the changelog partition is not the agent's
 
 
-def test_an_idle_partition_whose_last_offsets_are_markers_moves_to_the_end() -> None:
+def test_an_idle_partition_whose_last_offsets_are_markers_moves_to_the_end_at_the_first_check() -> None:
     s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 6}), Probe(absent={4, 5}))
-    for _ in range(IDLE_CHECKS_BEFORE_RESEEK):
+    asyncio.run(s.order.check_idle())  # a transaction's markers after its records: never delivered
+    assert (s.order.commit_position(PURCHASES), s.probe.asked, s.broker.seeks) == (6, [4], [])
+
+
+def test_an_idle_partition_is_asked_about_once_per_position_it_stands_still_at() -> None:
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 9}))  # offsets 4..8 exist: they wait their turn
+    for _ in range(IDLE_CHECKS_BEFORE_RESEEK - 1):
         asyncio.run(s.order.check_idle())
-    assert s.broker.seeks == []
-    assert s.order.commit_position(PURCHASES) == 6
+    assert (s.probe.asked, s.broker.seeks) == ([4], [])
+    handle_in_order(s.order, range(4, 5))
+    asyncio.run(s.order.check_idle())  # it moved since the last check
+    assert s.probe.asked == [4]
+    asyncio.run(s.order.check_idle())
+    assert s.probe.asked == [4, 5]
 
 
 def test_no_idle_check_while_a_rebalance_stops_the_flow() -> None:
