@@ -191,3 +191,12 @@ def test_the_batches_taken_from_the_stream_s_queue_do_what_faust_s_stream_iterat
     assert {"tracked", "generation_id", "acked", "refcount"} <= set(Message.__slots__)
     assert "return self.message.ack(self.app.consumer)" in source(faust.Event.ack)
     assert "acking_topics" in vars(type(faust.App("canary", autodiscover=False).topics))
+
+
+def test_the_local_store_written_per_partition_is_reached_as_before() -> None:
+    from faust.stores import rocksdb as faust_rocksdb
+
+    # streams.changelog writes the table's RocksDB databases one write batch per partition, as faust opens them.
+    assert parameters(faust_rocksdb.Store._db_for_partition) == ["self", "partition"]
+    assert "self._dbs[partition]" in source(faust_rocksdb.Store._db_for_partition)
+    assert "self.use_rocksdict" in source(faust_rocksdb.Store.__init__)
