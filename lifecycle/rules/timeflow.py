@@ -40,30 +40,11 @@ def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catal
     return None if due is None else max(due.at, since)
 
 
-class _LastSchedule:
-    """The schedule asked for last, with what it was asked for: a serial asks for its own a few times an event."""
-
-    # Compared by identity: the rules never change an entitlement, catalog or policy in place, and holding them
-    # here keeps their ids from being reused.
-    asked: tuple[Entitlement, Catalog, Policy] | None = None
-    schedule: tuple[Due, ...] = ()
-
-
-def _schedule_of(entitlement: Entitlement, catalog: Catalog, policy: Policy) -> tuple[Due, ...]:
-    """`due_schedule` of the entitlement, made again only when asked for another one."""
-    asked = _LastSchedule.asked
-    if asked is not None and asked[0] is entitlement and asked[1] is catalog and asked[2] is policy:
-        return _LastSchedule.schedule
-    schedule = due_schedule(entitlement, policy, catalog)
-    _LastSchedule.asked, _LastSchedule.schedule = (entitlement, catalog, policy), schedule
-    return schedule
-
-
 def _next_due(
     entitlement: Entitlement, since: datetime, until: datetime, catalog: Catalog, policy: Policy
 ) -> Due | None:
     """The earliest transition due after `since` and by `until` (what `falls_due` would name first)."""
-    for due in _schedule_of(entitlement, catalog, policy):
+    for due in due_schedule(entitlement, policy, catalog):
         if due.at > until:
             return None
         if due.kind != "reminder" or since < due.at:
@@ -77,8 +58,8 @@ def _transition(
     """Apply one due transition at `moment`."""
     day = moment.date()
     if kind == "reminder":
-        key = f"{iso_day(entitlement.expires_on)}:{lead}" if entitlement.expires_on else f"None:{lead}"
-        return entitlement, [notice("expiry_reminder", entitlement, day, key, lead_days=lead)]
+        expires = iso_day(entitlement.expires_on) if entitlement.expires_on else None  # a reminder comes before one
+        return entitlement, [notice("expiry_reminder", entitlement, day, f"{expires}:{lead}", lead_days=lead)]
     stamp = {"updated_at": iso_moment(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
     if kind == "expiry":
         # R11: support ends on expires_on, and free upgrades with it.

@@ -37,7 +37,7 @@ def _entitlement() -> Entitlement:
 
 
 def test_the_same_entitlement_under_a_new_catalog_gets_the_new_catalogs_schedule() -> None:
-    """The schedule asked for last is handed out again only for the same entitlement, catalog and policy."""
+    """Schedules are shared between entitlements (`due._schedule`): each catalog and policy still gets its own."""
     entitlement, policy, since = _entitlement(), Policy(), datetime(2025, 6, 1, tzinfo=UTC)
     one = catalog_from_releases([Release("true-image", "2025", date(2025, 1, 1))])
     three = catalog_from_releases([Release("true-image", str(y), date(y, 1, 1)) for y in (2025, 2026, 2027)])
