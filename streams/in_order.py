@@ -84,9 +84,7 @@ class PartitionOrder:
         if offset > state.expected:
             if state.seeks and self.clock() - state.sought_at < RESEEK_AFTER_SECONDS:
                 return False
-            present = await self.probe.first_present(tp, state.expected)
-            if present is not None and present > state.expected:
-                self._pass_absent(tp, state, min(present, offset))
+            present = await self._pass_what_is_absent(tp, state, offset)
             if offset > state.expected:
                 known = "exist" if present is not None else "may exist (the broker did not answer)"
                 await self._reread(tp, state, "skipped", f"offsets {state.expected}..{offset - 1} {known}")
@@ -134,20 +132,23 @@ class PartitionOrder:
                 # Once per position that stood still: transaction markers after the last records are never
                 # delivered, so the position waits on them until the broker shows them absent.
                 state.probed = state.expected
-                present = await self.probe.first_present(tp, state.expected)
-                if present is not None and present > state.expected:
-                    self._pass_absent(tp, state, min(present, end))
-                    state.idle_checks = 0
-                    continue
+                await self._pass_what_is_absent(tp, state, end)
+                if state.expected != state.probed:
+                    continue  # passed over them: the next check sees it moved
             # Under a backlog a partition can wait its turn for a while: each seek without progress doubles the wait.
             if state.idle_checks >= IDLE_CHECKS_BEFORE_RESEEK * 2**state.idle_seeks:
                 state.idle_checks = 0
-                present = await self.probe.first_present(tp, state.expected)
-                if present is not None and present > state.expected:
-                    self._pass_absent(tp, state, min(present, end))
+                await self._pass_what_is_absent(tp, state, end)
                 if state.expected < end:
                     state.idle_seeks += 1
                     await self._reread(tp, state, "idle", f"no progress at offset {state.expected}, {end} reached")
+
+    async def _pass_what_is_absent(self, tp: Any, state: _Partition, limit: int) -> int | None:
+        """Ask the broker from the position, and pass over what it shows absent (up to `limit`); its answer."""
+        present = await self.probe.first_present(tp, state.expected)
+        if present is not None and present > state.expected:
+            self._pass_absent(tp, state, min(present, limit))
+        return present  # None: the broker did not answer
 
     def _pass_absent(self, tp: Any, state: _Partition, offset: int) -> None:
         log.info("%s offsets %d..%d are not on the broker; going on", _name(tp), state.expected, offset - 1)
