@@ -34,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
 
 def headline(figures: dict[str, float]) -> str:
     """The run in one line: the ratio against the passthrough's median, its range, and the worker CPU per event."""
-    runs = [value for name, value in figures.items() if name.startswith("passthrough_") and name.endswith("_per_s")]
-    runs = runs[1:]  # the first is the median
+    from streams.bench import PASSTHROUGH_RUNS
+
+    runs = [figures[f"passthrough_{run}_events_per_s"] for run in PASSTHROUGH_RUNS]
     rate, median = figures["processor_events_per_s"], figures["passthrough_events_per_s"]
     shown = " / ".join(f"{value:,.0f}" for value in runs)
     return (
