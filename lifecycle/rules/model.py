@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.sent import NOTHING_SENT
 from lifecycle.rules.values import value
 
@@ -83,7 +84,7 @@ class Hold:
 
     def document(self) -> dict[str, str]:
         """The hold as an item of the holds document."""
-        since = self.since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        since = iso_instant(self.since)
         return {"event_id": self.event_id, "type": self.type, "occurred_at": self.occurred_at, "since": since}
 
 
