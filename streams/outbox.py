@@ -32,7 +32,6 @@ class Outbox:
         self._labels: dict[str, str] = {}
         self._on_sent: dict[str, OnSent] = {}
         self._waiting: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
-        self._placed: dict[bytes, dict[int, int]] = {}  # key -> partition count -> partition, for this batch
 
     def on_sent(self, topic: str, callback: OnSent) -> None:
         """Call `callback` with each delivered batch of `topic`."""
@@ -51,7 +50,6 @@ class Outbox:
     async def send(self) -> None:
         """Hand every waiting record to the producer, one batch per topic partition, each delivery tracked."""
         waiting, self._waiting = self._waiting, {}
-        self._placed.clear()
         if not waiting:
             return
         producer = self._producer()
@@ -77,11 +75,7 @@ class Outbox:
         partitions = self._partitions[topic]
         if key is None:
             return random.randrange(partitions)
-        placed = self._placed.setdefault(key, {})
-        partition = placed.get(partitions)
-        if partition is None:
-            partition = placed[partitions] = murmur2_partition(key, partitions)
-        return partition
+        return murmur2_partition(key, partitions)
 
 
 def _report(done: Any, callback: OnSent, count: int) -> None:

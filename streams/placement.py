@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 from kafka.partitioner import murmur2
@@ -37,6 +38,9 @@ class Refuse:
     reason: str
 
 
+# A serial's key is placed a few times a message (the input's check, then each output keyed by it), and the hash is
+# pure Python: each key is hashed once while it is in use.
+@lru_cache(maxsize=1 << 14)
 def murmur2_partition(key: bytes, partitions: int) -> int:
     """The partition murmur2 gives `key` among `partitions` (Java's `toPositive(murmur2(key)) % partitions`)."""
     return (int(murmur2(key)) & 0x7FFFFFFF) % partitions

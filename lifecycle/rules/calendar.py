@@ -31,6 +31,10 @@ def days_before(day: date, days: int) -> date:
     return day - timedelta(days=days)
 
 
+# An instant is written a few times while its serial is handled (the entitlement's stamp, the state's and its fold's
+# clocks, a due moment for every serial it falls due for): each is formatted once. Equal instants are equal in UTC
+# whatever their offset, so they share their text.
+@lru_cache(maxsize=4096)
 def iso_instant(instant: datetime) -> str:
     """An instant as RFC 3339 in UTC with a Z, as the contract writes them."""
     if instant.tzinfo is UTC:  # the rules' instants are: no conversion, and "+00:00" is the last six characters
@@ -42,12 +46,6 @@ def iso_instant(instant: datetime) -> str:
 def iso_day(day: date) -> str:
     """A day as ISO 8601 text, written once per day: `date.isoformat` formats through printf, ten times the cost."""
     return day.isoformat()
-
-
-@lru_cache(maxsize=4096)
-def iso_moment(moment: datetime) -> str:
-    """`iso_instant` of a due moment (a day's start): one string per moment, whatever number of serials it stamps."""
-    return iso_instant(moment)
 
 
 @lru_cache(maxsize=1 << 12)

@@ -37,6 +37,10 @@ class SentIds(Mapping[str, int]):
     def __len__(self) -> int:
         return len(self._days)
 
+    def as_dict(self) -> dict[str, int]:
+        """The ids and their days as a dict, in the order sent (without a look-up per id)."""
+        return dict(zip(self, self._days, strict=True))
+
     def __repr__(self) -> str:
         return f"SentIds({dict(self)!r})"
 

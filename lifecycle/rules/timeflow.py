@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from lifecycle.rules.calendar import iso_day, iso_moment
+from lifecycle.rules.calendar import iso_day, iso_instant
 from lifecycle.rules.catalog import version_key
 from lifecycle.rules.due import Due, due_schedule, tick_id
 from lifecycle.rules.entitlement import Entitlement
@@ -60,7 +60,7 @@ def _transition(
     if kind == "reminder":
         expires = iso_day(entitlement.expires_on) if entitlement.expires_on else None  # a reminder comes before one
         return entitlement, [notice("expiry_reminder", entitlement, day, f"{expires}:{lead}", lead_days=lead)]
-    stamp = {"updated_at": iso_moment(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
+    stamp = {"updated_at": iso_instant(moment), "last_event_id": tick_id(entitlement.serial, kind, day, lead)}
     if kind == "expiry":
         # R11: support ends on expires_on, and free upgrades with it.
         expired = evolve(entitlement, status="expired", **stamp)

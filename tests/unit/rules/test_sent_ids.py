@@ -42,4 +42,6 @@ def test_sent_ids_equal_the_dict_they_replace(batches: list[list[str]]) -> None:
         assert dict(sent) == expected
         assert list(sent) == list(expected)
         assert sent == expected
+    assert joined.as_dict() == expected
+    assert list(joined.as_dict()) == list(expected)
     assert isinstance(kept, SentIds) == (len(expected) <= 8)  # a busy serial's ids stay a dict
