@@ -3,6 +3,7 @@
 Usage::
 
     consumer = KafkaConsumer(topic, group_id=..., enable_auto_commit=False, **kafka_python_config(settings))
+    learn_partitions(consumer)
     run_batches(consumer, apply_batch, stop=stop_event, transient=(psycopg2.OperationalError, KafkaError))
     consumer.close(autocommit=False)
 
@@ -55,6 +56,14 @@ def offsets_to_commit(records: Sequence[Record]) -> dict[TopicPartition, OffsetA
         tp = TopicPartition(record.topic, record.partition)
         highest[tp] = max(highest.get(tp, -1), record.offset)
     return {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in highest.items()}
+
+
+def learn_partitions(consumer: Any) -> None:
+    """Fetch the partitions of every subscribed topic, so that the first poll joins the group knowing them."""
+    # kafka-python joins without waiting for the metadata it asked for: a leader that joins first assigns none
+    # ("No partition metadata for topic", a warning) and the group rebalances once the metadata has come.
+    for topic in sorted(consumer.subscription() or ()):
+        consumer.partitions_for_topic(topic)
 
 
 def _flatten(polled: dict[TopicPartition, list[Any]]) -> list[Any]:

@@ -1,9 +1,9 @@
 """`lifecycle up`: the whole pipeline on the local stack, with sample traffic, a live trickle and the dashboard.
 
-Starts the local stack (installing what is missing), creates the topics, migrates the database, starts
-worker, store, scheduler, notifier and dashboard as child processes (logs in LIFECYCLE_HOME/logs), emits
-the sample stream, then sends a few fresh purchases a second until Ctrl-C, which stops every child it
-started and the parts of the stack it started.
+Starts the local stack (installing what is missing), creates the topics, migrates the database, waits for the
+broker's group coordinator, starts worker, store, scheduler, notifier and dashboard as child processes (logs in
+LIFECYCLE_HOME/logs), emits the sample stream, then sends a few fresh purchases a second until Ctrl-C, which
+stops every child it started and the parts of the stack it started.
 """
 
 from __future__ import annotations
@@ -74,6 +74,16 @@ def run_step(env: Mapping[str, str], logs: Path, name: str, *args: str) -> None:
         )
     if done.returncode != 0:
         raise UserError(f"`lifecycle {' '.join(args)}` failed (exit {done.returncode}); see {logs / name}.log")
+
+
+def wait_for_coordinator(settings: Settings) -> None:
+    """Wait until the broker's group coordinator answers for every group, so that the children join quietly."""
+    from lifecycle.coordinator import wait_for_group_coordinator
+    from lifecycle.groups import ALL_GROUPS
+
+    started = time.monotonic()
+    if wait_for_group_coordinator(settings, ALL_GROUPS):
+        say(f"group coordinator ready after {time.monotonic() - started:.1f}s")
 
 
 def wait_for_dashboard(settings: Settings, children: Children) -> float:
@@ -161,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         run_step(env, logs, "topics", "topics")
         say("migrating the database")
         run_step({**env, **database_env("db")}, logs, "db", "db", "migrate")
+        wait_for_coordinator(settings)
         for name in PROCESSES:
             children.start(name)
         waited = wait_for_dashboard(settings, children)

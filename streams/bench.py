@@ -24,13 +24,13 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from lifecycle.admin import admin_client, delete_topics, ensure_topics
+from lifecycle.coordinator import until_coordinator_ready, until_coordinator_ready_async
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
 from streams.app import INPUTS
-from streams.coordinator import until_coordinator_ready, until_coordinator_ready_async
 from streams.harness import Raw, WorkerProcess, produce, producer, read_all, route_line, wait_caught_up
 from streams.kafka_clients import aiokafka_config
 

@@ -11,6 +11,7 @@ from consumers.notifier.render import TEMPLATES_DIR
 from consumers.signals import stop_on_signals
 from lifecycle import metrics
 from lifecycle.admin import require_topics
+from lifecycle.coordinator import wait_for_group_coordinator
 from lifecycle.errors import UserError
 from lifecycle.groups import NOTIFIER
 from lifecycle.settings import Settings
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(transport, SmtpTransport):
             transport.probe()  # a wrong certificate, host name or login stops here, in one line
         require_topics(settings, (*NOTIFIER.reads, DEADLETTER))
+        wait_for_group_coordinator(settings, (NOTIFIER,))
         notifier = Notifier(
             settings, transport=transport, templates_dir=args.templates, backoff=Backoff(maximum=args.max_backoff)
         )

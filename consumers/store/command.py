@@ -11,13 +11,14 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.database import DatabaseUnavailableError, app_dsn, connect
 from consumers.deadletters import KafkaDeadLetters
-from consumers.kafka_loop import Backoff, run_batches
+from consumers.kafka_loop import Backoff, learn_partitions, run_batches
 from consumers.signals import stop_on_signals
 from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
 from lifecycle import metrics, topics
 from lifecycle.admin import require_topics
 from lifecycle.arguments import positive_int
+from lifecycle.coordinator import wait_for_group_coordinator
 from lifecycle.errors import UserError
 from lifecycle.groups import STORE
 from lifecycle.kafka_config import kafka_python_config
@@ -89,6 +90,7 @@ def run_store(
         holds_topic=settings.topic(topics.HOLDS.suffix),
     )
     try:
+        learn_partitions(consumer)
         run_batches(
             consumer,
             store,
@@ -115,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the store until SIGTERM or Ctrl-C."""
     settings = Settings.from_env()
     require_topics(settings, (*STORE.reads, topics.DEADLETTER))
+    wait_for_group_coordinator(settings, (STORE,))
     stop = threading.Event()
     stop_on_signals(stop.set)
     metrics.serve(COMPONENT, settings)

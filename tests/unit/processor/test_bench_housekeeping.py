@@ -1,49 +1,15 @@
-"""The processor bench waits for a new group's coordinator and leaves no topic of its prefix behind."""
+"""The processor bench leaves no topic of its prefix behind."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from aiokafka import errors as aiokafka_errors
-from kafka import errors as kafka_errors
 
 from lifecycle import admin as lifecycle_admin
 from lifecycle.settings import Settings
-from streams.coordinator import until_coordinator_ready, until_coordinator_ready_async
-
-
-def test_a_coordinator_that_is_not_ready_yet_is_waited_for() -> None:
-    answers: list[Exception | str] = [kafka_errors.CoordinatorNotAvailableError(), "ready"]
-
-    def ask() -> str:
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    assert until_coordinator_ready(ask) == "ready"
-
-
-def test_the_async_wait_gives_up_after_its_time_and_other_errors_pass_at_once() -> None:
-    calls: list[int] = []
-
-    async def not_ready() -> None:
-        calls.append(1)
-        raise aiokafka_errors.NotCoordinatorError()
-
-    with pytest.raises(aiokafka_errors.NotCoordinatorError):
-        asyncio.run(until_coordinator_ready_async(not_ready, wait=0.3))
-    assert len(calls) >= 2
-
-    def broken() -> None:
-        raise kafka_errors.TopicAuthorizationFailedError()
-
-    with pytest.raises(kafka_errors.TopicAuthorizationFailedError):
-        until_coordinator_ready(broken)
 
 
 class Admin:

@@ -11,7 +11,7 @@ import pytest
 from kafka import TopicPartition
 from store_samples import FakeRecord
 
-from consumers.kafka_loop import Backoff, run_batches
+from consumers.kafka_loop import Backoff, learn_partitions, run_batches
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +117,18 @@ def test_an_unexpected_error_stops_the_loop_without_committing() -> None:
 def test_backoff_doubles_up_to_its_maximum() -> None:
     delays = Backoff(initial=0.5, maximum=3.0).delays()
     assert [next(delays) for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_the_subscribed_topics_partitions_are_learnt_before_the_first_poll() -> None:
+    asked: list[str] = []
+
+    class Subscribed:
+        def subscription(self) -> set[str]:
+            return {"p.releases", "p.entitlements"}
+
+        def partitions_for_topic(self, topic: str) -> set[int]:
+            asked.append(topic)
+            return {0, 1}
+
+    learn_partitions(Subscribed())
+    assert asked == ["p.entitlements", "p.releases"]

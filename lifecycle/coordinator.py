@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from aiokafka import errors as aiokafka_errors
 from kafka import errors as kafka_errors
+
+from lifecycle.admin import admin_client
+from lifecycle.groups import ConsumerGroup
+from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +71,26 @@ async def until_coordinator_ready_async(call: Callable[[], Awaitable[T]], wait: 
             if pause is None:
                 raise
             await asyncio.sleep(pause)
+
+
+def answer_for_groups(settings: Settings, groups: Sequence[ConsumerGroup]) -> None:
+    """Ask the coordinator of each group for its committed offsets; raises a not-ready error while it loads."""
+    # A new client each time: kafka-python's admin client keeps a coordinator it found even after it said "not me".
+    with admin_client(settings) as client:
+        client.list_group_offsets([group.name(settings.topic_prefix) for group in groups])
+
+
+def wait_for_group_coordinator(
+    settings: Settings, groups: Sequence[ConsumerGroup], wait: float = COORDINATOR_WAIT_SECONDS
+) -> bool:
+    """Whether the coordinator answered for every group within `wait` (a fresh broker loads its offsets first)."""
+    # Joining before that works too, after a burst of kafka-python warnings: this wait keeps a fresh start quiet.
+    try:
+        until_coordinator_ready(lambda: answer_for_groups(settings, groups), wait)
+    except COORDINATOR_NOT_READY as exc:
+        log.warning("group coordinator still not ready after %g s (%s); going on", wait, type(exc).__name__)
+        return False
+    except kafka_errors.KafkaError as exc:  # the one who joins the group reports any other problem itself
+        log.info("group coordinator not asked (%s); going on", exc)
+        return False
+    return True
