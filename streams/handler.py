@@ -17,7 +17,8 @@ import schemas
 from lifecycle.deadletter import DEFAULT_PREVIEW_BYTES, deadletter_key, deadletter_record
 from lifecycle.rules import Catalog, Outcome, Policy, apply_event, event_time
 from lifecycle.topics import CASE_DECISIONS, DEADLETTER, HOLDS, TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
-from streams.stored import Sent, StoredSerial
+from streams.sent import Sent
+from streams.stored import StoredSerial
 
 COMPONENT = "processor"
 GRANT_TYPE = "upgrade_grant"

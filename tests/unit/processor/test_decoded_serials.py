@@ -8,7 +8,8 @@ from typing import Any
 
 from lifecycle.rules import SerialState
 from streams.agent import Processor
-from streams.stored import Sent, StoredSerial, encode_stored
+from streams.sent import Sent, decode_sent
+from streams.stored import StoredSerial, encode_stored
 
 
 class Store(dict[bytes, bytes]):
@@ -22,7 +23,8 @@ class Store(dict[bytes, bytes]):
 
 
 def stored(event_id: str) -> StoredSerial:
-    return StoredSerial(SerialState(serial="SN-1", clock=datetime(2026, 1, 1, tzinfo=UTC)), (Sent(event_id),))
+    state = SerialState(serial="SN-1", clock=datetime(2026, 1, 1, tzinfo=UTC))
+    return StoredSerial(state).after(state, Sent(event_id))
 
 
 def processor(store: Store, generation: int) -> Any:
@@ -38,7 +40,7 @@ def test_a_serial_is_decoded_from_the_table_once_and_its_writes_are_read_back_wi
     agent._follow(3)
     first = agent.load("SN-1")
     assert first is not None
-    assert first.recent[0].event_id == "e-1"
+    assert decode_sent(first.recent[0]).event_id == "e-1"
     assert agent.load("SN-1") is first
     after = stored("e-2")
     agent.write("SN-1", after, encode_stored(after), 0)
@@ -54,10 +56,10 @@ def test_a_new_generation_or_a_revocation_reads_the_table_again() -> None:
     store[b"SN-1"] = encode_stored(stored("e-9"))  # restored from the changelog while another worker had it
     agent.app.consumer_generation_id = 4
     agent._follow(4)
-    assert agent.load("SN-1").recent[0].event_id == "e-9"
+    assert decode_sent(agent.load("SN-1").recent[0]).event_id == "e-9"
     store[b"SN-1"] = encode_stored(stored("e-10"))
     agent.forget(agent.app, set())  # the revocation signal
-    assert agent.load("SN-1").recent[0].event_id == "e-10"
+    assert decode_sent(agent.load("SN-1").recent[0]).event_id == "e-10"
 
 
 def test_a_write_of_a_batch_that_a_rebalance_overtook_is_not_kept_decoded() -> None:

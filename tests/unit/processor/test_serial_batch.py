@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 from lifecycle.rules import SerialState
 from streams.batch import SerialBatch
-from streams.stored import Sent, StoredSerial
+from streams.sent import Sent
+from streams.stored import StoredSerial
 
 
 def stored(event_id: str) -> StoredSerial:
-    return StoredSerial(SerialState(serial="SN-1", clock=datetime(2026, 1, 1, tzinfo=UTC)), (Sent(event_id),))
+    state = SerialState(serial="SN-1", clock=datetime(2026, 1, 1, tzinfo=UTC))
+    return StoredSerial(state).after(state, Sent(event_id))
 
 
 def test_each_serial_is_read_once_and_sees_what_the_batch_stored() -> None:
