@@ -39,6 +39,8 @@ def test_look_up_a_serial_open_its_dead_letter_and_redrive_it(
     ((partition, offset),) = produce_at(
         settings, "deadletter", [letter(settings, "renewal before its purchase", "renewals", 5, "SN-42")]
     )
+    # The dashboard reads the topic in the background: the page shows the letters read when the serial is looked up.
+    dashboard.poll("/api/deadletters?per_page=1", lambda queue: queue["total"] == 61)
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     sign_in(page, dashboard)
