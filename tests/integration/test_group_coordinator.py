@@ -45,8 +45,9 @@ def test_a_member_that_learnt_its_partitions_gets_them_all_at_its_first_join(
             while not consumer.assignment() and time.monotonic() < deadline:
                 consumer.poll(timeout_ms=200)
         assert len(consumer.assignment()) == 6
-        # Without it the leader often joins first and warns "No partition metadata for topic".
-        assert [record.getMessage() for record in caplog.records] == []
+        # Without it the leader often joins first and warns "No partition metadata for topic". Only this test's
+        # topic and group count: a consumer of another test may still be logging from its own thread.
+        assert [record.getMessage() for record in caplog.records if topic_prefix in record.getMessage()] == []
     finally:
         consumer.close(autocommit=False)
         with admin_client(settings) as admin:

@@ -16,6 +16,7 @@ import pytest
 from dashboard_fixtures import Dashboard
 from kafka import KafkaConsumer, KafkaProducer
 
+from consumers.kafka_loop import learn_partitions
 from lifecycle.groups import NOTIFIER, STORE
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
@@ -40,6 +41,7 @@ class Reader(threading.Thread):
             group_id=group, enable_auto_commit=False, auto_offset_reset="earliest", **kafka_python_config(settings)
         )
         self.consumer.subscribe([topic])
+        learn_partitions(self.consumer)  # as the store and notifier do: the first join then assigns every partition
         self.halt = threading.Event()
         self.assigned = threading.Event()
 
@@ -66,11 +68,13 @@ def readers(migrated: Settings) -> Iterator[dict[str, Reader]]:
     }
     for reader in started.values():
         reader.start()
-    for name, reader in started.items():
-        assert reader.assigned.wait(60), f"the {name} group was never given its partitions"
-    yield started
-    for reader in started.values():
-        reader.stop()
+    try:
+        for name, reader in started.items():
+            assert reader.assigned.wait(60), f"the {name} group was never given its partitions"
+        yield started
+    finally:  # stopped even when one never joined: a reader left running outlives its topics and logs errors
+        for reader in started.values():
+            reader.stop()
 
 
 def group_row(overview: dict[str, Any], name: str) -> dict[str, Any]:
