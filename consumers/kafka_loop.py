@@ -3,7 +3,6 @@
 Usage::
 
     consumer = KafkaConsumer(topic, group_id=..., enable_auto_commit=False, **kafka_python_config(settings))
-    learn_partitions(consumer)
     run_batches(consumer, apply_batch, stop=stop_event, transient=(psycopg2.OperationalError, KafkaError))
     consumer.close(autocommit=False)
 
@@ -136,6 +135,7 @@ def run_batches(
     on_poll: Callable[[], None] | None = None,
 ) -> None:
     """Poll, apply and commit until `stop` is set; `on_poll` runs after every poll (heartbeats, metrics)."""
+    learn_partitions(consumer)
     while not stop.is_set():
         batch = _flatten(consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_records))
         if on_poll is not None:

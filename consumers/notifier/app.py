@@ -13,7 +13,7 @@ from kafka.errors import KafkaError
 
 from consumers.database import app_dsn
 from consumers.deadletters import KafkaDeadLetters
-from consumers.kafka_loop import Backoff, learn_partitions, run_batches
+from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
 from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, RetryLaterError, utc_now
 from consumers.notifier.ledger import PostgresLedger
@@ -100,7 +100,6 @@ class Notifier:
         """Consume until `stop` is set, then release every connection."""
         log.info("notifier delivering via %s", self.transport.name)
         try:
-            learn_partitions(self.consumer)
             run_batches(
                 self.consumer,
                 self.handle_batch,

@@ -11,7 +11,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.database import DatabaseUnavailableError, app_dsn, connect
 from consumers.deadletters import KafkaDeadLetters
-from consumers.kafka_loop import Backoff, learn_partitions, run_batches
+from consumers.kafka_loop import Backoff, run_batches
 from consumers.signals import stop_on_signals
 from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
@@ -90,7 +90,6 @@ def run_store(
         holds_topic=settings.topic(topics.HOLDS.suffix),
     )
     try:
-        learn_partitions(consumer)
         run_batches(
             consumer,
             store,

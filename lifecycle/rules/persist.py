@@ -14,7 +14,7 @@ from typing import Any
 from lifecycle.rules.calendar import iso_instant
 from lifecycle.rules.fold_codec import fold_from_dict, fold_to_dict
 from lifecycle.rules.model import Hold, OrderKey, SerialState, known_ids
-from lifecycle.rules.sent import SentIds, keep_sent
+from lifecycle.rules.sent import keep_sent, sent_dict
 from schemas import parse_instant
 from schemas.codec import SCHEMA_VERSION
 
@@ -32,7 +32,7 @@ def state_to_dict(state: SerialState) -> dict[str, Any]:
         "revision": state.revision,
         # The fold's entitlement implies the snapshot (None here): a second copy would only be encoded and read back.
         "snapshot": state.published,
-        "emitted": state.emitted.as_dict() if isinstance(state.emitted, SentIds) else dict(state.emitted),
+        "emitted": sent_dict(state.emitted),
         "holds": [hold.document() for hold in state.holds],
         "fold": fold_to_dict(state.fold) if state.fold is not None else None,
         "base": fold_to_dict(state.base) if state.base is not None else None,

@@ -75,6 +75,13 @@ def keep_sent(sent: dict[str, int]) -> Mapping[str, int]:
     return SentIds(sent.items()) if len(sent) <= _JOINED_AT_MOST else sent
 
 
+def sent_dict(sent: Mapping[str, int]) -> dict[str, int]:
+    """`sent` as a plain dict, for writing: the dict a busy serial keeps is itself one, and is not copied."""
+    if isinstance(sent, dict):
+        return sent
+    return sent.as_dict() if isinstance(sent, SentIds) else dict(sent)
+
+
 def add_sent(sent: Mapping[str, int], keys: Sequence[str], day: int) -> Mapping[str, int]:
     """`sent` and `keys`, the new ones sent on `day` (an id sent again takes the new day, as in a dict)."""
     if not keys:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifecycle.rules.sent import NOTHING_SENT, SentIds, add_sent, keep_sent
+from lifecycle.rules.sent import NOTHING_SENT, SentIds, add_sent, keep_sent, sent_dict
 
 pytestmark = pytest.mark.unit
 
@@ -43,5 +43,8 @@ def test_sent_ids_equal_the_dict_they_replace(batches: list[list[str]]) -> None:
         assert list(sent) == list(expected)
         assert sent == expected
     assert joined.as_dict() == expected
+    assert sent_dict(joined) == expected
+    busy = dict(expected)
+    assert sent_dict(busy) is busy  # written as it is kept, not copied
     assert list(joined.as_dict()) == list(expected)
     assert isinstance(kept, SentIds) == (len(expected) <= 8)  # a busy serial's ids stay a dict

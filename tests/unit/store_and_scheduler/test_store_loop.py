@@ -11,7 +11,7 @@ import pytest
 from kafka import TopicPartition
 from store_samples import FakeRecord
 
-from consumers.kafka_loop import Backoff, learn_partitions, run_batches
+from consumers.kafka_loop import Backoff, run_batches
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +32,15 @@ class FakeConsumer:
     paused_set: set[TopicPartition] = field(default_factory=set)
     paused_polls: int = 0
     commits: list[dict[TopicPartition, int]] = field(default_factory=list)
+    topics: set[str] = field(default_factory=set)  # subscribed to
+    calls: list[str] = field(default_factory=list)  # metadata asked for, and polls, in order
+
+    def subscription(self) -> set[str]:
+        return set(self.topics)
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        self.calls.append(f"partitions {topic}")
+        return {0, 1}
 
     def assignment(self) -> set[TopicPartition]:
         return {TP}
@@ -52,6 +61,7 @@ class FakeConsumer:
         if not self.batches:
             self.stop.set()
             return {}
+        self.calls.append("poll")
         return {TP: self.batches.pop(0)}
 
     def commit(self, offsets: dict[TopicPartition, Any]) -> None:
@@ -120,15 +130,7 @@ def test_backoff_doubles_up_to_its_maximum() -> None:
 
 
 def test_the_subscribed_topics_partitions_are_learnt_before_the_first_poll() -> None:
-    asked: list[str] = []
-
-    class Subscribed:
-        def subscription(self) -> set[str]:
-            return {"p.releases", "p.entitlements"}
-
-        def partitions_for_topic(self, topic: str) -> set[int]:
-            asked.append(topic)
-            return {0, 1}
-
-    learn_partitions(Subscribed())
-    assert asked == ["p.entitlements", "p.releases"]
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0), records(1)], stop, topics={"p.releases", "p.entitlements"})
+    run_batches(consumer, lambda batch: None, stop=stop, transient=(), backoff=FAST)
+    assert consumer.calls == ["partitions p.entitlements", "partitions p.releases", "poll", "poll"]
