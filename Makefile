@@ -75,7 +75,7 @@ typecheck: ## Check types with mypy (strict): the packages and tests/
 	$(BIN)/mypy
 	@for conftest in $(SUB_CONFTESTS); do echo "$(BIN)/mypy $$conftest"; $(BIN)/mypy "$$conftest" || exit 1; done
 
-schemas: ## Regenerate schemas/json from the typed messages in schemas/events.py, documents.py, snapshot.py (a unit test keeps them in step)
+schemas: ## Regenerate schemas/json from the typed messages in schemas/events.py, event_parts.py, documents.py, deadletter.py, snapshot.py (a unit test keeps them in step)
 	$(BIN)/python -m schemas.generate
 
 asyncapi: ## Regenerate schemas/asyncapi.json from lifecycle/topics.py and schemas/json (a unit test keeps it in step)

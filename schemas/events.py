@@ -7,86 +7,21 @@ from typing import Annotated, ClassVar, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from schemas.checks import SCHEMA_VERSION, check_date, check_instant
+from schemas.event_parts import OptionalContact, Price, Product, ReleasedProduct, SoldLicense
 from schemas.fields import (
-    AMOUNT_PATTERN,
-    CURRENCY_PATTERN,
-    EMAIL_PATTERN,
-    SUBSCRIPTION_HAS_TERM,
     AccountId,
     EventDay,
     EventId,
-    Family,
-    LicenseType,
-    Line,
     OccurredAt,
     OrderId,
-    ProductName,
     SchemaVersion,
     Serial,
-    Sku,
     Source,
     StoreChannel,
     TermMonths,
-    Unit,
-    Version,
     integer,
-    searched,
     text,
 )
-
-
-# Nested objects allow fields beyond these, as events do (schemas/generate.py says so in the schemas).
-class Product(Struct, frozen=True, gc=False):
-    """A product as sold."""
-
-    sku: Sku
-    name: ProductName
-    line: Line
-    family: Family
-    version: Version
-
-
-class ReleasedProduct(Struct, frozen=True, gc=False):
-    """A product version as released."""
-
-    line: Line
-    family: Family
-    version: Version
-
-
-class License(Struct, frozen=True, gc=False, kw_only=True):
-    """What was licensed: its type, term, quantity and unit."""
-
-    type: LicenseType
-    term_months: TermMonths | UnsetType = UNSET
-    quantity: Annotated[int, integer(1, 100_000, "Licenses bought (incident credits for ppi), 1 to 100000.")]
-    unit: Unit
-
-    def __post_init__(self) -> None:
-        if self.type == "subscription" and self.term_months is UNSET:
-            raise ValueError("a subscription needs term_months")
-
-
-class Price(Struct, frozen=True, gc=False):
-    """A price: a decimal amount as text and its currency."""
-
-    amount: Annotated[
-        str, Meta(pattern=searched(AMOUNT_PATTERN), description='Decimal as a string, 0 to 9999999.99, e.g. "49.99".')
-    ]
-    currency: Annotated[str, Meta(pattern=searched(CURRENCY_PATTERN))]
-
-
-class Contact(Struct, frozen=True, gc=False):
-    """Where notices for a license go."""
-
-    email: Annotated[str, Meta(pattern=searched(EMAIL_PATTERN), max_length=254)]
-    name: Annotated[str, text(None, 200)] | UnsetType = UNSET
-
-
-SoldLicense = Annotated[License, Meta(extra_json_schema=SUBSCRIPTION_HAS_TERM)]
-OptionalContact = Annotated[
-    Contact, Meta(description="Optional: where notices for this license go (added in schema_version 1; optional).")
-]
 
 
 class Event(Struct, frozen=True, gc=False, kw_only=True, tag_field="type"):

@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from schemas.documents import CaseDecision, DeadLetter, Document, Holds, Notice
+from schemas.deadletter import DeadLetter
+from schemas.documents import CaseDecision, Document, Holds, Notice
 from schemas.events import EVENT_CLASSES, Event
 from schemas.fields import WRITTEN_ORDER
 from schemas.snapshot import Entitlement, UpgradeGrant
@@ -31,7 +32,7 @@ CLASSES: dict[str, type[Event] | type[Document]] = {
     "deadletter": DeadLetter,
 }
 GENERATED_KINDS = tuple(CLASSES)
-SOURCES = "schemas/events.py, schemas/documents.py and schemas/snapshot.py"
+SOURCES = "schemas/events.py, event_parts.py, documents.py, deadletter.py and snapshot.py"
 
 
 def schema(kind: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ The passthrough's rate swings between runs on a shared broker, so it runs three 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
@@ -16,28 +15,21 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from lifecycle.admin import admin_client, delete_topics, ensure_topics
-from lifecycle.coordinator import until_coordinator_ready, until_coordinator_ready_async
-from lifecycle.groups import kafka_name
+from lifecycle.coordinator import until_coordinator_ready
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
-from streams.app import INPUTS
+from streams.bench_passthrough import PASSTHROUGH, PASSTHROUGH_RUNS, passthrough_rate, span_rate
 from streams.harness import Raw, WorkerProcess, produce, producer, read_all, route_line, wait_caught_up
-from streams.kafka_clients import aiokafka_config
 
 log = logging.getLogger(__name__)
-
-PASSTHROUGH = "bench-passthrough"
-PASSTHROUGH_RUNS = ("before", "after", "last")  # when each passthrough runs: around the processor and the latency run
 
 
 def synthetic(count: int, seed: int, tag: str = "") -> list[Raw]:
@@ -50,44 +42,6 @@ def synthetic(count: int, seed: int, tag: str = "") -> list[Raw]:
                 event[name] = tag + event[name]
         raws.append(route_line(orjson.dumps(event).decode(), number))
     return raws
-
-
-def span_rate(records: list[Any], count: int) -> float:
-    """Events per second over the first to the last record's timestamp."""
-    stamps: list[int] = [record.timestamp for record in records]
-    return count / max((max(stamps) - min(stamps)) / 1000.0, 1e-3)
-
-
-async def passthrough(settings: Settings, count: int, run: str) -> None:
-    """Consume the input topics and produce every message unchanged to the run's topic, committing after each batch's
-    sends (a group of the run's own, so each run reads every input)."""
-    config = aiokafka_config(settings)
-    names = [settings.topic(spec.suffix) for spec in INPUTS]
-    consumer = AIOKafkaConsumer(
-        *names,
-        group_id=kafka_name(settings.topic_prefix, f"passthrough-{run}"),
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        **config,
-    )
-    producer = AIOKafkaProducer(acks="all", linger_ms=5, **config)
-    await consumer.start()
-    await producer.start()
-    try:
-        seen = 0
-        while seen < count:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
-            sends = [
-                await producer.send(settings.topic(f"{PASSTHROUGH}-{run}"), key=record.key, value=record.value)
-                for records in batches.values()
-                for record in records
-            ]
-            await asyncio.gather(*sends)
-            await until_coordinator_ready_async(consumer.commit)
-            seen += len(sends)
-    finally:
-        await consumer.stop()
-        await producer.stop()
 
 
 def latency(settings: Settings, raws: list[Raw], rate: float) -> list[float]:
@@ -149,12 +103,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def passthrough_rate(settings: Settings, count: int, run: str) -> float:
-    """One passthrough run over every input: its events/s, first to last output record."""
-    asyncio.run(passthrough(settings, count, run))
-    return span_rate(read_all(settings, f"{PASSTHROUGH}-{run}", timeout=300), count)
 
 
 def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[str, float]:

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 def headline(figures: dict[str, float]) -> str:
     """The run in one line: the ratio against the passthrough's median, its range, and the worker CPU per event."""
-    from streams.bench import PASSTHROUGH_RUNS
+    from streams.bench_passthrough import PASSTHROUGH_RUNS
 
     runs = [figures[f"passthrough_{run}_events_per_s"] for run in PASSTHROUGH_RUNS]
     rate, median = figures["processor_events_per_s"], figures["passthrough_events_per_s"]

@@ -1,4 +1,4 @@
-"""What every delivery ledger does (consumers/notifier/ledger.py `Ledger`), as one suite for the fake and the real one.
+"""What every delivery ledger does (`Ledger`, consumers/notifier/ledger_port.py), as one suite for fake and real.
 
 A subclass named `Test...` provides the `ledger` fixture, an empty ledger of its kind:
 tests/unit/notifier/test_fake_ledger.py runs the suite against FakeLedger, and
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from examples import example
 
-from consumers.notifier.ledger import Ledger, LedgerEntry, LedgerRejectedError
+from consumers.notifier.ledger_port import Ledger, LedgerEntry, LedgerRejectedError
 
 
 def sample_notice(**changes: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 
 from lifecycle.settings import Settings
-from lifecycle.stack.kafka import SINGLE_NODE_PROPERTIES, kafka_paths
+from lifecycle.stack.kafka_files import SINGLE_NODE_PROPERTIES, kafka_paths
 from lifecycle.stack.processes import port_open, terminate
 
 BROKER_USER = ("broker", "broker-secret-5b1e")  # the broker's own login on its SASL_SSL listener

@@ -12,7 +12,7 @@ import schemas
 from consumers.deadletters import DeadLetters
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
 from consumers.notifier.freshness import staleness
-from consumers.notifier.ledger import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.ledger_port import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
 from consumers.record import Record

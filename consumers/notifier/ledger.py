@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
 from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
+from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 
 T = TypeVar("T")
-
-SENT = "sent"
-DEAD_LETTERED = "dead_lettered"
-SKIPPED = "skipped"
-# Sent and skipped (stale, R17) notices are done: a dead-lettered one that comes again (`lifecycle redrive`
-# after the cause is fixed, or a redelivery) is tried again, and is sent once it can be.
-FINAL_STATUSES = frozenset({SENT, SKIPPED})
-# The skip_reason of a notice over its recipient's daily cap (the stale ones' reasons are in freshness.py).
-RECIPIENT_CAP = "recipient_cap"
 
 _BEGIN = """
 INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
@@ -63,42 +54,6 @@ _CAP_CLAIM = """
 UPDATE delivery_ledger SET recipient = %s, counted_on = (now() AT TIME ZONE 'UTC')::date, updated_at = now()
 WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 """
-
-
-class LedgerUnavailableError(Exception):
-    """PostgreSQL cannot be reached or refused the statement; try again later."""
-
-
-class LedgerRejectedError(Exception):
-    """PostgreSQL refused the notice's values (a NUL character, an out-of-range date): retrying cannot help."""
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """Where delivery of one notice stands."""
-
-    status: str
-    attempts: int
-
-    @property
-    def done(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-class Ledger(Protocol):
-    """What the handler needs from a delivery ledger."""
-
-    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry: ...
-
-    def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None: ...
-
-    def record_failure(self, notice_id: str, error: str) -> None: ...
-
-    def record_dead_letter(self, notice_id: str, reason: str) -> None: ...
-
-    def record_skipped(self, notice_id: str, reason: str, detail: str) -> None: ...
-
-    def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool: ...
 
 
 class PostgresLedger:

@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -17,93 +15,12 @@ from lifecycle.errors import UserError
 from lifecycle.kafka_config import quiet_kafka
 from lifecycle.settings import Settings
 from lifecycle.stack.jars import Say, fetch_jars
+from lifecycle.stack.kafka_files import KafkaPaths, kafka_paths, log4j_config, server_properties
 from lifecycle.stack.processes import port_open, running_pid, tail, terminate
 
 MAIN_CLASS = "kafka.Kafka"
 HEAP = ("-Xms256m", "-Xmx768m")
 READY_TIMEOUT_S = 120.0
-
-
-@dataclass(frozen=True)
-class KafkaPaths:
-    """Where the local broker keeps its jars, data, logs and pid file."""
-
-    root: Path
-
-    @property
-    def jars(self) -> Path:
-        return self.root / "jars"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "kafka.pid"
-
-    @property
-    def properties(self) -> Path:
-        return self.root / "server.properties"
-
-    @property
-    def log4j(self) -> Path:
-        return self.root / "log4j2.xml"
-
-
-def kafka_paths(settings: Settings) -> KafkaPaths:
-    """The local broker's folder under LIFECYCLE_HOME."""
-    return KafkaPaths(settings.home / "kafka")
-
-
-# What a one-node local broker needs whatever its listeners: one replica of everything, no topic made implicitly.
-SINGLE_NODE_PROPERTIES = """num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# topics come from `lifecycle topics` only: a client with a mistyped prefix must not create any
-auto.create.topics.enable=false
-"""
-
-
-def _server_properties(paths: KafkaPaths, port: int) -> str:
-    controller = port + 1
-    return f"""process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:{controller}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs={paths.data}
-log.segment.bytes=16777216
-{SINGLE_NODE_PROPERTIES}"""
-
-
-def _log4j_config(paths: KafkaPaths) -> str:
-    log = paths.logs / "server.log"
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="warn">
-  <Appenders>
-    <RollingFile name="server" fileName="{log}" filePattern="{log}.%i">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-      <SizeBasedTriggeringPolicy size="20MB"/>
-      <DefaultRolloverStrategy max="3"/>
-    </RollingFile>
-  </Appenders>
-  <Loggers>
-    <Root level="INFO"><AppenderRef ref="server"/></Root>
-  </Loggers>
-</Configuration>
-"""
 
 
 def _java() -> str:
@@ -167,8 +84,8 @@ def start_kafka(settings: Settings, say: Say) -> None:
     for folder in (paths.root, paths.data, paths.logs):
         folder.mkdir(parents=True, exist_ok=True)
     fetch_jars(paths.jars, say)
-    paths.properties.write_text(_server_properties(paths, port))
-    paths.log4j.write_text(_log4j_config(paths))
+    paths.properties.write_text(server_properties(paths, port))
+    paths.log4j.write_text(log4j_config(paths))
     format_storage(paths, say)
     started = time.monotonic()
     with (paths.logs / "stdout.log").open("ab") as stdout:

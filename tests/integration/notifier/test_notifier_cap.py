@@ -15,7 +15,8 @@ from smtp_sink import SmtpSink
 from consumers.database import admin_dsn
 from consumers.db import MIGRATION_TABLE, MIGRATIONS_DIR
 from consumers.notifier.app import Notifier
-from consumers.notifier.ledger import RECIPIENT_CAP, PostgresLedger
+from consumers.notifier.ledger import PostgresLedger
+from consumers.notifier.ledger_port import RECIPIENT_CAP
 from lifecycle.settings import Settings
 
 ADDRESS = "robin.quill@example.com"

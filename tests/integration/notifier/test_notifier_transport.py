@@ -12,7 +12,8 @@ from ports import free_port
 from smtp_sink import SmtpSink, running_smtp_sink
 
 from consumers.notifier.delivery import PermanentDeliveryError, SmtpTransport, TransientDeliveryError
-from consumers.notifier.ledger import LedgerRejectedError, LedgerUnavailableError, PostgresLedger
+from consumers.notifier.ledger import PostgresLedger
+from consumers.notifier.ledger_port import LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import build_message
 from consumers.notifier.render import NoticeRenderer
 from lifecycle.settings import Settings

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
-from consumers.notifier.ledger import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.ledger_port import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
 
 
 @dataclass

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
-from consumers.notifier.ledger import RECIPIENT_CAP
+from consumers.notifier.ledger_port import RECIPIENT_CAP
 from consumers.notifier.render import NoticeRenderer
 
 CAP = 2
