@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ class SharedValues:
     """The first copy seen of each repeated value, handed out for every later equal one."""
 
     def __init__(self) -> None:
-        self._values: dict[tuple[str, Any], Any] = {}
+        self._values: dict[tuple[str, bytes], Any] = {}
         self._kinds: dict[Any, type[_Fields]] = {}
 
     def share(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -31,10 +32,11 @@ class SharedValues:
         fields: dict[str, Any] = kind().__dict__
         values = self._values
         for name, value in event.items():
-            if name in SHARED_FIELDS and value is not None:
-                # A string is its own key; anything else is keyed by its JSON, so 1, 1.0 and true stay apart.
-                key = (name, value if type(value) is str else orjson.dumps(value))
-                fields[name] = values.setdefault(key, value)
-            else:
+            if name not in SHARED_FIELDS or value is None:
                 fields[name] = value
+            elif type(value) is str:
+                fields[name] = intern(value)  # one copy of each text, kept only while something holds it
+            else:
+                # Keyed by its JSON, so 1, 1.0 and true stay apart.
+                fields[name] = values.setdefault((name, orjson.dumps(value)), value)
         return fields

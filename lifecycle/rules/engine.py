@@ -8,6 +8,7 @@ derived events and case decisions are sent once: their deterministic ids are rem
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -73,15 +74,15 @@ def _publish(
     if fresh_decisions:
         new_ids += map(_decision_id, fresh_decisions)
     if new_ids:
-        day = day_number(fold.clock.date()) if fold.clock is not None else 0
-        sent = add_sent(sent, new_ids, day)
+        sent = _with_sent(sent, new_ids, fold)
     kept = Kept(base, state.through, folded_ids, window, sent)
     if window is not state.window or expired:
         # Time passing alone leaves the window as the last settle left it: nothing more to fold in for good.
         held = frozenset(hold.event_id for hold in holds) if holds else frozenset()
         kept = settle(state.serial, kept, catalog, policy, held)
-    new_state = evolve(
-        state,
+    # Every field is new or named: made afresh, at a third of the cost of a copy with eleven changes.
+    new_state = SerialState(
+        serial=state.serial,
         window=kept.window,
         clock=fold.clock,
         revision=revision,
@@ -96,6 +97,11 @@ def _publish(
     )
     changed = holds != state.holds
     return Outcome(new_state, revised, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
+
+
+def _with_sent(sent: Mapping[str, int], new_ids: list[str], fold: Fold) -> Mapping[str, int]:
+    """The sent ids with `new_ids`, stamped with the day of the fold's clock."""
+    return add_sent(sent, new_ids, day_number(fold.clock.date()) if fold.clock is not None else 0)
 
 
 def _published(state: SerialState, fold: Fold) -> tuple[int, Snapshot | None]:
@@ -205,7 +211,15 @@ def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Polic
     """Let time pass for one serial up to `clock`: reminders, expiries and version ends fall due."""
     if not state.window and state.base is None:
         return Outcome(None)  # nothing is known of this serial: time changes nothing
-    fold, notices = advance_fold(current_fold(state, catalog, policy), clock, catalog, policy)
+    before = current_fold(state, catalog, policy)
+    fold, notices = advance_fold(before, clock, catalog, policy)
+    unchanged = fold.entitlement is before.entitlement and before is state.fold
+    if unchanged and fold.entitlement is not None and not fold.held and not state.holds:
+        # Only the clock moved, and perhaps reminders went out: the events, revision and holds stay as they were,
+        # which is what `_publish` would find, without its work (most due moments are reminders).
+        fresh = _unsent(notices, "notice_id", state.emitted)
+        emitted = _with_sent(state.emitted, list(map(_notice_id, fresh)), fold) if fresh else state.emitted
+        return Outcome(evolve(state, clock=fold.clock, fold=fold, emitted=emitted), notices=fresh)
     return _publish(state, Step(fold, notices), state.window, catalog, policy)
 
 

@@ -97,17 +97,25 @@ class Entitlement:
         """Whether the program's terms apply: support is running."""
         return self.status == "active"
 
+    def reach(self) -> tuple[list[str], str, bool]:
+        """How the customer can reach support now: the channels open, the hours and whether with priority."""
+        terms = PROGRAM_TERMS[self.program]
+        active = self.supported_now
+        credit = self.ppi_credits > 0
+        return list(_channels(self.program, active, credit)), terms.hours, (terms.priority and active) or credit
+
     def support(self) -> dict[str, Any]:
         """The snapshot's `support` object: the program's terms while active, plus PPI credits."""
         terms = PROGRAM_TERMS[self.program]
         active = self.supported_now
+        channels, hours, priority = self.reach()
         return {
             "program": self.program,
             "starts_on": iso_day(self.starts_on) if self.starts_on else None,
             "expires_on": iso_day(self.expires_on) if self.expires_on else None,
-            "channels": list(_channels(self.program, active, self.ppi_credits > 0)),
-            "hours": terms.hours,
-            "priority": (terms.priority and active) or self.ppi_credits > 0,
+            "channels": channels,
+            "hours": hours,
+            "priority": priority,
             "ppi_credits": self.ppi_credits,
             "recovery_warranty": terms.recovery_warranty,
             "free_upgrades": terms.free_upgrades and active,

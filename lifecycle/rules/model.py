@@ -137,7 +137,13 @@ class SerialState:
         """Whether this event was applied to the serial before (R13): the one place that decides it."""
         if self.ids is not None:
             return event_id in self.ids
-        return event_id in self.folded_ids or any(event["event_id"] == event_id for event in self.window)
+        if event_id in self.folded_ids:
+            return True
+        # A loop, not any(): a few events, and a generator costs more than their look-ups.
+        for event in self.window:  # noqa: SIM110
+            if event["event_id"] == event_id:
+                return True
+        return False
 
 
 def known_ids(window: tuple[Event, ...], folded_ids: tuple[str, ...]) -> frozenset[str]:

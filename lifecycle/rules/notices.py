@@ -13,17 +13,17 @@ from schemas.codec import SCHEMA_VERSION
 
 def notice(kind: str, entitlement: Entitlement, due_on: date, key: str, **extra: Any) -> Notice:
     """A notice of `kind` about `entitlement`, due on `due_on`; `key` makes its id unique per occasion."""
-    support = entitlement.support()
+    channels, hours, priority = entitlement.reach()
     data: dict[str, Any] = {
         "product": dict(entitlement.product),
         "program": entitlement.program,
         "status": entitlement.status,
         "starts_on": iso_day(entitlement.starts_on) if entitlement.starts_on else None,
         "expires_on": iso_day(entitlement.expires_on) if entitlement.expires_on else None,
-        "channels": support["channels"],
-        "hours": support["hours"],
-        "priority": support["priority"],
-        "ppi_credits": support["ppi_credits"],
+        "channels": channels,
+        "hours": hours,
+        "priority": priority,
+        "ppi_credits": entitlement.ppi_credits,
         **extra,
     }
     if entitlement.contact:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 from typing import NamedTuple
 
 from lifecycle.rules.calendar import iso_instant
@@ -34,8 +35,10 @@ def settle(serial: str, kept: Kept, catalog: Catalog, policy: Policy, held: froz
     window = kept.window
     if not window:
         return kept
-    horizon = event_time(window[-1]) - timedelta(days=policy.reorder_window_days)
+    horizon = event_time(window[-1]) - _days(policy.reorder_window_days)
     cut, most = 0, len(window) - policy.kept_events
+    if most <= 0 and event_time(window[0]) >= horizon:
+        return kept  # the usual case: every event still within the window
     # A held event waits for a purchase that may be older than anything kept (R14a): it and what follows it stay
     # in the window until its hold ends, so the purchase, when it comes, still folds in its place.
     limit = len(window) - 1
@@ -54,6 +57,11 @@ def settle(serial: str, kept: Kept, catalog: Catalog, policy: Policy, held: froz
     since = base.clock.toordinal()
     emitted = keep_sent({key: day for key, day in kept.emitted.items() if day >= since})
     return Kept(base, event_order(gone[-1]), folded_ids, window[cut:], emitted)
+
+
+@cache
+def _days(days: int) -> timedelta:
+    return timedelta(days=days)
 
 
 def too_old(serial: str, event: Event, through: OrderKey, policy: Policy) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from journeys import Journey, at
+from journeys import POLICY, Journey, at
 
 from lifecycle.rules import Policy, Release, catalog_from_releases, due_ticks, falls_due, tick_event
+from lifecycle.rules.due import SnapshotDates, due_schedule
 from lifecycle.rules.entitlement import Entitlement
 from lifecycle.samples import events as ev
 
@@ -149,3 +150,15 @@ def test_ticks_from_snapshots_bring_the_processor_where_time_passing_does(
 
     assert without_revision(ticked) == without_revision(waited)
     assert sorted(n["notice_id"] for n in ticked.notices) == sorted(n["notice_id"] for n in waited.notices)
+
+
+def test_a_schedule_asked_again_with_another_catalog_or_policy_is_made_again() -> None:
+    """The schedule kept for the last entitlement asked is given back only for the very same catalog and policy."""
+    dates = SnapshotDates("active", "advantage_premier", date(2027, 1, 1), "backup-advanced", "12", True)
+    before = catalog_from_releases([Release("backup-advanced", "12", date(2024, 1, 1))])
+    newer = [Release("backup-advanced", "13", date(2025, 1, 1)), Release("backup-advanced", "14", date(2026, 1, 1))]
+    after = catalog_from_releases([*before["backup-advanced"], *newer])
+    assert [d.kind for d in due_schedule(dates, POLICY, before)] == ["reminder"] * 3 + ["expiry"]
+    assert "version_check" in [d.kind for d in due_schedule(dates, POLICY, after)]
+    assert [d.lead_days for d in due_schedule(dates, Policy.with_lead_days((14,)), after) if d.lead_days] == [14]
+    assert [d.lead_days for d in due_schedule(dates, POLICY, after) if d.lead_days] == [30, 7, 1]
