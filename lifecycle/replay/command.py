@@ -7,7 +7,7 @@ import gc
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,19 +21,6 @@ from lifecycle.replay.pipeline import Replay
 from lifecycle.rules import Policy
 
 
-class _Counted:
-    """An iterable of lines that counts them as they are read."""
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = lines
-        self.lines = 0
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self._lines:
-            self.lines += 1
-            yield line
-
-
 def replay_events(lines: Iterable[str], as_of: datetime | None, policy: Policy | None = None) -> dict[str, Any]:
     """Replay JSON lines and return the result document; `as_of` None means now."""
     return run_replay(Replay(policy or Policy()), lines, as_of).document()
@@ -45,9 +32,11 @@ def run_replay(replay: Replay, lines: Iterable[str], as_of: datetime | None) -> 
     # than all the rules, and it has nothing to free here.
     gc.disable()
     try:
-        for number, line in enumerate(lines, start=1):
+        number = 0
+        for number, line in enumerate(lines, start=1):  # the last number is the count of lines read
             if line.strip():
                 replay.feed_line(line, number)
+        replay.lines = number
         replay.advance_to(as_of or datetime.now(UTC))
         return replay
     finally:
@@ -74,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
         def keep(notice: dict[str, Any]) -> None:
             spool.write(orjson.dumps(notice) + b"\n")
 
-        counted = _Counted(source)
-        replay = run_replay(Replay(policy, keep), counted, args.as_of)
+        replay = run_replay(Replay(policy, keep), source, args.as_of)
         # What the replay holds lives until the process ends: the collector need not scan it while writing.
         gc.freeze()
         elapsed = time.perf_counter() - started
@@ -83,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         write_document(sys.stdout.buffer, replay, spool)
     sys.stdout.buffer.flush()
     if args.stats:
-        _print_stats(counted.lines, elapsed, replay.notice_count)
+        _print_stats(replay.lines, elapsed, replay.notice_count)
     if replay.events and len(replay.rejected) == replay.events:
         first = replay.rejected[0]
         reason = " ".join(str(first["reason"]).split())

@@ -38,6 +38,7 @@ class Replay:
         self.case_decisions: list[dict[str, Any]] = []
         self.rejected: list[dict[str, Any]] = []
         self.events = 0
+        self.lines = 0  # lines read, blank ones too (see `command.run_replay`)
         self._due = DueMoments()
         # The serials whose snapshots name a family, each listed when its family first or newly shows there (a list:
         # an entry costs an eighth of a set's; a serial listed twice is looked at once, see `_record_release`).

@@ -78,18 +78,19 @@ def falls_due(entitlement: Dated, after: datetime, until: datetime, policy: Poli
 def due_schedule(entitlement: Dated, policy: Policy, catalog: Catalog) -> tuple[Due, ...]:
     """Every transition the entitlement has ahead or overdue, whenever it falls, in due order (see `falls_due`)."""
     # A serial's entitlement is asked for its schedule a few times while one event or tick is handled, unchanged in
-    # between: the last answer is kept for the same objects (held here, so their ids are not reused meanwhile).
-    last = _last
-    if last[0] is entitlement and last[1] is catalog and last[2] is policy:
-        return last[3]  # type: ignore[no-any-return]
+    # between: the last answer is kept for the same objects (held here, so their ids are not reused meanwhile), as
+    # one tuple replaced whole, so threads asking at once never see one's objects with another's answer.
+    last_entitlement, last_catalog, last_policy, last_schedule = _last[0]
+    if last_entitlement is entitlement and last_catalog is catalog and last_policy is policy:
+        return last_schedule
     expires_on = entitlement.expires_on if entitlement.status == "active" else None
     lead_days = policy.lead_days(entitlement.program) if expires_on is not None else ()
     schedule = _schedule(expires_on, lead_days, version_end(entitlement, catalog))
-    last[0], last[1], last[2], last[3] = entitlement, catalog, policy, schedule
+    _last[0] = (entitlement, catalog, policy, schedule)
     return schedule
 
 
-_last: list[Any] = [None, None, None, ()]
+_last: list[tuple[object, object, object, tuple[Due, ...]]] = [(None, None, None, ())]
 
 
 # Many serials share a schedule (the same expiry day, lead days and version end), and a serial asks for its own
