@@ -16,7 +16,7 @@ from typing import Any
 from lifecycle.rules.calendar import day_number
 from lifecycle.rules.entitlement import shown
 from lifecycle.rules.fold import Fold
-from lifecycle.rules.folding import Step, event_order, event_time, fold_all, fold_one, step_of
+from lifecycle.rules.folding import Step, add_step, event_order, event_time, fold_all, fold_on, fold_one, fold_until
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent
@@ -196,14 +196,16 @@ def apply_event(
         step.fold, later = advance_fold(step.fold, until, catalog, policy)
         step.notices.extend(later)
         return _publish(state, step, (*window, event), catalog, policy, received_at or until)
-    # Out of order: decide against the events before it, then fold the window again from the base.
-    earlier = tuple(e for e in window if event_order(e) < key)
-    before = fold_all(_start(state), earlier, key[0], catalog, policy).fold
-    rejection = step_of(before, event, catalog).rejection
-    if rejection is not None:
-        return Outcome(state, rejection=rejection)
-    window = tuple(sorted((*window, event), key=event_order))
-    step = fold_all(_start(state), window, until, catalog, policy)
+    # Out of order: fold the window again from the base with the event in its place; it is decided against the
+    # events before it, and refused (nothing changed) when it breaks a rule there.
+    place = next((i for i, kept in enumerate(window) if event_order(kept) > key), len(window))
+    step = fold_on(Step(_start(state)), window[:place], catalog, policy)
+    arrived = fold_one(step.fold, event, catalog, policy)
+    if arrived.rejection is not None:
+        return Outcome(state, rejection=arrived.rejection)
+    add_step(step, arrived)
+    step = fold_until(fold_on(step, window[place:], catalog, policy), until, catalog, policy)
+    window = (*window[:place], event, *window[place:])
     return _publish(state, step, window, catalog, policy, received_at or until)
 
 

@@ -115,16 +115,30 @@ def _release(step: Step, trigger: Event, catalog: Catalog) -> None:
 
 def fold_all(start: Fold, events: tuple[Event, ...], until: datetime, catalog: Catalog, policy: Policy) -> Step:
     """Fold events on `start`; an event that an earlier one, come late, makes break a rule is refused."""
-    total = Step(start)
+    return fold_until(fold_on(Step(start), events, catalog, policy), until, catalog, policy)
+
+
+def fold_on(total: Step, events: tuple[Event, ...], catalog: Catalog, policy: Policy) -> Step:
+    """`total` with events folded on, one after the other (time left at the last of them)."""
     for event in events:
         step = fold_one(total.fold, event, catalog, policy)
         if step.rejection is not None:
             total.refused.append((event, step.rejection))
-        total.fold = step.fold
-        total.notices.extend(step.notices)
-        total.derived.extend(step.derived)
-        total.refused.extend(step.refused)
-        total.decisions.extend(step.decisions)
+        add_step(total, step)
+    return total
+
+
+def add_step(total: Step, step: Step) -> None:
+    """Take one event's step into the fold so far."""
+    total.fold = step.fold
+    total.notices.extend(step.notices)
+    total.derived.extend(step.derived)
+    total.refused.extend(step.refused)
+    total.decisions.extend(step.decisions)
+
+
+def fold_until(total: Step, until: datetime, catalog: Catalog, policy: Policy) -> Step:
+    """`total` with time let pass up to `until`."""
     total.fold, sent = advance_fold(total.fold, until, catalog, policy)
     total.notices.extend(sent)
     return total
