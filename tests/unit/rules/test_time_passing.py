@@ -13,7 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from journeys import POLICY, at
 
-from lifecycle.rules import Outcome, Release, SerialState, advance, apply_event, catalog_from_releases, engine
+from lifecycle.rules import (
+    Outcome,
+    Release,
+    SerialState,
+    advance,
+    apply_event,
+    catalog_from_releases,
+    engine,
+    publishing,
+)
 from lifecycle.rules.engine import current_fold, event_time
 from lifecycle.rules.folding import Step
 from lifecycle.rules.timeflow import advance_fold
@@ -54,7 +63,7 @@ def _published(state: SerialState, days: int) -> Outcome:
     """What time passing gives through the full publish, the path every other change takes."""
     until = _later(state, days)
     fold, notices = advance_fold(current_fold(state, CATALOG, POLICY), until, CATALOG, POLICY)
-    return engine._publish(state, Step(fold, notices), state.window, CATALOG, POLICY)
+    return publishing.publish(state, Step(fold, notices), state.window, CATALOG, POLICY)
 
 
 def _every_field(state: SerialState | None) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def test_a_clock_that_only_moves_gives_what_the_full_publish_gives(kind: str, st
 def test_reminders_go_out_once_on_the_short_path(monkeypatch: pytest.MonkeyPatch) -> None:
     state = _state("subscription")
     published: list[object] = []
-    monkeypatch.setattr(engine, "_publish", lambda *args, **kwargs: published.append(args))
+    monkeypatch.setattr(engine, "publish", lambda *args, **kwargs: published.append(args))
     first = advance(state, at("2026-02-01"), CATALOG, POLICY)  # the 30-day reminder of a 2026-03-01 expiry
     assert [n["lead_days"] for n in first.notices] == [30]
     assert first.state is not None
@@ -92,7 +101,7 @@ def test_reminders_go_out_once_on_the_short_path(monkeypatch: pytest.MonkeyPatch
 
 def test_publish_names_every_field_of_the_state() -> None:
     """`_publish` makes the new state afresh: a field it does not name would silently fall back to its default."""
-    tree = ast.parse(inspect.getsource(engine._publish))
+    tree = ast.parse(inspect.getsource(publishing.publish))
     made = [
         node
         for node in ast.walk(tree)
