@@ -13,7 +13,7 @@ from datetime import datetime
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, add_step, event_order, event_time, fold_all, fold_on, fold_one, fold_until
 from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState
-from lifecycle.rules.publishing import notice_id, publish, unsent, with_sent
+from lifecycle.rules.publishing import publish, time_passed
 from lifecycle.rules.timeflow import advance_fold, next_transition_at
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import too_old
@@ -83,14 +83,7 @@ def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Polic
         return Outcome(None)  # nothing is known of this serial: time changes nothing
     before = current_fold(state, catalog, policy)
     fold, notices = advance_fold(before, clock, catalog, policy)
-    unchanged = fold.entitlement is before.entitlement and before is state.fold
-    if unchanged and fold.entitlement is not None and not fold.held and not state.holds:
-        # Only the clock moved, and perhaps reminders went out: the events, revision and holds stay as they were,
-        # which is what `_publish` would find, without its work (most due moments are reminders).
-        fresh = unsent(notices, "notice_id", state.emitted)
-        emitted = with_sent(state.emitted, list(map(notice_id, fresh)), fold) if fresh else state.emitted
-        return Outcome(evolve(state, clock=fold.clock, fold=fold, emitted=emitted), notices=fresh)
-    return publish(state, Step(fold, notices), state.window, catalog, policy)
+    return time_passed(state, before, fold, notices, catalog, policy)
 
 
 def next_due(state: SerialState, catalog: Catalog, policy: Policy) -> datetime | None:

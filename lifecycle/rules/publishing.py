@@ -12,7 +12,7 @@ from lifecycle.rules.entitlement import shown
 from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
-from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState, Snapshot, known_ids
+from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle
@@ -50,22 +50,22 @@ def publish(
         base = _without(base, expired) if base is not None else None
         folded_ids = tuple(i for i in folded_ids if i not in expired)
         holds = tuple(hold for hold in holds if hold.event_id not in expired)
-    fresh_notices = unsent(step.notices, "notice_id", sent)
+    fresh_notices = _unsent(step.notices, "notice_id", sent)
     revision, published = _published(state, fold)
     revised = revision != state.revision
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
     fresh_derived: tuple[dict[str, Any], ...] = ()
     if step.derived:
-        fresh_derived = tuple({**d, "source_revision": revision} for d in unsent(step.derived, "event_id", sent))
-    fresh_decisions = unsent(step.decisions, "decision_id", sent)
+        fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
+    fresh_decisions = _unsent(step.decisions, "decision_id", sent)
     if fresh_notices:
-        new_ids += map(notice_id, fresh_notices)
+        new_ids += map(_notice_id, fresh_notices)
     if fresh_derived:
         new_ids += map(_event_id, fresh_derived)
     if fresh_decisions:
         new_ids += map(_decision_id, fresh_decisions)
     if new_ids:
-        sent = with_sent(sent, new_ids, fold)
+        sent = _with_sent(sent, new_ids, fold)
     kept = Kept(base, state.through, folded_ids, window, sent)
     if window is not state.window or expired:
         # Time passing alone leaves the window as the last settle left it: nothing more to fold in for good.
@@ -90,7 +90,23 @@ def publish(
     return Outcome(new_state, revised, fresh_notices, fresh_derived, None, tuple(refused), changed, fresh_decisions)
 
 
-def with_sent(sent: Mapping[str, int], new_ids: list[str], fold: Fold) -> Mapping[str, int]:
+def time_passed(
+    state: SerialState, before: Fold, fold: Fold, notices: list[Notice], catalog: Catalog, policy: Policy
+) -> Outcome:
+    """The outcome of time passing from `before` (the state's fold) to `fold`, as `publish` gives it.
+
+    Most due moments are reminders: only the clock moved and a notice may go out. The events, revision and holds
+    then stay as they were, which is what `publish` would find; this says so without its work.
+    """
+    unchanged = fold.entitlement is before.entitlement and before is state.fold
+    if unchanged and fold.entitlement is not None and not fold.held and not state.holds:
+        fresh = _unsent(notices, "notice_id", state.emitted)
+        emitted = _with_sent(state.emitted, list(map(_notice_id, fresh)), fold) if fresh else state.emitted
+        return Outcome(evolve(state, clock=fold.clock, fold=fold, emitted=emitted), notices=fresh)
+    return publish(state, Step(fold, notices), state.window, catalog, policy)
+
+
+def _with_sent(sent: Mapping[str, int], new_ids: list[str], fold: Fold) -> Mapping[str, int]:
     """The sent ids with `new_ids`, stamped with the day of the fold's clock."""
     return add_sent(sent, new_ids, day_number(fold.clock.date()) if fold.clock is not None else 0)
 
@@ -132,7 +148,7 @@ def _without(fold: Fold, event_ids: set[str]) -> Fold:
     return fold if len(held) == len(fold.held) else evolve(fold, held=held)
 
 
-def unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[dict[str, Any], ...]:
+def _unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[dict[str, Any], ...]:
     """The items whose id was not sent before, each once, in order."""
     if not items:
         return ()
@@ -141,4 +157,4 @@ def unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[di
     return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
 
 
-notice_id, _event_id, _decision_id = itemgetter("notice_id"), itemgetter("event_id"), itemgetter("decision_id")
+_notice_id, _event_id, _decision_id = itemgetter("notice_id"), itemgetter("event_id"), itemgetter("decision_id")

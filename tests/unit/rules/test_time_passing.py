@@ -20,7 +20,6 @@ from lifecycle.rules import (
     advance,
     apply_event,
     catalog_from_releases,
-    engine,
     publishing,
 )
 from lifecycle.rules.engine import current_fold, event_time
@@ -89,7 +88,7 @@ def test_a_clock_that_only_moves_gives_what_the_full_publish_gives(kind: str, st
 def test_reminders_go_out_once_on_the_short_path(monkeypatch: pytest.MonkeyPatch) -> None:
     state = _state("subscription")
     published: list[object] = []
-    monkeypatch.setattr(engine, "publish", lambda *args, **kwargs: published.append(args))
+    monkeypatch.setattr(publishing, "publish", lambda *args, **kwargs: published.append(args))
     first = advance(state, at("2026-02-01"), CATALOG, POLICY)  # the 30-day reminder of a 2026-03-01 expiry
     assert [n["lead_days"] for n in first.notices] == [30]
     assert first.state is not None
@@ -100,7 +99,7 @@ def test_reminders_go_out_once_on_the_short_path(monkeypatch: pytest.MonkeyPatch
 
 
 def test_publish_names_every_field_of_the_state() -> None:
-    """`_publish` makes the new state afresh: a field it does not name would silently fall back to its default."""
+    """`publish` makes the new state afresh: a field it does not name would silently fall back to its default."""
     tree = ast.parse(inspect.getsource(publishing.publish))
     made = [
         node
