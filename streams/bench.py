@@ -26,7 +26,7 @@ from lifecycle.kafka_config import kafka_python_config
 from lifecycle.samples import synthetic_events
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
-from streams.bench_passthrough import PASSTHROUGH, PASSTHROUGH_RUNS, passthrough_rate, span_rate
+from streams.bench_passthrough import PASSTHROUGH, PASSTHROUGH_RUNS, PassthroughRun, passthrough_run, span_rate
 from streams.harness import Raw, WorkerProcess, produce, producer, read_all, route_line, wait_caught_up
 
 log = logging.getLogger(__name__)
@@ -121,19 +121,22 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
                 [NewTopic(settings.topic(f"{PASSTHROUGH}-{run}"), PARTITIONS, -1) for run in PASSTHROUGH_RUNS]
             )
         produce(settings, synthetic(count, seed))
-        passthrough_rates = {"before": passthrough_rate(settings, count, "before")}
+        runs: dict[str, PassthroughRun] = {"before": passthrough_run(settings, count, "before")}
         worker.start()
         wait_for_output(settings, "entitlements", timeout=300)
         cpu_at_first_output = worker.cpu_seconds()  # start-up (imports, joining the group, recovery) left out
         until_coordinator_ready(lambda: wait_caught_up(settings, timeout=3600))
         cpu = worker.cpu_seconds() - cpu_at_first_output
         processor_rate = span_rate(read_all(settings, "entitlements", timeout=300), count)
-        passthrough_rates["after"] = passthrough_rate(settings, count, "after")
+        runs["after"] = passthrough_run(settings, count, "after")
         paced = processor_rate / 2
         lat = latency(settings, synthetic(min(int(paced * 30), 20_000), seed + 1, tag="L"), paced)
         q = statistics.quantiles(lat, n=100)
-        passthrough_rates["last"] = passthrough_rate(settings, count, "last")
+        runs["last"] = passthrough_run(settings, count, "last")
+        passthrough_rates = {run: measured.events_per_s for run, measured in runs.items()}
         median = statistics.median(passthrough_rates.values())
+        passthrough_cpu = statistics.median(measured.cpu_us_per_event for measured in runs.values())
+        worker_cpu = cpu / count * 1e6
         return {
             "events": count,
             "processor_events_per_s": processor_rate,
@@ -143,7 +146,10 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             "ratio_low": processor_rate / max(passthrough_rates.values()),
             "ratio_high": processor_rate / min(passthrough_rates.values()),
             "worker_cpu_s": cpu,
-            "worker_cpu_us_per_event": cpu / count * 1e6,
+            "worker_cpu_us_per_event": worker_cpu,
+            "passthrough_cpu_us_per_event": passthrough_cpu,  # the median of the runs
+            # CPU per event, passthrough over processor: steadier than the rates on a machine others share.
+            "cpu_ratio": passthrough_cpu / worker_cpu,
             "latency_rate_per_s": paced,
             "latency_samples": len(lat),
             "latency_p50_ms": q[49] * 1000,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -56,7 +57,17 @@ async def passthrough(settings: Settings, count: int, run: str) -> None:
         await producer.stop()
 
 
-def passthrough_rate(settings: Settings, count: int, run: str) -> float:
-    """One passthrough run over every input: its events/s, first to last output record."""
+class PassthroughRun(NamedTuple):
+    """What one passthrough run measured."""
+
+    events_per_s: float  # first to last output record
+    cpu_us_per_event: float  # this process's CPU while it ran, start-up included
+
+
+def passthrough_run(settings: Settings, count: int, run: str) -> PassthroughRun:
+    """One passthrough run over every input, in this process (nothing else runs in it meanwhile)."""
+    cpu = time.process_time()
     asyncio.run(passthrough(settings, count, run))
-    return span_rate(read_all(settings, f"{PASSTHROUGH}-{run}", timeout=300), count)
+    cpu = time.process_time() - cpu
+    rate = span_rate(read_all(settings, f"{PASSTHROUGH}-{run}", timeout=300), count)
+    return PassthroughRun(rate, cpu / count * 1e6)
