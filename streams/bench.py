@@ -127,6 +127,7 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
         cpu_at_first_output = worker.cpu_seconds()  # start-up (imports, joining the group, recovery) left out
         until_coordinator_ready(lambda: wait_caught_up(settings, timeout=3600))
         cpu = worker.cpu_seconds() - cpu_at_first_output
+        peak_rss = worker.peak_rss_mib()
         processor_rate = span_rate(read_all(settings, "entitlements", timeout=300), count)
         runs["after"] = passthrough_run(settings, count, "after")
         paced = processor_rate / 2
@@ -150,6 +151,7 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             "passthrough_cpu_us_per_event": passthrough_cpu,  # the median of the runs
             # CPU per event, passthrough over processor: steadier than the rates on a machine others share.
             "cpu_ratio": passthrough_cpu / worker_cpu,
+            "worker_peak_rss_mib": peak_rss,
             "latency_rate_per_s": paced,
             "latency_samples": len(lat),
             "latency_p50_ms": q[49] * 1000,

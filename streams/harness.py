@@ -141,6 +141,17 @@ class WorkerProcess:
         # After the command's name: utime and stime are the 12th and 13th fields, in clock ticks.
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def peak_rss_mib(self) -> float:
+        """The most memory the worker process has held resident so far, in MiB; 0.0 when it is not running."""
+        if not self.alive or self.process is None:
+            return 0.0
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        peak = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
+        return int(peak) / 1024  # the kernel counts it in kB
+
     def kill(self) -> None:
         """kill -9: no shutdown, no flush, no commit."""
         self._signal(signal.SIGKILL)
