@@ -79,7 +79,8 @@ def due_schedule(entitlement: Dated, policy: Policy, catalog: Catalog) -> tuple[
     """Every transition the entitlement has ahead or overdue, whenever it falls, in due order (see `falls_due`)."""
     # A serial's entitlement is asked for its schedule a few times while one event or tick is handled, unchanged in
     # between: the last answer is kept for the same objects (held here, so their ids are not reused meanwhile), as
-    # one tuple replaced whole, so threads asking at once never see one's objects with another's answer.
+    # one tuple replaced whole, so threads asking at once never see one's objects with another's answer. Catalogs
+    # and policies are values: a new catalog is a new object (`catalog_from_releases`), never one changed in place.
     last_entitlement, last_catalog, last_policy, last_schedule = _last[0]
     if last_entitlement is entitlement and last_catalog is catalog and last_policy is policy:
         return last_schedule

@@ -165,7 +165,7 @@ class Outcome(NamedTuple):
     derived: tuple[dict[str, Any], ...] = ()  # events for other serials (an upgrade's grant)
     rejection: str | None = None
     # Events accepted earlier and refused now (a held event that breaks a rule once its purchase is known,
-    # or that waited longer than the hold period), with the reason: each is dead-lettered once.
+    # or that waited longer than the hold period), with the reason: each refusal is dead-lettered once.
     refused: tuple[tuple[Event, str], ...] = ()
     holds_changed: bool = False  # the state's holds differ from before: publish them
     decisions: tuple[dict[str, Any], ...] = ()  # support case decisions not published before (R16)

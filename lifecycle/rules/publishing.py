@@ -30,7 +30,9 @@ def publish(
 
     An accepted event that the fold refuses (a held event that breaks a rule once its purchase is known, or one
     that an earlier event, come late, makes break a rule) stays in the window, so every arrival order folds
-    the same; it is refused once. A hold that ran out leaves the state: sent again, the event is new.
+    the same; it is refused once. A hold that ran out leaves the state: sent again, the event is new. Such a run
+    out is a refusal of its own, even for an event refused before and held again (a purchase dated before it
+    came late): each refusal is sent once.
     """
     fold = step.fold
     holds = holds_of(state, fold, received_at) if fold.held else ()

@@ -92,6 +92,22 @@ def test_an_expired_hold_sent_again_waits_again() -> None:
     assert [hold.event_id for hold in trip.states["S"].holds] == ["n"]
 
 
+def test_an_event_refused_then_held_again_is_refused_again_when_its_hold_runs_out() -> None:
+    """Each refusal is dead-lettered once, and the fold in event-time order decides: an event refused for a rule
+    waits again when a purchase before it comes late, and a hold that runs out then is a refusal of its own."""
+    trip = _trip()
+    trip.send(ev.ppi("i", at("2025-03-01"), "S", "a"))
+    trip.send(ev.purchase("b", at("2025-06-01"), "S", "a", "backup-advanced", "12.5"))
+    assert trip.refused == [("i", "Pay Per Incident is for Home products only; serial S is a business product")]
+    trip.send(ev.purchase("h", at("2025-01-01"), "S", "a", "true-image", "2025", "retail_box"))  # Home, come late
+    assert [hold.event_id for hold in trip.states["S"].holds] == ["i"]  # a PPI waits for the registration
+    trip.wait_until((ARRIVED + timedelta(days=30)).date())
+    refusals_of_i = [reason for event_id, reason in trip.refused if event_id == "i"]
+    assert refusals_of_i[1:] == ["serial S was not registered within 30 days"]
+    trip.wait_until((ARRIVED + timedelta(days=90)).date())
+    assert len([event_id for event_id, _ in trip.refused if event_id == "i"]) == 2  # and never again
+
+
 def test_the_hold_period_is_a_policy() -> None:
     trip = Journey(policy=Policy(hold_days=3), arrived_at=ARRIVED)
     trip.send(ev.upgrade("u", at("2025-04-02"), "S", "a", "S2", "backup-advanced", "12.5"))
