@@ -30,6 +30,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from lifecycle import health_http
 from lifecycle.errors import UserError
+from lifecycle.settings_types import MAX_PORT
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,13 @@ def metrics_port(settings: _MetricsSettings, component: str) -> int:
     """The port where `component` serves /metrics; 0 when metrics are off."""
     if settings.metrics_port == 0:
         return 0
-    return settings.metrics_port + COMPONENT_PORT_OFFSETS[component]
+    port = settings.metrics_port + COMPONENT_PORT_OFFSETS[component]
+    if port > MAX_PORT:
+        raise UserError(
+            f"LIFECYCLE_METRICS_PORT {settings.metrics_port} puts the {component}'s /metrics on port {port}, "
+            f"past {MAX_PORT}; set it to {MAX_PORT - max(COMPONENT_PORT_OFFSETS.values())} or lower"
+        )
+    return port
 
 
 def beat(component: str) -> None:

@@ -14,7 +14,22 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
 from lifecycle.settings_source import PREFIX, Environment, problem
-from lifecycle.settings_types import Count, Days, Flag, Folder, Hours, Lower, Names, PreviewBytes, Seconds, Token, Upper
+from lifecycle.settings_types import (
+    Count,
+    Days,
+    Flag,
+    Folder,
+    Hours,
+    Lower,
+    Names,
+    NotNegative,
+    Period,
+    Port,
+    PreviewBytes,
+    Seconds,
+    Token,
+    Upper,
+)
 from lifecycle.settings_types import declared as _env
 
 
@@ -26,7 +41,7 @@ class Settings(BaseSettings):
     home: Folder = _env(".lifecycle", "Folder for the local stack's data, logs, jars and the outbox.")
     topic_prefix: str = _env("lifecycle", "Prefix of every topic name (tests use their own).")
     kafka_bootstrap: Names = _env("127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
-    kafka_port: int = _env("9092", "Port of the local broker started by `lifecycle stack up`.")
+    kafka_port: Port = _env("9092", "Port of the local broker started by `lifecycle stack up`.")
     kafka_security_protocol: Upper = _env("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
     kafka_sasl_mechanism: str = _env("SCRAM-SHA-512", "SASL mechanism when SASL is on.")
     kafka_sasl_username: str = _env("", "SASL user name.")
@@ -34,7 +49,7 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: str = _env("", "CA bundle that signed the brokers' certificates.")
     database_url: SecretStr = _env("", "PostgreSQL DSN; empty starts a local cluster from Debian's packages.")
     database_readonly_url: SecretStr = _env("", "DSN of the read-only role for the dashboard; empty: DATABASE_URL.")
-    pg_port: int = _env("5433", "Port of the local PostgreSQL cluster started by the stack.")
+    pg_port: Port = _env("5433", "Port of the local PostgreSQL cluster started by the stack.")
     database_admin_url: SecretStr = _env("", "DSN for `lifecycle db migrate` (a superuser); empty: DATABASE_URL.")
     db_owner_role: str = _env("lifecycle_owner", "Role that owns the schema; migrations run as it (NOLOGIN).")
     db_app_role: str = _env("lifecycle_app", "Login role of store, scheduler and notifier: DML only, no DDL.")
@@ -45,7 +60,7 @@ class Settings(BaseSettings):
     retry_max_seconds: Seconds = _env("10", "Longest pause between retries while PostgreSQL or Kafka is down.")
     scheduler_interval: Seconds = _env("60", "Seconds between the scheduler's sweeps.")
     smtp_host: str = _env("", "SMTP server for notices; empty writes .eml files to the outbox.")
-    smtp_port: int = _env("25", "SMTP port.")
+    smtp_port: Port = _env("25", "SMTP port.")
     smtp_tls: Lower = _env(
         "",
         "none, starttls or implicit (SMTPS, port 465); empty: starttls if LIFECYCLE_SMTP_STARTTLS is true, else none.",
@@ -57,8 +72,8 @@ class Settings(BaseSettings):
     smtp_allow_plaintext_auth: Flag = _env("false", "Allow the SMTP login without TLS (the password travels in clear).")
     mail_from: str = _env("support@example.com", "Sender address of notices.")
     reminder_lead_days: Days = _env("30,7,1", "Days before expiry when reminders go out.")
-    hold_days: Count = _env("30", "Days an event waits for its serial's purchase before it is dead-lettered.")
-    reorder_window_days: Count = _env(
+    hold_days: Period = _env("30", "Days an event waits for its serial's purchase before it is dead-lettered.")
+    reorder_window_days: Period = _env(
         "3650",
         "Days before a serial's newest event within which a late event still takes its place; older: dead-lettered.",
     )
@@ -66,8 +81,8 @@ class Settings(BaseSettings):
         "64",
         "Most events a serial keeps for late ones to take their place among; older ones are folded in for good.",
     )
-    notice_max_age_days: int = _env("7", "Days past its due date after which a notice is skipped, not sent.")
-    notice_daily_cap_per_recipient: int = _env(
+    notice_max_age_days: NotNegative = _env("7", "Days past its due date after which a notice is skipped, not sent.")
+    notice_daily_cap_per_recipient: NotNegative = _env(
         "20", "Most notices sent to one address per UTC day; the rest are skipped (0: no cap)."
     )
     deadletter_preview_bytes: PreviewBytes = _env(
@@ -76,11 +91,11 @@ class Settings(BaseSettings):
     )
     worker_store: str = _env("rocksdb://", "Faust table store: rocksdb:// or memory://.")
     worker_data_dir: str = _env("", "Faust data folder (one per worker); default under LIFECYCLE_HOME.")
-    worker_standby_replicas: int = _env("0", "Standby replicas of the processor's table.")
-    worker_replication_factor: int = _env("1", "Replicas of the processor's changelog; 3 in production.")
+    worker_standby_replicas: NotNegative = _env("0", "Standby replicas of the processor's table.")
+    worker_replication_factor: Count = _env("1", "Replicas of the processor's changelog; 3 in production.")
     web_bind: str = _env("127.0.0.1", "Address the processes' web servers bind to.")
-    web_port: int = _env("6066", "Port of the processor's web server.")
-    dashboard_port: int = _env("8088", "Port of the dashboard.")
+    web_port: Port = _env("6066", "Port of the processor's web server.")
+    dashboard_port: Port = _env("8088", "Port of the dashboard.")
     dashboard_token: Token = _env("", "Token the dashboard asks for (16 characters or more); empty generates one.")
     dashboard_https: Flag = _env(
         "false",
@@ -99,7 +114,7 @@ class Settings(BaseSettings):
         "300",
         "Seconds since a partition's committed offset last moved, with lag, after which it is stopped, not stalled.",
     )
-    metrics_port: int = _env("9400", "Base port of /metrics (worker +1 … dashboard +5); 0 turns it off.")
+    metrics_port: NotNegative = _env("9400", "Base port of /metrics (worker +1 … dashboard +5); 0 turns it off.")
     health_targets: Names = _env("", "component=http://host:port pairs the dashboard checks; empty: local.")
     health_live_seconds: Seconds = _env(
         "60",

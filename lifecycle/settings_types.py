@@ -10,6 +10,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import NoDecode
 
 from lifecycle.deadletter import MAX_PREVIEW_BYTES
+from schemas.checks import FIRST_YEAR, LAST_YEAR
+
+# The contract's dates span FIRST_YEAR to LAST_YEAR: a period longer than that means nothing, and a far longer one
+# takes the rules' dates out of the calendar (OverflowError on every event).
+MAX_DAYS = (LAST_YEAR - FIRST_YEAR + 1) * 366
+MAX_PORT = 65535
 
 
 def _split(value: Any) -> Any:
@@ -44,6 +50,31 @@ def _above_zero(count: int) -> int:
     return count
 
 
+def _not_negative(count: int) -> int:
+    """A whole number of 0 or more (0 often meaning none, or no limit)."""
+    if count < 0:
+        raise ValueError(f"must be a whole number of 0 or more, not {count}")
+    return count
+
+
+def _within(low: int, high: int, what: str = "a whole number") -> Callable[[int], int]:
+    """A validator of a whole number from `low` to `high`."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be {what} from {low} to {high}, not {value}")
+        return value
+
+    return check
+
+
+def _lead_days(days: tuple[int, ...]) -> tuple[int, ...]:
+    """Each lead within the contract's span of dates (0: on the expiry day), the longest first."""
+    for lead in days:
+        _within(0, MAX_DAYS, "whole numbers of days")(lead)
+    return tuple(sorted(days, reverse=True))
+
+
 def _preview_bytes(preview: int) -> int:
     """Within what keeps every dead letter below the message size limit."""
     if not 0 <= preview <= MAX_PREVIEW_BYTES:
@@ -73,11 +104,14 @@ def declared(default: str, meaning: str) -> Any:
 
 # Each type reads the environment's text: the settings' defaults are that text too, as the README shows it.
 Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split)]
-Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(lambda d: tuple(sorted(d)[::-1]))]
+Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(_lead_days)]
+Period = Annotated[int, AfterValidator(_within(1, MAX_DAYS, "a whole number of days"))]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds"))]
 Hours = Annotated[float, BeforeValidator(_above_zero_in("hours"))]
 Count = Annotated[int, AfterValidator(_above_zero)]
+NotNegative = Annotated[int, AfterValidator(_not_negative)]
+Port = Annotated[int, AfterValidator(_within(1, MAX_PORT, "a port"))]
 Upper = Annotated[str, AfterValidator(str.upper)]
 Lower = Annotated[str, AfterValidator(lambda v: v.strip().lower())]
 Folder = Annotated[Path, AfterValidator(Path.resolve)]

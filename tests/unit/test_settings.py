@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import ssl
+from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
+from lifecycle import metrics
 from lifecycle.deadletter import MAX_PREVIEW_BYTES
 from lifecycle.errors import UserError
 from lifecycle.kafka_config import faust_broker_credentials, kafka_python_config
+from lifecycle.replay.command import replay_events
+from lifecycle.samples import events as ev
 from lifecycle.settings import SETTINGS, Settings
+from lifecycle.settings_types import MAX_DAYS
+from schemas.checks import FIRST_YEAR, LAST_YEAR
 
 
 @pytest.fixture
@@ -160,7 +167,7 @@ def test_the_passwords_tokens_and_dsns_are_the_secret_settings() -> None:
             "0",
             "LIFECYCLE_LAG_WINDOW_SECONDS must be a number of seconds above 0, not '0'",
         ),
-        ("LIFECYCLE_HOLD_DAYS", "0", "LIFECYCLE_HOLD_DAYS must be a whole number above 0, not 0"),
+        ("LIFECYCLE_HOLD_DAYS", "0", f"LIFECYCLE_HOLD_DAYS must be a whole number of days from 1 to {MAX_DAYS}, not 0"),
         (
             "LIFECYCLE_REORDER_WINDOW_EVENTS",
             "-5",
@@ -176,12 +183,90 @@ def test_the_passwords_tokens_and_dsns_are_the_secret_settings() -> None:
             "-1",
             "LIFECYCLE_DASHBOARD_SESSION_HOURS must be a number of hours above 0, not '-1'",
         ),
+        # Periods past the contract's span of dates would take the rules' dates out of the calendar on every event.
+        (
+            "LIFECYCLE_REMINDER_LEAD_DAYS",
+            "30,1000000",
+            f"LIFECYCLE_REMINDER_LEAD_DAYS must be whole numbers of days from 0 to {MAX_DAYS}, not 1000000",
+        ),
+        (
+            "LIFECYCLE_REMINDER_LEAD_DAYS",
+            "7,-1",
+            f"LIFECYCLE_REMINDER_LEAD_DAYS must be whole numbers of days from 0 to {MAX_DAYS}, not -1",
+        ),
+        (
+            "LIFECYCLE_HOLD_DAYS",
+            "1000000000",
+            f"LIFECYCLE_HOLD_DAYS must be a whole number of days from 1 to {MAX_DAYS}, not 1000000000",
+        ),
+        (
+            "LIFECYCLE_REORDER_WINDOW_DAYS",
+            "3000000",
+            f"LIFECYCLE_REORDER_WINDOW_DAYS must be a whole number of days from 1 to {MAX_DAYS}, not 3000000",
+        ),
+        # A negative age or cap would skip every notice.
+        (
+            "LIFECYCLE_NOTICE_MAX_AGE_DAYS",
+            "-3",
+            "LIFECYCLE_NOTICE_MAX_AGE_DAYS must be a whole number of 0 or more, not -3",
+        ),
+        (
+            "LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT",
+            "-1",
+            "LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT must be a whole number of 0 or more, not -1",
+        ),
+        ("LIFECYCLE_SMTP_PORT", "70000", "LIFECYCLE_SMTP_PORT must be a port from 1 to 65535, not 70000"),
+        ("LIFECYCLE_KAFKA_PORT", "0", "LIFECYCLE_KAFKA_PORT must be a port from 1 to 65535, not 0"),
+        (
+            "LIFECYCLE_WORKER_REPLICATION_FACTOR",
+            "0",
+            "LIFECYCLE_WORKER_REPLICATION_FACTOR must be a whole number above 0, not 0",
+        ),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_setting(env: str, value: str, message: str) -> None:
     with pytest.raises(UserError) as raised:
         Settings.from_env({env: value})
     assert str(raised.value) == message
+
+
+def test_periods_and_ports_at_their_bounds_are_taken() -> None:
+    settings = Settings.from_env(
+        {
+            "LIFECYCLE_REMINDER_LEAD_DAYS": f"0,1,{MAX_DAYS}",
+            "LIFECYCLE_HOLD_DAYS": str(MAX_DAYS),
+            "LIFECYCLE_REORDER_WINDOW_DAYS": "1",
+            "LIFECYCLE_NOTICE_MAX_AGE_DAYS": "0",
+            "LIFECYCLE_SMTP_PORT": "65535",
+            "LIFECYCLE_WORKER_STANDBY_REPLICAS": "0",
+        }
+    )
+    assert settings.reminder_lead_days == (MAX_DAYS, 1, 0)
+    assert (settings.hold_days, settings.reorder_window_days, settings.smtp_port) == (MAX_DAYS, 1, 65535)
+
+
+def test_a_metrics_port_that_puts_a_component_past_the_last_port_is_one_line() -> None:
+    settings = Settings.from_env({"LIFECYCLE_METRICS_PORT": "65534"})
+    assert metrics.metrics_port(settings, "worker") == 65535
+    with pytest.raises(UserError, match="puts the dashboard's /metrics on port 65539, past 65535; set it to 65530"):
+        metrics.metrics_port(settings, "dashboard")
+
+
+def test_the_longest_periods_keep_the_rules_dates_in_the_calendar() -> None:
+    """Every period at its bound, over events at both ends of the contract's years: the replay runs them through."""
+    periods = {name: str(MAX_DAYS) for name in ("LIFECYCLE_HOLD_DAYS", "LIFECYCLE_REORDER_WINDOW_DAYS")}
+    policy = Settings.from_env({**periods, "LIFECYCLE_REMINDER_LEAD_DAYS": f"{MAX_DAYS},1"}).policy()
+    first, last = datetime(FIRST_YEAR, 1, 2, tzinfo=UTC), datetime(LAST_YEAR - 1, 6, 1, tzinfo=UTC)
+    events = [
+        ev.purchase("p", first, "S", "a", "true-image", "2025", license_type="subscription", term_months=12),
+        ev.renewal("r", last, "T", "a", "ro-1", 12, "sales"),  # held: T's purchase never comes
+        ev.purchase("q", last, "S2", "a", "true-image", "2025", license_type="subscription", term_months=12),
+    ]
+    lines = [orjson.dumps(event).decode() for event in events]
+    document = replay_events(lines, datetime(LAST_YEAR, 12, 31, tzinfo=UTC), policy)
+    assert document["rejected"] == []
+    assert [held["event_id"] for held in document["held"]] == ["r"]  # its hold ends long after the last date
+    assert [e["status"] for e in document["entitlements"]] == ["expired", "expired"]
 
 
 def test_empty_switches_are_off_and_only_the_given_mapping_is_read(clean_env: pytest.MonkeyPatch) -> None:
