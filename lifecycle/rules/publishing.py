@@ -14,6 +14,7 @@ from lifecycle.rules.folding import Step
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent
+from lifecycle.rules.upgrade import granted_before, takes_back
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle
 
@@ -58,7 +59,11 @@ def publish(
     # A derived event says which revision of this serial it was made from: the newest one counts (R9).
     fresh_derived: tuple[dict[str, Any], ...] = ()
     if step.derived:
-        fresh_derived = tuple({**d, "source_revision": revision} for d in _unsent(step.derived, "event_id", sent))
+        fresh_derived = tuple(
+            {**d, "source_revision": revision}
+            for d in _unsent(step.derived, "event_id", sent)
+            if not takes_back(d) or granted_before(d, sent)  # a grant is taken back only once it was given
+        )
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)
     if fresh_notices:
         new_ids += map(_notice_id, fresh_notices)

@@ -11,6 +11,7 @@ from lifecycle.rules.model import Catalog, Event
 from lifecycle.rules.notices import notice
 from lifecycle.rules.registration import register
 from lifecycle.rules.support import program_for, start_support, version_supported_on
+from lifecycle.rules.upgrade import takes_back
 from lifecycle.rules.values import evolve
 
 
@@ -111,4 +112,7 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
         upgraded_from=event["upgraded_from"],
         grant_revision=revision,
     )
+    if takes_back(event):
+        # The source's program had ended by the upgrade, learnt late: the upgrade was not free, and gives no support.
+        entitlement = evolve(entitlement, status="no_support", program="none", starts_on=None, expires_on=None)
     return Decision(evolve(fold, entitlement=entitlement))

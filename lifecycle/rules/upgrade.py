@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from lifecycle.rules.calendar import day_of
-from lifecycle.rules.entitlement import Entitlement
+from lifecycle.rules.entitlement import PROGRAM_TERMS, Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event
 from lifecycle.rules.notices import notice
@@ -41,12 +43,27 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
             to_product=dict(event["to_product"]),
             reason=_why_denied(source),
         )
-        return Decision(fold, (denied,))
+        # Granted before this refold? An event dated before the upgrade came late and ended the program first: a
+        # grant of the program as it stood takes that grant back (`publishing` sends it only after a grant).
+        ended = PROGRAM_TERMS[source.program].free_upgrades and source.status == "expired"
+        return Decision(fold, (denied,), (_grant(source, event),) if ended else ())
     superseded = evolve(source, status="superseded", upgraded_to=new_serial)
     granted = notice(
         "upgrade_granted", superseded, day, new_serial, new_serial=new_serial, to_product=dict(event["to_product"])
     )
     return Decision(evolve(fold, entitlement=superseded), (granted,), (_grant(source, event),))
+
+
+def takes_back(grant: Event) -> bool:
+    """Whether a grant takes an earlier one back: the source's program had ended by the upgrade's day (R9, R14)."""
+    expires = grant.get("expires_on")
+    return expires is not None and date.fromisoformat(expires) <= day_of(grant["occurred_at"])
+
+
+def granted_before(grant: Event, sent: Iterable[str]) -> bool:
+    """Whether another grant of the same upgrade is among the ids sent (each grant's id names its upgrade)."""
+    upgrade = str(grant["event_id"]).rpartition(":grant:")[0]
+    return any(key.startswith(f"{upgrade}:grant:") and key != grant["event_id"] for key in sent)
 
 
 def _why_denied(source: Entitlement) -> str:

@@ -170,3 +170,31 @@ def test_a_source_renewal_handled_after_its_upgrade_follows_it_to_the_new_serial
     assert snapshot_differences(live, replayed["entitlements"]) == []
     assert live["SF-LU-2"]["support"]["expires_on"] == "2024-01-07"  # the renewed year, carried over
     assert read_all(topics, "deadletter") == []
+
+
+def test_a_grant_taken_back_by_a_late_registration_reaches_the_new_serial(
+    topics: Settings, worker: WorkerProcess
+) -> None:
+    """R9/R14: the first registration of a boxed source comes after its upgrade was granted: its program had ended."""
+    purchase = ev.purchase(
+        "tb-p", datetime(2024, 1, 1, tzinfo=UTC), "SF-TB-1", "acc-tb", "backup-advanced", "12.5", "retail_box"
+    )
+    later = ev.registration("tb-r2", datetime(2025, 1, 5, tzinfo=UTC), "SF-TB-1", "acc-tb")
+    upgrade = ev.upgrade(
+        "tb-u", datetime(2025, 6, 1, tzinfo=UTC), "SF-TB-1", "acc-tb", "SF-TB-2", "backup-advanced", "15"
+    )
+    first = ev.registration("tb-r1", datetime(2024, 1, 10, tzinfo=UTC), "SF-TB-1", "acc-tb")
+    arrived = [orjson.dumps(event).decode() for event in (purchase, later, upgrade, first)]
+    for line in arrived:
+        produce(topics, [route_line(line, 1)])
+        wait_caught_up(topics)
+        if line is arrived[2]:
+            assert latest_by_key(topics, "entitlements")["SF-TB-2"]["status"] == "active"  # granted, for now
+
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(arrived))
+    live = latest_by_key(topics, "entitlements")
+    assert snapshot_differences(live, replay_events(arrived, AS_OF, policy)["entitlements"]) == []
+    assert (live["SF-TB-1"]["status"], live["SF-TB-1"]["upgraded_to"]) == ("expired", None)
+    assert (live["SF-TB-2"]["status"], live["SF-TB-2"]["support"]["program"]) == ("no_support", "none")
+    assert read_all(topics, "deadletter") == []

@@ -231,7 +231,7 @@ def test_any_arrival_order_gives_the_event_time_snapshots(events: list[dict[str,
 
     Notices a late event makes moot (a reminder sent before the renewal that moved the expiry arrived) were
     already sent; every notice of event-time order is sent too. (A serial registered twice can have its
-    upgrade granted on the later registration and denied once the earlier arrives: the grant is out.)
+    upgrade granted on the later registration and denied once the earlier arrives: the properties below.)
     """
     _converges(events, rng, WIDE)
 
@@ -245,11 +245,61 @@ def test_any_arrival_order_within_the_default_window_gives_the_event_time_snapsh
     _converges(events, rng, Policy())
 
 
-def _converges(events: list[dict[str, Any]], rng: Any, policy: Policy) -> None:
+@settings(max_examples=300, deadline=None)
+@given(_histories(hours=24 * 900), st.randoms(use_true_random=False))
+def test_any_arrival_order_of_a_serial_registered_again_converges_but_for_a_grant_taken_back(
+    events: list[dict[str, Any]], rng: Any
+) -> None:
+    """R9, R14: registered twice, the source's upgrade can be granted on the later registration and denied once the
+    earlier one arrives. The grant is then taken back: the new serial, which event-time order never makes, is left
+    with no support; every other snapshot is event-time order's."""
+    _converges(events, rng, WIDE, taken_back=True)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.integers(0, 300),
+    st.integers(1, 500),
+    st.integers(0, 900),
+    st.one_of(st.none(), st.integers(1, 400)),
+    st.randoms(use_true_random=False),
+)
+def test_an_upgrade_granted_then_denied_by_a_late_registration_is_taken_back(
+    registered: int, again: int, upgraded: int, renewed: int | None, rng: Any
+) -> None:
+    """R9, R14: a boxed Business serial registered twice (its support runs from the first registration), upgraded,
+    maybe renewed before: whatever arrives late, the grant stands only where event-time order grants it."""
+    purchased = at("2024-01-01")
+    first = purchased + timedelta(days=registered)
+    events = [
+        ev.purchase("p", purchased, "S", "a", "backup-advanced", "12.5", "retail_box"),
+        ev.registration("r1", first, "S", "a"),
+        ev.registration("r2", first + timedelta(days=again), "S", "a"),
+        ev.upgrade("u", first + timedelta(days=upgraded), "S", "a", "S-new", "backup-advanced", "15"),
+    ]
+    if renewed is not None:  # days before the upgrade (one after it, on a source superseded by then, is refused)
+        on = first + timedelta(days=upgraded - renewed)
+        events.append(ev.renewal("n", on, "S", "a", "ro-1", 12, "online_store"))
+    _converges(events, rng, WIDE, taken_back=True)
+
+
+def _without_taken_back(snapshots: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The snapshots but those of a new serial whose grant was taken back (upgraded from a source, no support)."""
+    return {
+        serial: snapshot
+        for serial, snapshot in snapshots.items()
+        if not (snapshot.get("upgraded_from") and snapshot.get("status") == "no_support")
+    }
+
+
+def _converges(events: list[dict[str, Any]], rng: Any, policy: Policy, taken_back: bool = False) -> None:
     shuffled = list(events)
     rng.shuffle(shuffled)
     arrived, arrived_notices, arrived_decisions = _run(shuffled, policy)
     in_order, in_order_notices, in_order_decisions = _run(sorted(events, key=event_order), policy)
+    if taken_back:
+        assert _without_taken_back(in_order) == in_order  # event-time order never takes a grant back
+        arrived = _without_taken_back(arrived)
     assert arrived == in_order
     assert in_order_notices <= arrived_notices
     assert in_order_decisions.keys() <= arrived_decisions.keys()

@@ -87,3 +87,40 @@ def test_upgrade_of_unknown_serial_waits_for_its_purchase() -> None:
     trip.send(ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "12.5"))
     assert trip.snapshot("S")["status"] == "superseded"
     assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"
+
+
+def test_a_grant_is_taken_back_when_a_late_registration_ends_the_program_before_the_upgrade() -> None:
+    """R9, R14: support ran from the first registration, which came late; the upgrade after it was not free."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    later = ev.registration("r2", at("2025-01-05"), "S", "a")
+    upgrade = ev.upgrade("u", at("2025-06-01"), "S", "a", "S2", "backup-advanced", "15")
+    trip = journey([purchase, later, upgrade])
+    assert trip.snapshot("S2")["status"] == "active"
+    trip.send(ev.registration("r1", at("2024-01-10"), "S", "a"))
+    source, target = trip.snapshot("S"), trip.snapshot("S2")
+    assert (source["status"], source["upgraded_to"], source["support"]["expires_on"]) == ("expired", None, "2025-01-10")
+    assert (target["status"], target["upgraded_from"]) == ("no_support", "S")
+    assert (target["support"]["program"], target["support"]["expires_on"], target["support"]["channels"]) == (
+        "none",
+        None,
+        [],
+    )
+    assert trip.kinds("S")[-1] == "upgrade_denied"
+    sent = len(trip.notices), target["revision"]
+    trip.send(ev.registration("r1", at("2024-01-10"), "S", "a"), upgrade)  # again: nothing more is sent
+    assert (len(trip.notices), trip.snapshot("S2")["revision"]) == sent
+
+
+def test_a_grant_taken_back_is_given_again_when_a_late_renewal_keeps_the_program_running() -> None:
+    """R8, R9, R14: renewed before the upgrade after all: the upgrade was free, as event-time order has it."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    first, later = ev.registration("r1", at("2024-01-10"), "S", "a"), ev.registration("r2", at("2025-01-05"), "S", "a")
+    upgrade = ev.upgrade("u", at("2025-06-01"), "S", "a", "S2", "backup-advanced", "15")
+    renewal = ev.renewal("n", at("2025-01-02"), "S", "a", "ro-1", 12, "online_store")
+    trip = journey([purchase, later, upgrade, first, renewal])
+    in_order = journey([purchase, first, renewal, later, upgrade])
+    assert trip.snapshot("S2")["status"] == "active"
+    assert {k: v for k, v in trip.snapshot("S2").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
+    }
+    assert trip.snapshot("S")["status"] == in_order.snapshot("S")["status"] == "superseded"
