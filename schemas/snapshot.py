@@ -143,8 +143,8 @@ class UpgradeGrant(Document, frozen=True, kw_only=True, tag_field="type", tag="u
         text(
             1,
             200,
-            "The upgrade's event_id, then `:grant:` and the expiry it carries (or `none`): a newer grant for a "
-            "later-known expiry is a new event.",
+            "The upgrade's event_id, then `:grant:`, the expiry it carries (or `none`), `:` and the source revision "
+            "it was made from: a grant for a newly known expiry, or one sent again, is a new event.",
         ),
     ]
     schema_version: SchemaVersion

@@ -14,7 +14,7 @@ from lifecycle.rules.purchase import on_purchase, on_upgrade_grant
 from lifecycle.rules.registration import on_registration
 from lifecycle.rules.renewal import on_renewal
 from lifecycle.rules.timeflow import advance_fold
-from lifecycle.rules.upgrade import on_upgrade
+from lifecycle.rules.upgrade import grant_made, on_upgrade
 from lifecycle.rules.values import evolve
 
 # Events at the same instant apply in the order a customer's journey has them.
@@ -59,7 +59,9 @@ def _stamp(before: Fold, decision: Decision, event: Event) -> Fold:
     updated_at = iso_instant(event_time(event))
     if updated_at == event["occurred_at"]:
         updated_at = event["occurred_at"]  # the event's own string: one copy kept, not two
-    stamped = evolve(fold.entitlement, updated_at=updated_at, last_event_id=str(event["event_id"]))
+    # A grant is named as made, not by the revision it was sent at: the snapshot is the same in any arrival order.
+    last_event_id = grant_made(event) if event["type"] == "upgrade_grant" else str(event["event_id"])
+    stamped = evolve(fold.entitlement, updated_at=updated_at, last_event_id=last_event_id)
     return evolve(fold, entitlement=stamped)
 
 

@@ -13,8 +13,8 @@ from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, known_ids
-from lifecycle.rules.sent import add_sent
-from lifecycle.rules.upgrade import granted_before, takes_back
+from lifecycle.rules.sent import add_sent, keep_sent, sent_dict
+from lifecycle.rules.upgrade import grant_made, grants_sent, takes_back
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle
 
@@ -56,19 +56,16 @@ def publish(
     fresh_notices = _unsent(step.notices, "notice_id", sent)
     revision, published = _published(state, fold)
     revised = revision != state.revision
-    # A derived event says which revision of this serial it was made from: the newest one counts (R9).
     fresh_derived: tuple[dict[str, Any], ...] = ()
     if step.derived:
-        fresh_derived = tuple(
-            {**d, "source_revision": revision}
-            for d in _unsent(step.derived, "event_id", sent)
-            if not takes_back(d) or granted_before(d, sent)  # a grant is taken back only once it was given
-        )
+        fresh_derived, replaced = _fresh_grants(step.derived, sent, revision)
+        if replaced:
+            sent = keep_sent({key: day for key, day in sent_dict(sent).items() if key not in replaced})
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)
     if fresh_notices:
         new_ids += map(_notice_id, fresh_notices)
     if fresh_derived:
-        new_ids += map(_event_id, fresh_derived)
+        new_ids += map(grant_made, fresh_derived)
     if fresh_decisions:
         new_ids += map(_decision_id, fresh_decisions)
     if new_ids:
@@ -111,6 +108,25 @@ def time_passed(
         emitted = _with_sent(state.emitted, list(map(_notice_id, fresh)), fold) if fresh else state.emitted
         return Outcome(evolve(state, clock=fold.clock, fold=fold, emitted=emitted), notices=fresh)
     return publish(state, Step(fold, notices), state.window, catalog, policy)
+
+
+def _fresh_grants(
+    grants: list[dict[str, Any]], sent: Mapping[str, int], revision: int
+) -> tuple[tuple[dict[str, Any], ...], set[str]]:
+    """The grants unlike the last one sent of their upgrade, and the ids of the grants they replace.
+
+    Only an upgrade's latest grant is remembered, so a source that comes back to an earlier grant (late events
+    moved its expiry and moved it back) sends it again. On the topic a grant's id ends with the revision it was
+    made from (R9: the newest stands), so the new serial takes each one as a new event (R13).
+    """
+    fresh, replaced = [], set()
+    for grant in _unsent(grants, "event_id", sent):
+        before = grants_sent(grant, sent)
+        if takes_back(grant) and not before:
+            continue  # nothing to take back: the upgrade was never granted
+        replaced.update(before)
+        fresh.append({**grant, "event_id": f"{grant['event_id']}:{revision}", "source_revision": revision})
+    return tuple(fresh), replaced
 
 
 def _with_sent(sent: Mapping[str, int], new_ids: list[str], fold: Fold) -> Mapping[str, int]:
@@ -164,4 +180,4 @@ def _unsent(items: list[dict[str, Any]], id_field: str, emitted: Any) -> tuple[d
     return tuple({item[id_field]: item for item in items if item[id_field] not in emitted}.values())
 
 
-_notice_id, _event_id, _decision_id = itemgetter("notice_id"), itemgetter("event_id"), itemgetter("decision_id")
+_notice_id, _decision_id = itemgetter("notice_id"), itemgetter("decision_id")

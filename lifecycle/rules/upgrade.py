@@ -60,10 +60,16 @@ def takes_back(grant: Event) -> bool:
     return expires is not None and date.fromisoformat(expires) <= day_of(grant["occurred_at"])
 
 
-def granted_before(grant: Event, sent: Iterable[str]) -> bool:
-    """Whether another grant of the same upgrade is among the ids sent (each grant's id names its upgrade)."""
+def grant_made(grant: Event) -> str:
+    """A grant's id as its source made it: without the source revision it was sent at (see `publishing`)."""
+    made, _, revision = str(grant["event_id"]).rpartition(":")
+    return made if revision.isdigit() else str(grant["event_id"])  # written before grants named their revision
+
+
+def grants_sent(grant: Event, sent: Iterable[str]) -> list[str]:
+    """The ids of the grants of the same upgrade among the ids sent (a grant's id names its upgrade and expiry)."""
     upgrade = str(grant["event_id"]).rpartition(":grant:")[0]
-    return any(key.startswith(f"{upgrade}:grant:") and key != grant["event_id"] for key in sent)
+    return [key for key in sent if key.startswith(f"{upgrade}:grant:")]
 
 
 def _why_denied(source: Entitlement) -> str:

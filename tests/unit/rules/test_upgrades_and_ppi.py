@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from journeys import at, journey
 
+from lifecycle.rules.engine import event_order
 from lifecycle.samples import events as ev
 
 
@@ -124,3 +125,21 @@ def test_a_grant_taken_back_is_given_again_when_a_late_renewal_keeps_the_program
         k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
     }
     assert trip.snapshot("S")["status"] == in_order.snapshot("S")["status"] == "superseded"
+
+
+def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
+    """R9, R14: late events move the expiry the upgrade carries and move it back: the new serial follows both ways."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    first, later = ev.registration("r1", at("2024-01-01"), "S", "a"), ev.registration("r2", at("2025-01-01"), "S", "a")
+    upgrade = ev.upgrade("u", at("2024-01-01"), "S", "a", "S2", "backup-advanced", "15")
+    renewal = ev.renewal("n", at("2023-12-31"), "S", "a", "ro-1", 12, "online_store")  # waits for the registration
+    trip = journey([purchase, later, upgrade])
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"  # a year from the later registration
+    trip.send(first)
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2025-01-01"  # a year from the first
+    trip.send(renewal)
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"  # and renewed for one more: back again
+    in_order = journey(sorted([purchase, first, later, upgrade, renewal], key=event_order))
+    assert {k: v for k, v in trip.snapshot("S2").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
+    }
