@@ -149,7 +149,7 @@ def run_processor_bench(settings: Settings, count: int, seed: int = 7) -> dict[s
             "worker_cpu_s": cpu,
             "worker_cpu_us_per_event": worker_cpu,
             "passthrough_cpu_us_per_event": passthrough_cpu,  # the median of the runs
-            # CPU per event, passthrough over processor: steadier than the rates on a machine others share.
+            # CPU per event, passthrough over processor: less swayed than the rates by what else the machine runs.
             "cpu_ratio": passthrough_cpu / worker_cpu,
             "worker_peak_rss_mib": peak_rss,
             "latency_rate_per_s": paced,
