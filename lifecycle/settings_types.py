@@ -28,8 +28,8 @@ def _flag(value: Any) -> Any:
     return False if isinstance(value, str) and not value.strip() else value
 
 
-def _above_zero_in(unit: str) -> Callable[[Any], float]:
-    """A validator of a number of `unit` above zero."""
+def _above_zero_in(unit: str, most: float) -> Callable[[Any], float]:
+    """A validator of a number of `unit` above zero and at most `most` (a year: a sleep or a date must hold it)."""
 
     def check(value: Any) -> float:
         try:
@@ -38,6 +38,8 @@ def _above_zero_in(unit: str) -> Callable[[Any], float]:
             number = 0.0
         if not number > 0:
             raise ValueError(f"must be a number of {unit} above 0, not {value!r}")
+        if not number <= most:  # inf too, and 1e400 (read as inf)
+            raise ValueError(f"must be a number of {unit} of at most {most:,.0f} (a year), not {value!r}")
         return number
 
     return check
@@ -107,11 +109,13 @@ Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split)]
 Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(_lead_days)]
 Period = Annotated[int, AfterValidator(_within(1, MAX_DAYS, "a whole number of days"))]
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds"))]
-Hours = Annotated[float, BeforeValidator(_above_zero_in("hours"))]
+Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds", 366 * 24 * 3600))]
+Hours = Annotated[float, BeforeValidator(_above_zero_in("hours", 366 * 24))]
 Count = Annotated[int, AfterValidator(_above_zero)]
 NotNegative = Annotated[int, AfterValidator(_not_negative)]
 Port = Annotated[int, AfterValidator(_within(1, MAX_PORT, "a port"))]
+# The local broker's controller listens on the port after its own (lifecycle/stack/kafka_files.py).
+KafkaPort = Annotated[int, AfterValidator(_within(1, MAX_PORT - 1, "a port"))]
 Upper = Annotated[str, AfterValidator(str.upper)]
 Lower = Annotated[str, AfterValidator(lambda v: v.strip().lower())]
 Folder = Annotated[Path, AfterValidator(Path.resolve)]

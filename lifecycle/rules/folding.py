@@ -83,8 +83,8 @@ def fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> Step
     decision = step_of(fold, event, catalog)
     if decision.waits:
         return Step(evolve(fold, held=(*fold.held, event)), notices)
-    if decision.rejection is not None:
-        return Step(fold, notices, rejection=decision.rejection)
+    if decision.rejection is not None:  # what it still derives takes back what it derived before (R9)
+        return Step(fold, notices, list(decision.derived), rejection=decision.rejection)
     step = Step(_stamp(fold, decision, event), [*notices, *decision.notices], list(decision.derived))
     step.decisions.extend(decision.decisions)
     if step.fold.held and step.fold.entitlement != fold.entitlement:
@@ -105,6 +105,7 @@ def _release(step: Step, trigger: Event, catalog: Catalog) -> None:
                 still.append(event)
             elif decision.rejection is not None:
                 step.refused.append((event, decision.rejection))
+                step.derived.extend(decision.derived)
             else:
                 progress = True
                 step.fold = _stamp(before, decision, trigger)

@@ -120,8 +120,10 @@ def _fresh_grants(
     made from (R9: the newest stands), so the new serial takes each one as a new event (R13).
     """
     fresh, replaced = [], set()
-    for grant in _unsent(grants, "event_id", sent):
+    for grant in {grant["event_id"]: grant for grant in grants}.values():
         before = grants_sent(grant, sent)
+        if before[-1:] == [grant["event_id"]]:
+            continue  # the upgrade's latest grant was this one (a state of an older version keeps them all)
         if takes_back(grant) and not before:
             continue  # nothing to take back: the upgrade was never granted
         replaced.update(before)

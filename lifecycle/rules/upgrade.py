@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from lifecycle.rules.calendar import day_of
-from lifecycle.rules.entitlement import PROGRAM_TERMS, Entitlement
+from lifecycle.rules.entitlement import Entitlement
 from lifecycle.rules.fold import Decision, Fold, refuse, wait
 from lifecycle.rules.model import Event
 from lifecycle.rules.notices import notice
@@ -28,11 +29,14 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
     if source.status == "superseded":
         if source.upgraded_to == new_serial:
             return Decision(fold)
-        return refuse(fold, f"serial {serial} was already upgraded to {source.upgraded_to}")
+        # An earlier upgrade came late: a grant this one had is taken back (see `_taking_back`), and so below.
+        why = f"serial {serial} was already upgraded to {source.upgraded_to}"
+        return Decision(fold, (), (_taking_back(source, event),), rejection=why)
     if source.status == "pending_registration":
         return wait(fold)  # R14a: a boxed product's support, and its free upgrades, start at registration
     if source.account_id != event["account_id"]:
-        return refuse(fold, f"serial {serial} is registered to another account")
+        why = f"serial {serial} is registered to another account"
+        return Decision(fold, (), (_taking_back(source, event),), rejection=why)
     day = day_of(event["occurred_at"])
     if not source.support()["free_upgrades"]:
         denied = notice(
@@ -43,10 +47,7 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
             to_product=dict(event["to_product"]),
             reason=_why_denied(source),
         )
-        # Granted before this refold? An event dated before the upgrade came late and ended the program first: a
-        # grant of the program as it stood takes that grant back (`publishing` sends it only after a grant).
-        ended = PROGRAM_TERMS[source.program].free_upgrades and source.status == "expired"
-        return Decision(fold, (denied,), (_grant(source, event),) if ended else ())
+        return Decision(fold, (denied,), (_taking_back(source, event),))
     superseded = evolve(source, status="superseded", upgraded_to=new_serial)
     granted = notice(
         "upgrade_granted", superseded, day, new_serial, new_serial=new_serial, to_product=dict(event["to_product"])
@@ -55,7 +56,7 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
 
 
 def takes_back(grant: Event) -> bool:
-    """Whether a grant takes an earlier one back: the source's program had ended by the upgrade's day (R9, R14)."""
+    """Whether a grant takes an earlier one back: it ends by the upgrade's day (see `_taking_back`)."""
     expires = grant.get("expires_on")
     return expires is not None and date.fromisoformat(expires) <= day_of(grant["occurred_at"])
 
@@ -67,9 +68,10 @@ def grant_made(grant: Event) -> str:
 
 
 def grants_sent(grant: Event, sent: Iterable[str]) -> list[str]:
-    """The ids of the grants of the same upgrade among the ids sent (a grant's id names its upgrade and expiry)."""
+    """The ids of the grants of the same upgrade among the ids sent, in the order sent (see `_grant`)."""
     upgrade = str(grant["event_id"]).rpartition(":grant:")[0]
-    return [key for key in sent if key.startswith(f"{upgrade}:grant:")]
+    made = re.compile(re.escape(upgrade) + r":grant:(?:\d{4}-\d{2}-\d{2}|none)")  # event ids may hold ':grant:'
+    return [key for key in sent if made.fullmatch(key)]
 
 
 def _why_denied(source: Entitlement) -> str:
@@ -80,13 +82,24 @@ def _why_denied(source: Entitlement) -> str:
     return "free upgrades are included with an active Acronis Advantage Premier program only"
 
 
-def _grant(source: Entitlement, event: Event) -> dict[str, Any]:
+def _taking_back(source: Entitlement, event: Event) -> dict[str, Any]:
+    """A grant that ends on the upgrade's day: the new serial gets no support from it (R9, R14).
+
+    The upgrade is denied or refused now, where a grant was sent before: an event dated before it came late (a
+    first registration that ended the program first, an earlier upgrade, a registration to another account).
+    `publishing` sends it only after a grant of the same upgrade; else the upgrade was never granted.
+    """
+    return _grant(source, event, day_of(event["occurred_at"]))
+
+
+def _grant(source: Entitlement, event: Event, ends_on: date | None = None) -> dict[str, Any]:
     """The derived event that creates the new serial's entitlement on its own partition.
 
     Its id names the expiry it carries: when a change to the source that happened before the upgrade is
     handled after it (a late renewal), the refold makes a new grant that updates the new serial (R9, R14).
     """
-    expires = source.expires_on.isoformat() if source.expires_on else "none"
+    expires_on = ends_on or source.expires_on
+    expires = expires_on.isoformat() if expires_on else "none"
     return {
         "event_id": f"{event['event_id']}:grant:{expires}",
         "type": "upgrade_grant",
@@ -100,6 +113,6 @@ def _grant(source: Entitlement, event: Event) -> dict[str, Any]:
         "channel": source.channel,
         "license": dict(source.license),
         "program": source.program,
-        "expires_on": source.expires_on.isoformat() if source.expires_on else None,
+        "expires_on": expires_on.isoformat() if expires_on else None,
         "contact": source.contact,
     }

@@ -216,7 +216,23 @@ def test_the_passwords_tokens_and_dsns_are_the_secret_settings() -> None:
             "LIFECYCLE_NOTICE_DAILY_CAP_PER_RECIPIENT must be a whole number of 0 or more, not -1",
         ),
         ("LIFECYCLE_SMTP_PORT", "70000", "LIFECYCLE_SMTP_PORT must be a port from 1 to 65535, not 70000"),
-        ("LIFECYCLE_KAFKA_PORT", "0", "LIFECYCLE_KAFKA_PORT must be a port from 1 to 65535, not 0"),
+        ("LIFECYCLE_KAFKA_PORT", "0", "LIFECYCLE_KAFKA_PORT must be a port from 1 to 65534, not 0"),
+        ("LIFECYCLE_KAFKA_PORT", "65535", "LIFECYCLE_KAFKA_PORT must be a port from 1 to 65534, not 65535"),
+        (
+            "LIFECYCLE_SCHEDULER_INTERVAL",
+            "inf",
+            "LIFECYCLE_SCHEDULER_INTERVAL must be a number of seconds of at most 31,622,400 (a year), not 'inf'",
+        ),
+        (
+            "LIFECYCLE_RETRY_MAX_SECONDS",
+            "1e400",
+            "LIFECYCLE_RETRY_MAX_SECONDS must be a number of seconds of at most 31,622,400 (a year), not '1e400'",
+        ),
+        (
+            "LIFECYCLE_DASHBOARD_SESSION_HOURS",
+            "100000",
+            "LIFECYCLE_DASHBOARD_SESSION_HOURS must be a number of hours of at most 8,784 (a year), not '100000'",
+        ),
         (
             "LIFECYCLE_WORKER_REPLICATION_FACTOR",
             "0",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from journeys import at, journey
 
 from lifecycle.rules.engine import event_order
+from lifecycle.rules.sent import keep_sent
+from lifecycle.rules.values import evolve
 from lifecycle.samples import events as ev
 
 
@@ -143,3 +145,30 @@ def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
     assert {k: v for k, v in trip.snapshot("S2").items() if k != "revision"} == {
         k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
     }
+
+
+def test_a_grant_is_taken_back_when_an_earlier_upgrade_of_the_source_comes_late() -> None:
+    """R9, R14: the source was upgraded to S1 first; the upgrade to S2, handled before it, is refused after all."""
+    purchase = ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "12.5")
+    first = ev.upgrade("u1", at("2025-03-01"), "S", "a", "S1", "backup-advanced", "15")
+    second = ev.upgrade("u2", at("2025-04-01"), "S", "a", "S2", "backup-advanced", "15")
+    trip = journey([purchase, second, first])
+    in_order = journey([purchase, first, second])
+    assert trip.snapshot("S")["upgraded_to"] == in_order.snapshot("S")["upgraded_to"] == "S1"
+    assert trip.snapshot("S1")["status"] == in_order.snapshot("S1")["status"] == "active"
+    assert (trip.snapshot("S2")["status"], trip.snapshot("S2")["support"]["program"]) == ("no_support", "none")
+    assert "S2" not in in_order.states
+
+
+def test_a_state_that_kept_every_grant_sends_the_one_its_source_comes_back_to() -> None:
+    """A state written before only the latest grant was kept: the latest one sent is the one that stands."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    first, later = ev.registration("r1", at("2024-01-01"), "S", "a"), ev.registration("r2", at("2025-01-01"), "S", "a")
+    upgrade = ev.upgrade("u", at("2024-01-01"), "S", "a", "S2", "backup-advanced", "15")
+    trip = journey([purchase, later, upgrade, first])
+    state = trip.states["S"]
+    # As a state of the earlier version had it: every grant of the upgrade, each without the revision.
+    kept = {"u:grant:2026-01-01": 0, **state.emitted}
+    trip.states["S"] = evolve(state, emitted=keep_sent(kept))
+    trip.send(ev.renewal("n", at("2023-12-31"), "S", "a", "ro-1", 12, "online_store"))
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"
