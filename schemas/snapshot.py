@@ -159,7 +159,13 @@ class UpgradeGrant(Document, frozen=True, kw_only=True, tag_field="type", tag="u
     channel: Channel
     license: License
     program: Program
-    expires_on: Annotated[Day | None, Meta(description="The source's expiry, carried over; null: no expiry.")]
+    expires_on: Annotated[
+        Day | None,
+        Meta(
+            description="The source's expiry, carried over; null: no expiry. On or before the upgrade's day, the grant "
+            "takes back an earlier one of the same upgrade, and the new serial has no support from it (R9)."
+        ),
+    ]
     contact: Contact | UnsetType | None = UNSET
     source_revision: (
         Annotated[
