@@ -14,7 +14,7 @@ from lifecycle.rules.fold import Fold
 from lifecycle.rules.folding import Step, add_step, event_order, event_time, fold_all, fold_on, fold_one, fold_until
 from lifecycle.rules.model import Catalog, Event, Outcome, Policy, SerialState
 from lifecycle.rules.publishing import publish, time_passed
-from lifecycle.rules.timeflow import advance_fold, next_transition_at
+from lifecycle.rules.timeflow import advance_fold, next_transition_at, overdue
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import too_old
 
@@ -82,6 +82,11 @@ def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Polic
     if not state.window and state.base is None:
         return Outcome(None)  # nothing is known of this serial: time changes nothing
     before = current_fold(state, catalog, policy)
+    if state.window and overdue(before, catalog, policy):
+        # The fold went past a moment the catalog named only later (a release read or announced late): fold the
+        # window again, so the version end takes its place among the events as event-time order has it (R14).
+        step = fold_all(_start(state), state.window, max(clock, before.clock or clock), catalog, policy)
+        return publish(state, step, state.window, catalog, policy)
     fold, notices = advance_fold(before, clock, catalog, policy)
     return time_passed(state, before, fold, notices, catalog, policy)
 

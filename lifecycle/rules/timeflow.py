@@ -34,6 +34,14 @@ def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) 
     return evolve(fold, entitlement=entitlement, clock=until), notices
 
 
+def overdue(fold: Fold, catalog: Catalog, policy: Policy) -> bool:
+    """A transition due before the fold's clock: the catalog named it after the fold went past (never otherwise)."""
+    if fold.entitlement is None or fold.clock is None:
+        return False
+    due = _next_due(fold.entitlement, fold.clock, fold.clock, catalog, policy)
+    return due is not None and due.at < fold.clock
+
+
 def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catalog, policy: Policy) -> datetime | None:
     """The instant of the next transition after `since`, if any."""
     due = _next_due(entitlement, since, _END_OF_TIME, catalog, policy)

@@ -242,7 +242,16 @@ def check_sample_traffic(home: Path, env: dict[str, str], kafka_port: int) -> No
                 live[key.decode()] = orjson.loads(value)
         return snapshot_differences(live, replayed["entitlements"])
 
-    wait_for("the sample serials to end as replay says", lambda: differences() == [], 240)
+    last: list[str] = []
+
+    def agrees() -> bool:
+        last[:] = differences()
+        return not last
+
+    try:
+        wait_for("the sample serials to end as replay says", agrees, 240)
+    except pytest.fail.Exception:
+        pytest.fail(f"the sample serials differ from replay after 240s: {last[:20]}; logged: {troubles(home)}")
     replayed = replay_events(lines, datetime.now(UTC), Policy.with_lead_days(settings.reminder_lead_days))
     deliberate = {r["event_id"] for r in replayed["rejected"] if "no purchase for serial" not in r["reason"]}
     letters = [orjson.loads(value) for _, value in read_topic(settings, "deadletter", 30) if value is not None]
@@ -250,6 +259,17 @@ def check_sample_traffic(home: Path, env: dict[str, str], kafka_port: int) -> No
     assert refused, "the samples' poison and rule refusals reach the dead-letter topic"
     assert set(refused) <= deliberate, [letter["reason"] for letter in letters]
     print(f"sample traffic: {len(letters)} dead letters, all deliberate ({len(deliberate)} in the samples)")
+
+
+def troubles(home: Path, keep: int = 15) -> list[str]:
+    """The last warnings and errors the pipeline's processes logged, to tell why a check did not pass."""
+    lines = [
+        f"{path.stem}: {line}"
+        for path in sorted((home / "logs").glob("*.log"))
+        for line in path.read_text(errors="replace").splitlines()
+        if re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line)
+    ]
+    return lines[-keep:]
 
 
 def _event_id(letter: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -197,4 +198,37 @@ def test_a_grant_taken_back_by_a_late_registration_reaches_the_new_serial(
     assert snapshot_differences(live, replay_events(arrived, AS_OF, policy)["entitlements"]) == []
     assert (live["SF-TB-1"]["status"], live["SF-TB-1"]["upgraded_to"]) == ("expired", None)
     assert (live["SF-TB-2"]["status"], live["SF-TB-2"]["support"]["program"]) == ("no_support", "none")
+    assert read_all(topics, "deadletter") == []
+
+
+def test_a_release_read_after_the_events_ends_as_replay_does(topics: Settings, worker: WorkerProcess) -> None:
+    """R10/R14: a boxed version bought after its support ended, the release that ended it read only afterwards."""
+    serial = "SF-LATE-REL"
+    purchase = ev.purchase(
+        "lr-p", datetime(2025, 11, 30, tzinfo=UTC), serial, "acc-lr", "true-image", "2023", "retail_box", "perpetual"
+    )
+    registration = ev.registration("lr-r", datetime(2025, 12, 9, tzinfo=UTC), serial, "acc-lr")
+    releases = [
+        ev.release(f"lr-rel-{version}", datetime(year, 9, 1, tzinfo=UTC), "true-image", version)
+        for version, year in (("2023", 2022), ("2025", 2024), ("2027", 2025))  # 2023 is out from 2025-09-01
+    ]
+    events = [orjson.dumps(event).decode() for event in (purchase, registration)]
+    produce(topics, [route_line(line, n) for n, line in enumerate(events)])
+    wait_caught_up(topics)
+    assert latest_by_key(topics, "entitlements")[serial]["version_supported"] is True  # as far as it knew
+    announced = [orjson.dumps(event).decode() for event in releases]
+    produce(topics, [route_line(line, n) for n, line in enumerate(announced)])
+
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    in_order = [*announced, *events]
+    replayed = replay_events(in_order, AS_OF, policy)["entitlements"]
+    deadline = time.monotonic() + 60
+    # The worker reads releases on its own consumer: the scheduler's ticks may come before it has them.
+    while (differences := snapshot_differences(latest_by_key(topics, "entitlements"), replayed)) and (
+        time.monotonic() < deadline
+    ):
+        bring_to(topics, AS_OF, policy, catalog_of(in_order))  # what the scheduler sends, once it knows the releases
+    assert differences == []
+    live = latest_by_key(topics, "entitlements")[serial]
+    assert (live["version_supported"], live["last_event_id"]) == (False, "lr-r")
     assert read_all(topics, "deadletter") == []

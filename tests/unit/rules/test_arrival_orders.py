@@ -17,10 +17,13 @@ from lifecycle.samples import events as ev
 # A reorder window that covers every generated history: each event takes its place, however late.
 WIDE = Policy(reorder_window_days=1000)
 BACKFILLED = at("2027-07-01")  # every event arrives at once, after the last one happened
-# Releases move versions out of the support lifecycle while the histories run.
+# Version 2025, the one the histories buy, leaves the lifecycle while they run (two newer versions are out).
 CATALOG = {
-    "true-image": (Release("true-image", "2025", date(2024, 9, 1)), Release("true-image", "2027", date(2025, 9, 1))),
-    "backup": (Release("backup", "2025", date(2024, 9, 1)), Release("backup", "2027", date(2026, 1, 1))),
+    family: tuple(Release(family, version, date.fromisoformat(day)) for version, day in versions)
+    for family, versions in {
+        "true-image": (("2025", "2024-09-01"), ("2026", "2025-03-01"), ("2027", "2025-09-01")),
+        "backup": (("2025", "2024-09-01"), ("2026", "2025-06-01"), ("2027", "2026-01-01")),
+    }.items()
 }
 
 
