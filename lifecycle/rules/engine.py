@@ -56,6 +56,8 @@ def apply_event(
     until = max(clock, state.clock) if state.clock else clock
     window = state.window
     newest = (not window or key >= event_order(window[-1])) and (state.clock is None or key[0] >= state.clock)
+    if newest and window and overdue(current_fold(state, catalog, policy), catalog, policy):
+        newest = False  # a release known late: fold the window again with it, this event last (see `advance`)
     if newest:
         # The usual case: the newest event for this serial, applied on top of the current fold.
         step = fold_one(current_fold(state, catalog, policy), event, catalog, policy)

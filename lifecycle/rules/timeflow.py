@@ -35,11 +35,13 @@ def advance_fold(fold: Fold, until: datetime, catalog: Catalog, policy: Policy) 
 
 
 def overdue(fold: Fold, catalog: Catalog, policy: Policy) -> bool:
-    """A transition due before the fold's clock: the catalog named it after the fold went past (never otherwise)."""
+    """A transition due by the fold's clock and not fired: the catalog named it after the fold got there.
+
+    Time passing fires everything due up to the clock, so nothing else leaves one behind.
+    """
     if fold.entitlement is None or fold.clock is None:
         return False
-    due = _next_due(fold.entitlement, fold.clock, fold.clock, catalog, policy)
-    return due is not None and due.at < fold.clock
+    return _next_due(fold.entitlement, fold.clock, fold.clock, catalog, policy) is not None
 
 
 def next_transition_at(entitlement: Entitlement, since: datetime, catalog: Catalog, policy: Policy) -> datetime | None:

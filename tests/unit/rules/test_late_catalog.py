@@ -34,10 +34,6 @@ def _boxed_2023(serial: str = "S") -> list[dict[str, Any]]:
     ]
 
 
-def _without_revision(snapshot: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in snapshot.items() if key != "revision"}
-
-
 def _scheduled(trip: Journey, serial: str, now: datetime = NOW) -> None:
     """What the scheduler sends for the serial's stored snapshot once it knows the catalog: every tick due by now."""
     for tick in due_ticks(trip.snapshot(serial), SINCE, now, trip.policy, trip.catalog):
@@ -49,7 +45,7 @@ def _snapshots(trip: Journey) -> dict[str, dict[str, Any]]:
     """Each serial's snapshot, revision aside; a superseded serial's version support aside too.
 
     A superseded serial is out of the version checks: it keeps the version support it had when it was upgraded,
-    so a release read after the upgrade does not change it (docs/rules.md, R14).
+    so a release read after the upgrade does not change it (docs/rules.md, R10).
     """
     snapshots = {}
     for serial, state in trip.states.items():
@@ -64,30 +60,58 @@ def _known(catalog: Catalog, unknown: int) -> Catalog:
     return {family: releases[: len(releases) - unknown] for family, releases in catalog.items()}
 
 
-def test_a_release_known_only_after_the_events_ends_where_event_time_order_does() -> None:
-    in_order = Journey(TRUE_IMAGE, arrived_at=NOW)
-    in_order.send(*_boxed_2023())
-    _scheduled(in_order, "S")
-
+def _in_order_and_late(events: list[dict[str, Any]], catalog: Catalog, read_after: int) -> tuple[Journey, Journey]:
+    """The events with the catalog known from the start, and with it read after the first `read_after` of them."""
+    in_order = Journey(catalog, arrived_at=NOW)
+    in_order.send(*events)
     late = Journey({}, arrived_at=NOW)  # the releases view had not read the releases yet
-    late.send(*_boxed_2023())
+    late.send(*events[:read_after])
+    late.catalog = catalog
+    late.send(*events[read_after:])
+    return in_order, late
+
+
+def test_a_release_known_only_after_the_events_ends_where_event_time_order_does() -> None:
+    in_order, late = _in_order_and_late(_boxed_2023(), TRUE_IMAGE, 2)
     before = late.snapshot("S")
-    late.catalog = TRUE_IMAGE
-    _scheduled(late, "S")
+    for trip in (in_order, late):
+        _scheduled(trip, "S")
 
     assert before["version_supported"] != late.snapshot("S")["version_supported"]  # the late release mattered
-    assert _without_revision(late.snapshot("S")) == _without_revision(in_order.snapshot("S"))
+    assert _snapshots(late) == _snapshots(in_order)
     assert late.snapshot("S")["last_event_id"] == "r"  # not the version check dated before the purchase
 
 
-def test_a_late_tick_that_changes_nothing_sends_nothing() -> None:
-    trip = Journey(TRUE_IMAGE, arrived_at=NOW)
-    trip.send(*_boxed_2023())
-    _scheduled(trip, "S")
-    sent = (len(trip.snapshots), len(trip.notices))
-    for tick in due_ticks(trip.snapshot("S"), SINCE, NOW, Policy(), TRUE_IMAGE):  # sent again: overdue, the next day
-        trip.send(tick)
-    assert (len(trip.snapshots), len(trip.notices)) == sent
+def test_an_event_after_the_late_release_and_before_its_tick_takes_its_place_after_the_version_end() -> None:
+    events = [
+        ev.purchase("p", at("2025-03-01"), "S", "a", "true-image", "2023", "online_store", "perpetual", None),
+        ev.case("c1", at("2025-10-05"), "S", "a", "C0", "customer_service", "chat", "B"),
+        ev.case("c2", at("2025-12-01"), "S", "a", "C0", "customer_service", "chat", "B"),  # the same case again
+    ]
+    in_order, late = _in_order_and_late(events, TRUE_IMAGE, 2)
+    for trip in (in_order, late):
+        _scheduled(trip, "S")
+    assert _snapshots(late) == _snapshots(in_order)
+    assert late.snapshot("S")["last_event_id"] == "c1"
+
+
+def test_a_version_end_at_the_very_instant_of_the_purchase_is_caught_up() -> None:
+    ended = {"true-image": (*TRUE_IMAGE["true-image"][:2], Release("true-image", "2027", at("2025-11-30").date()))}
+    in_order, late = _in_order_and_late(_boxed_2023()[:1], ended, 1)  # bought at 00:00 on the day 2023 left
+    for trip in (in_order, late):
+        _scheduled(trip, "S")
+    assert _snapshots(late) == _snapshots(in_order)
+    assert (late.snapshot("S")["version_supported"], late.snapshot("S")["last_event_id"]) == (False, "p")
+
+
+def test_a_version_check_sent_again_changes_nothing_more() -> None:
+    _, late = _in_order_and_late(_boxed_2023(), TRUE_IMAGE, 2)
+    ticks = due_ticks(late.snapshot("S"), SINCE, NOW, Policy(), TRUE_IMAGE)
+    assert [tick["event_id"] for tick in ticks] == ["tick:S:version_check:2025-09-01"]
+    late.send(*ticks)
+    sent = (len(late.snapshots), len(late.notices), late.states["S"].revision)
+    late.send(*ticks)  # overdue ticks are sent again, once a day, until the processor acts on them
+    assert (len(late.snapshots), len(late.notices), late.states["S"].revision) == sent
 
 
 @settings(max_examples=300, deadline=None)
