@@ -14,7 +14,7 @@ from lifecycle.rules.folding import Step
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent, keep_sent, sent_dict
-from lifecycle.rules.upgrade import grant_made, grants_sent, takes_back
+from lifecycle.rules.upgrade import grant_key, grants_sent, takes_back
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle
 
@@ -65,7 +65,7 @@ def publish(
     if fresh_notices:
         new_ids += map(_notice_id, fresh_notices)
     if fresh_derived:
-        new_ids += map(grant_made, fresh_derived)
+        new_ids += map(grant_key, fresh_derived)
     if fresh_decisions:
         new_ids += map(_decision_id, fresh_decisions)
     if new_ids:
@@ -122,8 +122,8 @@ def _fresh_grants(
     fresh, replaced = [], set()
     for grant in {grant["event_id"]: grant for grant in grants}.values():
         before = grants_sent(grant, sent)
-        if before[-1:] == [grant["event_id"]]:
-            continue  # the upgrade's latest grant was this one (a state of an older version keeps them all)
+        if before[-1:] == [grant_key(grant)]:
+            continue  # the upgrade's latest grant was this one, terms and all
         if takes_back(grant) and not before:
             continue  # nothing to take back: the upgrade was never granted
         replaced.update(before)

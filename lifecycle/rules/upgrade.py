@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+
+import orjson
 
 from lifecycle.rules.calendar import day_of
 from lifecycle.rules.entitlement import Entitlement
@@ -67,10 +70,22 @@ def grant_made(grant: Event) -> str:
     return made if revision.isdigit() else str(grant["event_id"])  # written before grants named their revision
 
 
+def grant_key(grant: Event) -> str:
+    """What a source remembers of a grant it sent: its id as made, and a digest of all it grants.
+
+    Two grants of one upgrade can carry the same expiry and still grant other terms (a purchase of the source,
+    come late, changed its license or program): the digest tells them apart, so the new one is sent (R9, R14).
+    """
+    terms = {key: value for key, value in grant.items() if key not in ("event_id", "source_revision")}
+    digest = hashlib.blake2b(orjson.dumps(terms, option=orjson.OPT_SORT_KEYS), digest_size=4).hexdigest()
+    return f"{grant_made(grant)}#{digest}"
+
+
 def grants_sent(grant: Event, sent: Iterable[str]) -> list[str]:
-    """The ids of the grants of the same upgrade among the ids sent, in the order sent (see `_grant`)."""
+    """The keys of the grants of the same upgrade among the ids sent, in the order sent (see `grant_key`)."""
     upgrade = str(grant["event_id"]).rpartition(":grant:")[0]
-    made = re.compile(re.escape(upgrade) + r":grant:(?:\d{4}-\d{2}-\d{2}|none)")  # event ids may hold ':grant:'
+    # Event ids may hold ':grant:'; a state saved before grants were remembered with a digest has none.
+    made = re.compile(re.escape(upgrade) + r":grant:(?:\d{4}-\d{2}-\d{2}|none)(?:#[0-9a-f]{8})?")
     return [key for key in sent if made.fullmatch(key)]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from journeys import at, journey
 
 from lifecycle.rules.engine import event_order
@@ -172,3 +174,23 @@ def test_a_state_that_kept_every_grant_sends_the_one_its_source_comes_back_to() 
     trip.states["S"] = evolve(state, emitted=keep_sent(kept))
     trip.send(ev.renewal("n", at("2023-12-31"), "S", "a", "ro-1", 12, "online_store"))
     assert trip.snapshot("S2")["support"]["expires_on"] == "2026-01-01"
+
+
+def test_a_late_purchase_with_other_terms_sends_a_grant_of_the_same_expiry_again() -> None:
+    """R9/R14: the upgrade was granted on a later, refused purchase; the first comes late with another license.
+
+    Both grants end on the same day, so only their terms tell them apart: the new serial ends with the first's.
+    """
+    perpetual = ev.purchase("p1", at("2025-01-01"), "B", "acct", "backup-advanced", "2025", license_type="perpetual")
+    later = at("2025-01-01") + timedelta(hours=6)
+    subscription = ev.purchase("p2", later, "B", "acct", "backup-advanced", "2025", "online_store", "subscription", 12)
+    upgrade = ev.upgrade("u", at("2025-01-02"), "B", "acct", "B-new", "backup-advanced", "12.5")
+    in_order = journey([perpetual, subscription, upgrade])
+    late = journey([upgrade, subscription, perpetual])
+
+    assert late.snapshot("B-new")["license"]["type"] == "perpetual"
+    grants = [event for event in late.accepted if event["type"] == "upgrade_grant"]
+    assert [grant["expires_on"] for grant in grants] == ["2026-01-01", "2026-01-01"]  # the same day, other terms
+    assert {k: v for k, v in late.snapshot("B-new").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("B-new").items() if k != "revision"
+    }
