@@ -56,11 +56,12 @@ def apply_event(
     until = max(clock, state.clock) if state.clock else clock
     window = state.window
     newest = (not window or key >= event_order(window[-1])) and (state.clock is None or key[0] >= state.clock)
-    if newest and window and overdue(current_fold(state, catalog, policy), catalog, policy):
-        newest = False  # a release known late: fold the window again with it, this event last (see `advance`)
-    if newest:
+    fold = current_fold(state, catalog, policy) if newest else None
+    if fold is not None and window and overdue(fold, catalog, policy):
+        fold = None  # a release known late: fold the window again with it, this event last (see `advance`)
+    if fold is not None:
         # The usual case: the newest event for this serial, applied on top of the current fold.
-        step = fold_one(current_fold(state, catalog, policy), event, catalog, policy)
+        step = fold_one(fold, event, catalog, policy)
         if step.rejection is not None:
             return Outcome(state if window or state.base is not None else None, rejection=step.rejection)
         step.fold, later = advance_fold(step.fold, until, catalog, policy)

@@ -81,8 +81,8 @@ def fold_one(fold: Fold, event: Event, catalog: Catalog, policy: Policy) -> Step
     """Let time pass to the event, then apply, hold or refuse it; what it brings may let held events go on."""
     fold, notices = advance_fold(fold, event_time(event), catalog, policy)
     decision = step_of(fold, event, catalog)
-    if decision.waits:
-        return Step(evolve(fold, held=(*fold.held, event)), notices)
+    if decision.waits:  # what it derives takes back what it derived before (R9)
+        return Step(evolve(fold, held=(*fold.held, event)), notices, list(decision.derived))
     if decision.rejection is not None:  # what it still derives takes back what it derived before (R9)
         return Step(fold, notices, list(decision.derived), rejection=decision.rejection)
     step = Step(_stamp(fold, decision, event), [*notices, *decision.notices], list(decision.derived))

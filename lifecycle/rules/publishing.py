@@ -120,7 +120,9 @@ def _fresh_grants(
     made from (R9: the newest stands), so the new serial takes each one as a new event (R13).
     """
     fresh, replaced = [], set()
-    for grant in {grant["event_id"]: grant for grant in grants}.values():
+    # A refold can make an upgrade's grant more than once (taken back while it waits, granted once it goes on):
+    # the last one is where the fold ends.
+    for grant in {str(grant["event_id"]).rpartition(":grant:")[0]: grant for grant in grants}.values():
         before = grants_sent(grant, sent)
         if before[-1:] == [grant_key(grant)]:
             continue  # the upgrade's latest grant was this one, terms and all

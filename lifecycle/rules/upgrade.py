@@ -36,7 +36,9 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
         why = f"serial {serial} was already upgraded to {source.upgraded_to}"
         return Decision(fold, (), (_taking_back(source, event),), rejection=why)
     if source.status == "pending_registration":
-        return wait(fold)  # R14a: a boxed product's support, and its free upgrades, start at registration
+        # R14a: a boxed product's support, and its free upgrades, start at registration. A grant made before (a
+        # later purchase, refused now that this one came late, had let it go) is taken back while it waits.
+        return Decision(fold, (), (_taking_back(source, event),), waits=True)
     if source.account_id != event["account_id"]:
         why = f"serial {serial} is registered to another account"
         return Decision(fold, (), (_taking_back(source, event),), rejection=why)
@@ -83,10 +85,13 @@ def grant_key(grant: Event) -> str:
 
 def grants_sent(grant: Event, sent: Iterable[str]) -> list[str]:
     """The keys of the grants of the same upgrade among the ids sent, in the order sent (see `grant_key`)."""
-    upgrade = str(grant["event_id"]).rpartition(":grant:")[0]
-    # Event ids may hold ':grant:'; a state saved before grants were remembered with a digest has none.
-    made = re.compile(re.escape(upgrade) + r":grant:(?:\d{4}-\d{2}-\d{2}|none)(?:#[0-9a-f]{8})?")
-    return [key for key in sent if made.fullmatch(key)]
+    prefix = str(grant["event_id"]).rpartition(":grant:")[0] + ":grant:"
+    # Event ids may hold ':grant:': what follows the prefix must be all of a key's tail. A state saved before
+    # grants were remembered with a digest has none.
+    return [key for key in sent if key.startswith(prefix) and _GRANT_TAIL.fullmatch(key, len(prefix))]
+
+
+_GRANT_TAIL = re.compile(r"(?:\d{4}-\d{2}-\d{2}|none)(?:#[0-9a-f]{8})?")
 
 
 def _why_denied(source: Entitlement) -> str:

@@ -194,3 +194,36 @@ def test_a_late_purchase_with_other_terms_sends_a_grant_of_the_same_expiry_again
     assert {k: v for k, v in late.snapshot("B-new").items() if k != "revision"} == {
         k: v for k, v in in_order.snapshot("B-new").items() if k != "revision"
     }
+
+
+def test_a_grant_is_taken_back_when_a_late_boxed_purchase_makes_its_upgrade_wait_for_registration() -> None:
+    """R9/R14a: an online purchase let the upgrade go; the serial's first purchase, a box, comes late and waits for
+    its registration, and so does the upgrade: the grant is taken back until the box is registered."""
+    box = ev.purchase("p0", at("2025-01-01"), "B", "acct", "backup-advanced", "2025", "retail_box")
+    online = ev.purchase("p1", at("2025-03-01"), "B", "acct", "backup-advanced", "2025", "online_store")
+    upgrade = ev.upgrade("u", at("2025-04-01"), "B", "acct", "B-new", "backup-advanced", "12.5")
+    trip = journey([upgrade, online])
+    assert trip.snapshot("B-new")["status"] == "active"  # granted, for now
+
+    trip.send(box)
+    assert trip.snapshot("B")["status"] == "pending_registration"
+    new = trip.snapshot("B-new")
+    assert (new["status"], new["support"]["program"]) == ("no_support", "none")
+
+    trip.send(ev.registration("r", at("2025-05-01"), "B", "acct"))
+    assert trip.snapshot("B-new")["status"] == "active"  # registered: the upgrade goes on, granted again
+
+
+def test_a_refold_that_takes_a_grant_back_and_makes_it_again_sends_nothing_new() -> None:
+    """R9/R14: refolded, the upgrade waits for the box's registration (its grant taken back), then goes on as
+    the registration comes (granted again): where the fold ends is the grant already sent, so nothing is sent."""
+    box = ev.purchase("p0", at("2025-01-01"), "B", "acct", "backup-advanced", "2025", "retail_box")
+    registration = ev.registration("r", at("2025-05-01"), "B", "acct")
+    upgrade = ev.upgrade("u", at("2025-04-01"), "B", "acct", "B-new", "backup-advanced", "12.5")
+    trip = journey([box, registration, upgrade])
+    granted = trip.snapshot("B-new")
+    assert granted["status"] == "active"
+
+    trip.send(ev.case("x", at("2025-02-01"), "B", "acct", "C1", "technical", "chat", "A"))  # late: folded again
+    assert [event["type"] for event in trip.accepted].count("upgrade_grant") == 1
+    assert trip.snapshot("B-new") == granted
