@@ -103,6 +103,7 @@ def _release(step: Step, trigger: Event, catalog: Catalog) -> None:
             decision = step_of(before, event, catalog)
             if decision.waits:
                 still.append(event)
+                step.derived.extend(decision.derived)  # waiting still, an upgrade takes back its grant (R9)
             elif decision.rejection is not None:
                 step.refused.append((event, decision.rejection))
                 step.derived.extend(decision.derived)

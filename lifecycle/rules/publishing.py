@@ -126,8 +126,8 @@ def _fresh_grants(
         before = grants_sent(grant, sent)
         if before[-1:] == [grant_key(grant)]:
             continue  # the upgrade's latest grant was this one, terms and all
-        if takes_back(grant) and not before:
-            continue  # nothing to take back: the upgrade was never granted
+        if takes_back(grant) and (not before or before[-1].partition("#")[0] == grant["event_id"]):
+            continue  # nothing to take back: never granted, or taken back already (on other terms: moot)
         replaced.update(before)
         fresh.append({**grant, "event_id": f"{grant['event_id']}:{revision}", "source_revision": revision})
     return tuple(fresh), replaced

@@ -227,3 +227,18 @@ def test_a_refold_that_takes_a_grant_back_and_makes_it_again_sends_nothing_new()
     trip.send(ev.case("x", at("2025-02-01"), "B", "acct", "C1", "technical", "chat", "A"))  # late: folded again
     assert [event["type"] for event in trip.accepted].count("upgrade_grant") == 1
     assert trip.snapshot("B-new") == granted
+
+
+def test_a_grant_is_taken_back_when_the_first_purchase_of_an_upgrade_held_for_it_is_a_late_box() -> None:
+    """R9/R14a: the upgrade waited for a purchase and an online one let it go; the first purchase, a box dated after
+    the upgrade, comes late and waits for its registration, and so does the upgrade: its grant is taken back."""
+    upgrade = ev.upgrade("u", at("2025-04-01"), "S", "a", "S-new", "backup-advanced", "12.5")
+    box = ev.purchase("p0", at("2025-05-01"), "S", "a", "backup-advanced", "2025", "retail_box")
+    online = ev.purchase("p1", at("2025-06-01"), "S", "a", "backup-advanced", "2025", "online_store")
+    trip = journey([online, upgrade])
+    assert trip.snapshot("S-new")["status"] == "active"  # granted, for now
+
+    trip.send(box)
+    new = trip.snapshot("S-new")
+    assert (new["status"], new["support"]["program"]) == ("no_support", "none")
+    assert "S-new" not in journey([upgrade, box, online]).states  # event-time order never makes it
