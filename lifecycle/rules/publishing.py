@@ -14,7 +14,7 @@ from lifecycle.rules.folding import Step
 from lifecycle.rules.holds import expired_holds, holds_of, why_expired
 from lifecycle.rules.model import Catalog, Event, Notice, Outcome, Policy, SerialState, Snapshot, known_ids
 from lifecycle.rules.sent import add_sent, keep_sent, sent_dict
-from lifecycle.rules.upgrade import grant_key, grants_sent, takes_back
+from lifecycle.rules.upgrade import grant_key, grants_sent, keyed_grant, takes_back, upgrade_of
 from lifecycle.rules.values import evolve
 from lifecycle.rules.window import Kept, settle
 
@@ -122,11 +122,11 @@ def _fresh_grants(
     fresh, replaced = [], set()
     # A refold can make an upgrade's grant more than once (taken back while it waits, granted once it goes on):
     # the last one is where the fold ends.
-    for grant in {str(grant["event_id"]).rpartition(":grant:")[0]: grant for grant in grants}.values():
+    for grant in {upgrade_of(grant): grant for grant in grants}.values():
         before = grants_sent(grant, sent)
         if before[-1:] == [grant_key(grant)]:
             continue  # the upgrade's latest grant was this one, terms and all
-        if takes_back(grant) and (not before or before[-1].partition("#")[0] == grant["event_id"]):
+        if takes_back(grant) and (not before or keyed_grant(before[-1]) == grant["event_id"]):
             continue  # nothing to take back: never granted, or taken back already (on other terms: moot)
         replaced.update(before)
         fresh.append({**grant, "event_id": f"{grant['event_id']}:{revision}", "source_revision": revision})

@@ -83,9 +83,19 @@ def grant_key(grant: Event) -> str:
     return f"{grant_made(grant)}#{digest}"
 
 
+def keyed_grant(key: str) -> str:
+    """The grant id a key names, its digest aside (see `grant_key`)."""
+    return key.partition("#")[0]
+
+
+def upgrade_of(grant: Event) -> str:
+    """The id of the upgrade a grant was made for."""
+    return str(grant["event_id"]).rpartition(":grant:")[0]
+
+
 def grants_sent(grant: Event, sent: Iterable[str]) -> list[str]:
     """The keys of the grants of the same upgrade among the ids sent, in the order sent (see `grant_key`)."""
-    prefix = str(grant["event_id"]).rpartition(":grant:")[0] + ":grant:"
+    prefix = upgrade_of(grant) + ":grant:"
     # Event ids may hold ':grant:': what follows the prefix must be all of a key's tail. A state saved before
     # grants were remembered with a digest has none.
     return [key for key in sent if key.startswith(prefix) and _GRANT_TAIL.fullmatch(key, len(prefix))]
