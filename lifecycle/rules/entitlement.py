@@ -93,6 +93,11 @@ class Entitlement:
         return str(self.product["version"])
 
     @property
+    def taken_back(self) -> bool:
+        """An upgrade's grant taken back (R9): the serial stands for one that event-time order never makes."""
+        return self.upgraded_from is not None and self.status == "no_support"
+
+    @property
     def supported_now(self) -> bool:
         """Whether the program's terms apply: support is running."""
         return self.status == "active"

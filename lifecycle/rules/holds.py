@@ -26,6 +26,6 @@ def expired_holds(holds: tuple[Hold, ...], clock: datetime | None, policy: Polic
 
 
 def why_expired(fold: Fold, policy: Policy) -> str:
-    if fold.entitlement is None:
+    if fold.entitlement is None or fold.entitlement.taken_back:
         return f"no purchase for serial {fold.serial} after {policy.hold_days} days"
     return f"serial {fold.serial} was not registered within {policy.hold_days} days"

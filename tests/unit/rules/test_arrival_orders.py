@@ -123,13 +123,15 @@ def test_any_arrival_order_of_a_serial_registered_again_converges_but_for_a_gran
     st.integers(1, 500),
     st.integers(0, 900),
     st.one_of(st.none(), st.integers(1, 400)),
+    st.one_of(st.none(), st.integers(0, 400)),
     st.randoms(use_true_random=False),
 )
 def test_an_upgrade_granted_then_denied_by_a_late_registration_is_taken_back(
-    registered: int, again: int, upgraded: int, renewed: int | None, rng: Any
+    registered: int, again: int, upgraded: int, renewed: int | None, new_renewed: int | None, rng: Any
 ) -> None:
     """R9, R14: a boxed Business serial registered twice (its support runs from the first registration), upgraded,
-    maybe renewed before: whatever arrives late, the grant stands only where event-time order grants it."""
+    maybe renewed before, its new serial maybe renewed after: whatever arrives late, the grant stands only where
+    event-time order grants it, and the new serial's renewal waits for it as it does there (R14a)."""
     purchased = at("2024-01-01")
     first = purchased + timedelta(days=registered)
     events = [
@@ -141,15 +143,19 @@ def test_an_upgrade_granted_then_denied_by_a_late_registration_is_taken_back(
     if renewed is not None:  # days before the upgrade (one after it, on a source superseded by then, is refused)
         on = first + timedelta(days=upgraded - renewed)
         events.append(ev.renewal("n", on, "S", "a", "ro-1", 12, "online_store"))
+    if new_renewed is not None:
+        on = first + timedelta(days=upgraded + new_renewed)
+        events.append(ev.renewal("n2", on, "S-new", "a", "ro-2", 12, "online_store"))
     _converges(events, rng, WIDE, taken_back=True)
 
 
 def _without_taken_back(snapshots: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The snapshots but those of a new serial whose grant was taken back (upgraded from a source, no support)."""
+    """The snapshots but those of a new serial whose grant was taken back (upgraded from a source, no support), and
+    those of serials with none (an event of the new serial waits for its grant in event-time order)."""
     return {
         serial: snapshot
         for serial, snapshot in snapshots.items()
-        if not (snapshot.get("upgraded_from") and snapshot.get("status") == "no_support")
+        if snapshot and not (snapshot.get("upgraded_from") and snapshot.get("status") == "no_support")
     }
 
 
@@ -159,8 +165,9 @@ def _converges(events: list[dict[str, Any]], rng: Any, policy: Policy, taken_bac
     arrived, arrived_notices, arrived_decisions = _run(shuffled, policy)
     in_order, in_order_notices, in_order_decisions = _run(sorted(events, key=event_order), policy)
     if taken_back:
-        assert _without_taken_back(in_order) == in_order  # event-time order never takes a grant back
-        arrived = _without_taken_back(arrived)
+        known = _without_taken_back(in_order)
+        assert known == {serial: snapshot for serial, snapshot in in_order.items() if snapshot}  # never taken back
+        in_order, arrived = known, _without_taken_back(arrived)
     assert arrived == in_order
     assert in_order_notices <= arrived_notices
     assert in_order_decisions.keys() <= arrived_decisions.keys()

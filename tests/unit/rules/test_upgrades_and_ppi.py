@@ -132,6 +132,42 @@ def test_a_grant_taken_back_is_given_again_when_a_late_renewal_keeps_the_program
     assert trip.snapshot("S")["status"] == in_order.snapshot("S")["status"] == "superseded"
 
 
+def test_a_renewal_of_a_serial_whose_grant_was_taken_back_waits_as_in_event_time_order() -> None:
+    """R9, R14a: with its grant taken back the new serial has no purchase, so its renewal waits; granted again (a
+    late renewal of the source), the renewal goes on, as event-time order has it."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    first, later = ev.registration("r1", at("2024-01-10"), "S", "a"), ev.registration("r2", at("2025-01-05"), "S", "a")
+    upgrade = ev.upgrade("u", at("2025-06-01"), "S", "a", "S2", "backup-advanced", "15")
+    of_source = ev.renewal("n", at("2025-01-02"), "S", "a", "ro-1", 12, "online_store")
+    of_target = ev.renewal("n2", at("2025-07-01"), "S2", "a", "ro-2", 12, "online_store")
+    trip = journey([purchase, later, upgrade, first, of_target])
+    assert trip.snapshot("S2")["status"] == "no_support"
+    assert [hold.event_id for hold in trip.states["S2"].holds] == ["n2"]
+    assert "renewal_confirmed" not in trip.kinds("S2")
+    trip.send(of_source)
+    in_order = journey(sorted([purchase, first, of_source, later, upgrade, of_target], key=event_order))
+    assert trip.snapshot("S2")["support"]["expires_on"] == "2027-01-10"
+    assert {k: v for k, v in trip.snapshot("S2").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
+    }
+    assert trip.kinds("S2").count("renewal_confirmed") == in_order.kinds("S2").count("renewal_confirmed") == 1
+
+
+def test_an_event_of_a_serial_whose_grant_was_taken_back_runs_out_its_hold_for_want_of_a_purchase() -> None:
+    """R9, R14a: never granted again, a case for the new serial waits and is refused as one for an unknown serial."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    later = ev.registration("r2", at("2025-01-05"), "S", "a")
+    upgrade = ev.upgrade("u", at("2025-06-01"), "S", "a", "S2", "backup-advanced", "15")
+    case = ev.case("c", at("2025-07-01"), "S2", "a", "C-1", "technical", "phone")
+    trip = journey([purchase, later, upgrade, ev.registration("r1", at("2024-01-10"), "S", "a"), case])
+    assert [hold.event_id for hold in trip.states["S2"].holds] == ["c"]
+    assert trip.decisions == []
+    trip.wait_until("2026-01-01")
+    assert trip.states["S2"].holds == ()
+    assert trip.refused == [("c", f"no purchase for serial S2 after {trip.policy.hold_days} days")]
+    assert trip.decisions == []
+
+
 def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
     """R9, R14: late events move the expiry the upgrade carries and move it back: the new serial follows both ways."""
     purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
