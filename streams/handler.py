@@ -133,18 +133,30 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     state = stored.state if stored is not None else None
     clock = event_time(event)
     outcome: Outcome = apply_event(state, event, clock, context.catalog, context.policy, message.timestamp)
+    letters: tuple[bytes, ...] = ()
     if outcome.rejection is not None:
-        return dead_letter(message, outcome.rejection, context, "rejected")
+        rejected = dead_letter(message, outcome.rejection, context, "rejected")
+        if outcome.state is None or outcome.state == state:
+            return rejected
+        # Kept all the same (R14: an event dated before it, come late, may let it go on): its dead letter goes out
+        # with what the serial sends, so a redelivery sends it again.
+        letters = (rejected.records[0].value,)
     snapshot = outcome.snapshot
     quiet = not (snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
-    if outcome.state is None or (quiet and outcome.state == state):
+    if outcome.state is None or (quiet and not letters and outcome.state == state):
         return Handled("unchanged", (), serial)
-    refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
+    refused = (*letters, *(refusal(held, reason, context) for held, reason in outcome.refused))
     sent = Sent(event_id, outcome.notices, outcome.derived, refused, outcome.holds_changed, outcome.decisions)
     base = stored if stored is not None else StoredSerial(outcome.state)
-    label = "held" if any(hold.event_id == event_id for hold in outcome.state.holds) else "applied"
     after = base.after(outcome.state, sent)
-    return Handled(label, _records(serial, snapshot, sent, after), serial, after)
+    return Handled(_label(outcome, event_id), _records(serial, snapshot, sent, after), serial, after, outcome.rejection)
+
+
+def _label(outcome: Outcome, event_id: str) -> str:
+    if outcome.rejection is not None:
+        return "rejected"
+    assert outcome.state is not None
+    return "held" if any(hold.event_id == event_id for hold in outcome.state.holds) else "applied"
 
 
 def refusal(event: Mapping[str, Any], reason: str, context: Context) -> bytes:

@@ -62,22 +62,39 @@ def apply_event(
     if fold is not None:
         # The usual case: the newest event for this serial, applied on top of the current fold.
         step = fold_one(fold, event, catalog, policy)
-        if step.rejection is not None:
-            return Outcome(state if window or state.base is not None else None, rejection=step.rejection)
         step.fold, later = advance_fold(step.fold, until, catalog, policy)
         step.notices.extend(later)
-        return publish(state, step, (*window, event), catalog, policy, received_at or until)
+        return _published(state, step, (*window, event), event, catalog, policy, received_at or until)
     # Out of order: fold the window again from the base with the event in its place; it is decided against the
     # events before it, and refused (nothing changed) when it breaks a rule there.
     place = next((i for i, kept in enumerate(window) if event_order(kept) > key), len(window))
     step = fold_on(Step(_start(state)), window[:place], catalog, policy)
     arrived = fold_one(step.fold, event, catalog, policy)
-    if arrived.rejection is not None:
-        return Outcome(state, rejection=arrived.rejection)
     add_step(step, arrived)
+    step.rejection = arrived.rejection
     step = fold_until(fold_on(step, window[place:], catalog, policy), until, catalog, policy)
     window = (*window[:place], event, *window[place:])
-    return publish(state, step, window, catalog, policy, received_at or until)
+    return _published(state, step, window, event, catalog, policy, received_at or until)
+
+
+def _published(
+    state: SerialState,
+    step: Step,
+    window: tuple[Event, ...],
+    event: Event,
+    catalog: Catalog,
+    policy: Policy,
+    received_at: datetime,
+) -> Outcome:
+    """`publish` for an arrived event; refused, it is kept all the same (see `docs/rules.md`, R14)."""
+    if step.rejection is None:
+        return publish(state, step, window, catalog, policy, received_at)
+    # An event dated before it, come late, may let it go on, as in event-time order: it stays in the window like
+    # one refused by a refold, and this refusal is its one dead letter.
+    rejection = step.rejection
+    step.refused.append((event, rejection))
+    outcome = publish(state, step, window, catalog, policy, received_at)
+    return outcome._replace(refused=tuple(r for r in outcome.refused if r[0] is not event), rejection=rejection)
 
 
 def advance(state: SerialState, clock: datetime, catalog: Catalog, policy: Policy) -> Outcome:

@@ -201,6 +201,36 @@ def test_a_grant_taken_back_by_a_late_registration_reaches_the_new_serial(
     assert read_all(topics, "deadletter") == []
 
 
+def test_an_upgrade_refused_on_arrival_goes_on_when_the_registration_before_it_comes_late(
+    topics: Settings, worker: WorkerProcess
+) -> None:
+    """R1/R14: a box registered to whoever registers it first; that registration comes after the upgrade it allows."""
+    purchase = ev.purchase(
+        "rk-p", datetime(2025, 1, 1, tzinfo=UTC), "SF-RK-1", "acc-shop", "backup-advanced", "12.5", "retail_box"
+    )
+    second = ev.registration("rk-r2", datetime(2025, 2, 1, tzinfo=UTC), "SF-RK-1", "acc-a")
+    upgrade = ev.upgrade(
+        "rk-u", datetime(2025, 3, 1, tzinfo=UTC), "SF-RK-1", "acc-b", "SF-RK-2", "backup-advanced", "15"
+    )
+    first = ev.registration("rk-r1", datetime(2025, 1, 10, tzinfo=UTC), "SF-RK-1", "acc-b")
+    arrived = [orjson.dumps(event).decode() for event in (purchase, second, upgrade, first)]
+    for line in arrived:
+        produce(topics, [route_line(line, 1)])
+        wait_caught_up(topics)
+
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(arrived))
+    live = latest_by_key(topics, "entitlements")
+    assert snapshot_differences(live, replay_events(arrived, AS_OF, policy)["entitlements"]) == []
+    assert (live["SF-RK-1"]["status"], live["SF-RK-2"]["account_id"]) == ("superseded", "acc-b")
+    letters = {
+        orjson.loads(letter["payload"])["event_id"]: letter
+        for letter in (orjson.loads(record.value) for record in read_all(topics, "deadletter"))
+    }
+    assert sorted(letters) == ["rk-r2", "rk-u"]  # the upgrade on arrival, the later registration once refolded
+    assert {letter["reason"] for letter in letters.values()} == {"serial SF-RK-1 is registered to another account"}
+
+
 def test_a_release_read_after_the_events_ends_as_replay_does(topics: Settings, worker: WorkerProcess) -> None:
     """R10/R14: a boxed version bought after its support ended, the release that ended it read only afterwards."""
     serial = "SF-LATE-REL"

@@ -44,8 +44,8 @@ def _histories(draw: st.DrawFn, hours: int, once: frozenset[str] = frozenset({"p
             license_type = draw(st.sampled_from(("perpetual", "subscription")))
             term = 12 if license_type == "subscription" else None
             events.append(ev.purchase(event_id, when, serial, "a", name, "2025", channel, license_type, term))
-        elif kind == "registration":
-            events.append(ev.registration(event_id, when, serial, "a"))
+        elif kind == "registration":  # by the buyer or, on a box, whoever registers it first (R1)
+            events.append(ev.registration(event_id, when, serial, draw(st.sampled_from(("a", "b")))))
         elif kind == "renewal":
             channel = draw(st.sampled_from(("online_store", "sales")))
             # An order id belongs to one channel's system: the same order twice is the same channel's.
@@ -56,7 +56,8 @@ def _histories(draw: st.DrawFn, hours: int, once: frozenset[str] = frozenset({"p
                 ev.registration(event_id, when, serial, "a", renewal_order_id=f"sales-ro{draw(st.integers(0, 1))}")
             )
         elif kind == "upgrade":
-            events.append(ev.upgrade(event_id, when, serial, "a", "S-new", "backup-advanced", "12.5"))
+            account = draw(st.sampled_from(("a", "b")))
+            events.append(ev.upgrade(event_id, when, serial, account, "S-new", "backup-advanced", "12.5"))
         elif kind == "ppi":
             events.append(ev.ppi(event_id, when, serial, "a"))
         elif kind == "case":
