@@ -64,7 +64,7 @@ def apply_event(
         step = fold_one(fold, event, catalog, policy)
         step.fold, later = advance_fold(step.fold, until, catalog, policy)
         step.notices.extend(later)
-        return _published(state, step, (*window, event), event, catalog, policy, received_at or until)
+        return _publish_arrived(state, step, (*window, event), event, catalog, policy, received_at or until)
     # Out of order: fold the window again from the base with the event in its place; it is decided against the
     # events before it, and refused (nothing changed) when it breaks a rule there.
     place = next((i for i, kept in enumerate(window) if event_order(kept) > key), len(window))
@@ -74,10 +74,10 @@ def apply_event(
     step.rejection = arrived.rejection
     step = fold_until(fold_on(step, window[place:], catalog, policy), until, catalog, policy)
     window = (*window[:place], event, *window[place:])
-    return _published(state, step, window, event, catalog, policy, received_at or until)
+    return _publish_arrived(state, step, window, event, catalog, policy, received_at or until)
 
 
-def _published(
+def _publish_arrived(
     state: SerialState,
     step: Step,
     window: tuple[Event, ...],
