@@ -129,27 +129,30 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
     if stored is not None and (sent := stored.sent_for(event_id)) is not None:
         # Applied before, maybe without its outputs or its changelog record reaching the broker (a crash):
         # send them again, and store the value again so the changelog holds it.
-        return Handled("duplicate", _records(serial, stored.state.snapshot, sent, stored), serial, stored)
+        records = _records(serial, stored.state.snapshot, sent, stored)
+        return Handled("duplicate", (*_letter(message, sent, context), *records), serial, stored, sent.rejection)
     state = stored.state if stored is not None else None
     clock = event_time(event)
     outcome: Outcome = apply_event(state, event, clock, context.catalog, context.policy, message.timestamp)
-    letters: tuple[bytes, ...] = ()
-    if outcome.rejection is not None:
-        rejected = dead_letter(message, outcome.rejection, context, "rejected")
-        if outcome.state is None or outcome.state == state:
-            return rejected
-        # Kept all the same (R14: an event dated before it, come late, may let it go on): its dead letter goes out
-        # with what the serial sends, so a redelivery sends it again.
-        letters = (rejected.records[0].value,)
+    if outcome.rejection is not None and (outcome.state is None or outcome.state == state):
+        return dead_letter(message, outcome.rejection, context, "rejected")  # not kept: too old for the window
     snapshot = outcome.snapshot
     quiet = not (snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
-    if outcome.state is None or (quiet and not letters and outcome.state == state):
+    if outcome.state is None or (quiet and outcome.rejection is None and outcome.state == state):
         return Handled("unchanged", (), serial)
-    refused = (*letters, *(refusal(held, reason, context) for held, reason in outcome.refused))
-    sent = Sent(event_id, outcome.notices, outcome.derived, refused, outcome.holds_changed, outcome.decisions)
+    refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
+    sent = Sent(
+        event_id, outcome.notices, outcome.derived, refused, outcome.holds_changed, outcome.decisions, outcome.rejection
+    )
     base = stored if stored is not None else StoredSerial(outcome.state)
     after = base.after(outcome.state, sent)
-    return Handled(_label(outcome, event_id), _records(serial, snapshot, sent, after), serial, after, outcome.rejection)
+    records = (*_letter(message, sent, context), *_records(serial, snapshot, sent, after))
+    return Handled(_label(outcome, event_id), records, serial, after, outcome.rejection)
+
+
+def _letter(message: Inbound, sent: Sent, context: Context) -> tuple[Record, ...]:
+    """The dead letter of an event refused and kept all the same (R14), from the message that brought it."""
+    return () if sent.rejection is None else dead_letter(message, sent.rejection, context, "rejected").records
 
 
 def _label(outcome: Outcome, event_id: str) -> str:

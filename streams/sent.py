@@ -18,6 +18,9 @@ class Sent:
     refused: tuple[bytes, ...] = ()  # dead letters of events accepted earlier and refused now
     holds_changed: bool = False  # the serial's holds changed: its holds document is sent again
     decisions: tuple[dict[str, Any], ...] = ()  # support case decisions
+    # Why the event itself was refused, kept all the same (R14): its dead letter is made again from the message
+    # that brings it again, so the state never holds a copy of the payload.
+    rejection: str | None = None
 
 
 def encode_sent(sent: Sent) -> bytes:
@@ -30,6 +33,7 @@ def encode_sent(sent: Sent) -> bytes:
             "refused": [letter.decode() for letter in sent.refused],
             "holds_changed": sent.holds_changed,
             "decisions": sent.decisions,
+            "rejection": sent.rejection,
         }
     )
 
@@ -45,4 +49,5 @@ def decode_sent(line: bytes) -> Sent:
         tuple(letter.encode() for letter in item.get("refused", ())),
         bool(item.get("holds_changed", False)),
         tuple(item.get("decisions", ())),
+        item.get("rejection"),
     )

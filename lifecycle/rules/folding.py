@@ -46,8 +46,8 @@ def step_of(fold: Fold, event: Event, catalog: Catalog) -> Decision:
     return decision
 
 
-# A grant made again replaces the one taken back; a registration of the serial is checked against its account.
-_ON_WHAT_WAS_GRANTED = ("upgrade_grant", "registration")
+# A grant made again replaces the one taken back; an upgrade of the serial waits, and takes back what it granted.
+_ON_WHAT_WAS_GRANTED = ("upgrade_grant", "upgrade")
 
 
 def _decide(fold: Fold, event: Event, catalog: Catalog) -> Decision:

@@ -35,9 +35,10 @@ def on_upgrade(fold: Fold, event: Event) -> Decision:
         # An earlier upgrade came late: a grant this one had is taken back (see `_taking_back`), and so below.
         why = f"serial {serial} was already upgraded to {source.upgraded_to}"
         return Decision(fold, (), (_taking_back(source, event),), rejection=why)
-    if source.status == "pending_registration":
-        # R14a: a boxed product's support, and its free upgrades, start at registration. A grant made before (a
-        # later purchase, refused now that this one came late, had let it go) is taken back while it waits.
+    if source.status == "pending_registration" or source.taken_back:
+        # R14a: a boxed product's support, and its free upgrades, start at registration; a serial whose own grant
+        # was taken back has no purchase (R9). A grant made before (a later purchase, refused now that this one
+        # came late, had let it go; the serial's own grant, taken back since) is taken back while it waits.
         return Decision(fold, (), (_taking_back(source, event),), waits=True)
     if source.account_id != event["account_id"]:
         why = f"serial {serial} is registered to another account"

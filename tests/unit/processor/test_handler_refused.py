@@ -32,10 +32,22 @@ def test_a_redelivered_refused_event_sends_its_dead_letter_again_and_nothing_els
     """At least once: a crash before its offset was committed brings it again; what it sent is sent again."""
     table = Table()
     table.feed(BOX), table.feed(SECOND)
-    first = table.feed(UPGRADE)
+    (first,) = _values(table.feed(UPGRADE), "deadletter")
     again = table.feed(UPGRADE)
     assert again.outcome == "duplicate"
-    assert _values(again, "deadletter") == _values(first, "deadletter")
+    (letter,) = _values(again, "deadletter")  # made from the message that brought it again, at its offset
+    assert (letter["reason"], letter["payload"], letter["origin"]["offset"]) == (REASON, first["payload"], 4)
+    assert [record.suffix for record in again.records] == ["deadletter", "entitlements"]  # the snapshot as it is
+
+
+def test_the_state_keeps_a_refused_event_once_and_no_copy_of_its_dead_letter() -> None:
+    """Extra fields are allowed: a big refused event costs the serial's state its own size, not its letter's too."""
+    table = Table()
+    table.feed(BOX), table.feed(SECOND)
+    before = len(table.rows["S"])
+    big = {**UPGRADE, "note": "x" * 50_000}
+    assert table.feed(big).outcome == "rejected"
+    assert len(table.rows["S"]) - before < len(orjson.dumps(big)) + 2_000
 
 
 def test_the_registration_before_it_come_late_lets_the_refused_upgrade_go_on() -> None:

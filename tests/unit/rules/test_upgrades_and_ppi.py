@@ -168,6 +168,37 @@ def test_an_event_of_a_serial_whose_grant_was_taken_back_runs_out_its_hold_for_w
     assert trip.decisions == []
 
 
+def test_an_upgrade_of_a_serial_whose_grant_was_taken_back_waits_and_takes_its_own_grant_back() -> None:
+    """R9: S upgraded to T, T upgraded on to V; S's first registration comes late and ends the program before the
+    first upgrade. T has no purchase then, so its upgrade waits and V's grant is taken back too."""
+    purchase = ev.purchase("p", at("2024-01-07"), "S", "a", "backup-advanced", "2025", "retail_box")
+    first, later = ev.registration("r0", at("2024-01-31"), "S", "a"), ev.registration("r1", at("2024-06-29"), "S", "a")
+    to_t = ev.upgrade("u0", at("2025-03-01"), "S", "a", "T", "backup-advanced", "12.5")
+    to_v = ev.upgrade("t-u", at("2025-05-03"), "T", "a", "V", "backup-advanced", "13")
+    trip = journey([purchase, later, to_t, to_v])
+    assert trip.snapshot("V")["status"] == "active"
+    trip.send(first)
+    assert _taken_back(trip.snapshot("T"))
+    assert _taken_back(trip.snapshot("V"))
+    assert [hold.event_id for hold in trip.states["T"].holds] == ["t-u"]
+
+
+def test_a_serial_whose_grant_was_taken_back_registered_then_bought_as_a_box_starts_at_its_registration() -> None:
+    """R1, R9: the registration waits for the purchase as in event-time order, whoever registers it."""
+    purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
+    later = ev.registration("r2", at("2025-01-05"), "S", "a")
+    upgrade = ev.upgrade("u", at("2025-06-01"), "S", "a", "S2", "backup-advanced", "15")
+    registered = ev.registration("x-reg", at("2025-06-10"), "S2", "b")
+    box = ev.purchase("x-box", at("2025-06-20"), "S2", "a", "backup-advanced", "15", channel="retail_box")
+    events = [purchase, later, upgrade, ev.registration("r1", at("2024-01-10"), "S", "a"), registered, box]
+    trip, in_order = journey(events), journey(sorted(events, key=event_order))
+    assert trip.rejections == in_order.rejections == []
+    assert (trip.snapshot("S2")["status"], trip.snapshot("S2")["account_id"]) == ("active", "b")
+    assert {k: v for k, v in trip.snapshot("S2").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("S2").items() if k != "revision"
+    }
+
+
 def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
     """R9, R14: late events move the expiry the upgrade carries and move it back: the new serial follows both ways."""
     purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
