@@ -90,8 +90,11 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
     if current is not None:
         if current.upgraded_from != event["upgraded_from"]:
             return refuse(fold, f"upgrade target serial {fold.serial} already has an entitlement")
-        if revision <= current.grant_revision:
+        same = revision == current.grant_revision
+        if revision < current.grant_revision or (same and (takes_back(event) or not current.taken_back)):
             return Decision(fold)  # the same or older knowledge of the source
+        # At the same revision a grant replaces one taken back: one refold of the source made both, the take-back
+        # of an upgrade refused now, then the grant of a later upgrade to this serial that it let go on.
     day = day_of(event["occurred_at"])
     expires_on = date.fromisoformat(event["expires_on"]) if event.get("expires_on") else None
     active = expires_on is None or max(day, utc_day(fold.clock) if fold.clock else day) < expires_on

@@ -199,6 +199,25 @@ def test_a_serial_whose_grant_was_taken_back_registered_then_bought_as_a_box_sta
     }
 
 
+def test_of_two_upgrades_to_one_new_serial_the_one_a_late_registration_lets_go_on_stands() -> None:
+    """R1, R9, R14: b's upgrade was granted while b held the box; a's registration, the first, comes late. The same
+    refold takes b's grant back and grants a's upgrade, kept since it was refused: the grant stands, not the
+    take-back."""
+    box = ev.purchase("p", at("2025-01-01"), "S", "a", "backup-advanced", "2025", "retail_box")
+    by_a = ev.registration("r-a", at("2025-01-01"), "S", "a")
+    upgrade_b = ev.upgrade("u-b", at("2025-01-01"), "S", "b", "S-new", "backup-advanced", "12.5")
+    by_b = ev.registration("r-b", at("2025-01-01T01:00"), "S", "b")
+    upgrade_a = ev.upgrade("u-a", at("2025-01-01T01:00"), "S", "a", "S-new", "backup-advanced", "12.5")
+    trip = journey([box, by_b, upgrade_a, upgrade_b])
+    assert trip.snapshot("S-new")["account_id"] == "b"
+    trip.send(by_a)
+    in_order = journey(sorted([box, by_a, upgrade_b, by_b, upgrade_a], key=event_order))
+    assert (trip.snapshot("S-new")["status"], trip.snapshot("S-new")["account_id"]) == ("active", "a")
+    assert {k: v for k, v in trip.snapshot("S-new").items() if k != "revision"} == {
+        k: v for k, v in in_order.snapshot("S-new").items() if k != "revision"
+    }
+
+
 def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
     """R9, R14: late events move the expiry the upgrade carries and move it back: the new serial follows both ways."""
     purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
