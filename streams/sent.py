@@ -18,8 +18,8 @@ class Sent:
     refused: tuple[bytes, ...] = ()  # dead letters of events accepted earlier and refused now
     holds_changed: bool = False  # the serial's holds changed: its holds document is sent again
     decisions: tuple[dict[str, Any], ...] = ()  # support case decisions
-    # Why the event itself was refused, kept all the same (R14): its dead letter is made again from the message
-    # that brings it again, so the state never holds a copy of the payload.
+    # Why the event itself was refused, kept all the same (R14): its dead letter is made from the message that
+    # brings it (again), so the state holds no second copy of the event (letters in `refused` are kept whole).
     rejection: str | None = None
 
 
