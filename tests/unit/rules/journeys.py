@@ -80,3 +80,13 @@ def journey(events: Iterable[dict[str, Any]], catalog: Catalog | None = None) ->
     trip = Journey(catalog)
     trip.send(*events)
     return trip
+
+
+def without_taken_back(snapshots: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The snapshots but those of a new serial whose grant was taken back (upgraded from a source, no support), and
+    those of serials with none (an event of the new serial waits for its grant in event-time order)."""
+    return {
+        serial: snapshot
+        for serial, snapshot in snapshots.items()
+        if snapshot and not (snapshot.get("upgraded_from") and snapshot.get("status") == "no_support")
+    }

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from journeys import Journey, at
+from journeys import Journey, at, without_taken_back
 
 from lifecycle.rules import Policy, Release
 from lifecycle.rules.due import tick_event
@@ -150,25 +150,15 @@ def test_an_upgrade_granted_then_denied_by_a_late_registration_is_taken_back(
     _converges(events, rng, WIDE, taken_back=True)
 
 
-def _without_taken_back(snapshots: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The snapshots but those of a new serial whose grant was taken back (upgraded from a source, no support), and
-    those of serials with none (an event of the new serial waits for its grant in event-time order)."""
-    return {
-        serial: snapshot
-        for serial, snapshot in snapshots.items()
-        if snapshot and not (snapshot.get("upgraded_from") and snapshot.get("status") == "no_support")
-    }
-
-
 def _converges(events: list[dict[str, Any]], rng: Any, policy: Policy, taken_back: bool = False) -> None:
     shuffled = list(events)
     rng.shuffle(shuffled)
     arrived, arrived_notices, arrived_decisions = _run(shuffled, policy)
     in_order, in_order_notices, in_order_decisions = _run(sorted(events, key=event_order), policy)
     if taken_back:
-        known = _without_taken_back(in_order)
+        known = without_taken_back(in_order)
         assert known == {serial: snapshot for serial, snapshot in in_order.items() if snapshot}  # never taken back
-        in_order, arrived = known, _without_taken_back(arrived)
+        in_order, arrived = known, without_taken_back(arrived)
     assert arrived == in_order
     assert in_order_notices <= arrived_notices
     assert in_order_decisions.keys() <= arrived_decisions.keys()
