@@ -58,7 +58,12 @@ def publish(
     revised = revision != state.revision
     fresh_derived: tuple[dict[str, Any], ...] = ()
     if step.derived:
-        fresh_derived, replaced = _fresh_grants(step.derived, sent, revision)
+        # Grants carry a revision no other publish of the source gives (R9: at one revision a new serial takes a
+        # grant over one taken back, as one refold made both): a publish that sends one makes a new revision.
+        bump = not revised and fold.entitlement is not None
+        fresh_derived, replaced = _fresh_grants(step.derived, sent, revision + 1 if bump else revision)
+        if fresh_derived and bump:
+            revision, published, revised = revision + 1, None, True
         if replaced:
             sent = keep_sent({key: day for key, day in sent_dict(sent).items() if key not in replaced})
     fresh_decisions = _unsent(step.decisions, "decision_id", sent)

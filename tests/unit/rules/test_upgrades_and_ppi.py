@@ -218,6 +218,24 @@ def test_of_two_upgrades_to_one_new_serial_the_one_a_late_registration_lets_go_o
     }
 
 
+def test_a_publish_that_sends_a_grant_makes_a_new_revision_of_the_source() -> None:
+    """R9: two upgrades to one serial at one instant; the later-sorted came first, the other late. The refold grants
+    the other and takes the first back without changing the source's snapshot: at a revision of their own, so the
+    new serial does not take the first's older grant for the same knowledge."""
+    box = ev.purchase("p", at("2024-01-23"), "S", "a", "backup-advanced", "2025", "retail_box")
+    first = ev.upgrade("u1", at("2024-05-06"), "S", "a", "T", "backup-advanced", "12.5")
+    second = ev.upgrade("u10", at("2024-05-06"), "S", "a", "T", "backup-advanced", "13")
+    registered = ev.registration("r", at("2025-03-27"), "S", "a")
+    trip, in_order = (
+        journey([second, registered, box]),
+        journey(sorted([box, first, second, registered], key=event_order)),
+    )
+    revision = trip.snapshot("S")["revision"]
+    trip.send(first)
+    assert trip.snapshot("S")["revision"] == revision + 1
+    assert trip.snapshot("T")["product"]["version"] == in_order.snapshot("T")["product"]["version"] == "12.5"
+
+
 def test_a_grant_the_source_comes_back_to_is_sent_again() -> None:
     """R9, R14: late events move the expiry the upgrade carries and move it back: the new serial follows both ways."""
     purchase = ev.purchase("p", at("2024-01-01"), "S", "a", "backup-advanced", "12.5", channel="retail_box")
