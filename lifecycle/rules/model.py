@@ -160,7 +160,7 @@ class Outcome(NamedTuple):
     # A named tuple rather than a frozen dataclass: as immutable, and made in a fifth of the time (one or two
     # per event).
     state: SerialState | None
-    revised: bool = False  # the entitlement's snapshot changed: `state` has a new revision
+    revised: bool = False  # `state` has a new revision: its snapshot changed, or it sent a grant (R9)
     notices: tuple[Notice, ...] = ()
     derived: tuple[dict[str, Any], ...] = ()  # events for other serials (an upgrade's grant)
     rejection: str | None = None
