@@ -138,7 +138,7 @@ def _apply(message: Inbound, event: dict[str, Any], stored: StoredSerial | None,
         return dead_letter(message, outcome.rejection, context, "rejected")  # not kept: too old for the window
     snapshot = outcome.snapshot
     quiet = not (snapshot or outcome.notices or outcome.derived or outcome.refused or outcome.decisions)
-    if outcome.state is None or (quiet and outcome.rejection is None and outcome.state == state):
+    if outcome.state is None or (quiet and outcome.state == state):  # a refusal kept changed the state
         return Handled("unchanged", (), serial)
     refused = tuple(refusal(held, reason, context) for held, reason in outcome.refused)
     sent = Sent(

@@ -66,7 +66,7 @@ def apply_event(
         step.notices.extend(later)
         return _publish_arrived(state, step, (*window, event), event, catalog, policy, received_at or until)
     # Out of order: fold the window again from the base with the event in its place; it is decided against the
-    # events before it, and refused (nothing changed) when it breaks a rule there.
+    # events before it, and refused (kept all the same, see `_publish_arrived`) when it breaks a rule there.
     place = next((i for i, kept in enumerate(window) if event_order(kept) > key), len(window))
     step = fold_on(Step(_start(state)), window[:place], catalog, policy)
     arrived = fold_one(step.fold, event, catalog, policy)

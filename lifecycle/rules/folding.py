@@ -35,14 +35,14 @@ def event_order(event: Event) -> tuple[datetime, int, str]:
 
 def step_of(fold: Fold, event: Event, catalog: Catalog) -> Decision:
     """The decision of one event on the fold so far."""
-    taken_back = fold.entitlement
-    if taken_back is None or not taken_back.taken_back or event["type"] in _ON_WHAT_WAS_GRANTED:
+    entitlement = fold.entitlement
+    if entitlement is None or not entitlement.taken_back or event["type"] in _ON_WHAT_WAS_GRANTED:
         return _decide(fold, event, catalog)
     # R9, R14a: in event-time order the upgrade was never granted and the serial has no entitlement; so its other
     # events wait for a purchase (or a grant made again), or a purchase starts one, as they would there.
     decision = _decide(evolve(fold, entitlement=None), event, catalog)
     if decision.fold.entitlement is None:
-        return decision._replace(fold=evolve(decision.fold, entitlement=taken_back))
+        return decision._replace(fold=evolve(decision.fold, entitlement=entitlement))
     return decision
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -107,10 +108,7 @@ def test_a_renewal_before_its_purchase_waits_for_it_and_applies_once(topics: Set
     produce(topics, [route_line(lines[0], 0)])
     wait_caught_up(topics)
 
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(lines))
-    replayed = replay_events(lines, AS_OF, policy)
-    live = latest_by_key(topics, "entitlements")
+    live, replayed = _brought_to_as_of(topics, lines)
     notices, _ = live_notices(topics)
     assert snapshot_differences(live, replayed["entitlements"]) == []
     assert notice_differences(notices, replayed["notices"]) == []
@@ -159,15 +157,9 @@ def test_a_source_renewal_handled_after_its_upgrade_follows_it_to_the_new_serial
     upgrade = ev.upgrade(
         "lu-u", datetime(2023, 1, 2, tzinfo=UTC), "SF-LU-1", "acc-lu", "SF-LU-2", "backup-advanced", "12"
     )
-    in_order = [orjson.dumps(event).decode() for event in (purchase, renewal, upgrade)]
-    for line in (in_order[0], in_order[2], in_order[1]):  # the upgrade is handled before the renewal
-        produce(topics, [route_line(line, 1)])
-        wait_caught_up(topics)
+    _one_at_a_time(topics, [purchase, upgrade, renewal])  # the upgrade is handled before the renewal
 
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(in_order))
-    replayed = replay_events(in_order, AS_OF, policy)
-    live = latest_by_key(topics, "entitlements")
+    live, replayed = _brought_to_as_of(topics, [orjson.dumps(event).decode() for event in (purchase, renewal, upgrade)])
     assert snapshot_differences(live, replayed["entitlements"]) == []
     assert live["SF-LU-2"]["support"]["expires_on"] == "2024-01-07"  # the renewed year, carried over
     assert read_all(topics, "deadletter") == []
@@ -185,17 +177,12 @@ def test_a_grant_taken_back_by_a_late_registration_reaches_the_new_serial(
         "tb-u", datetime(2025, 6, 1, tzinfo=UTC), "SF-TB-1", "acc-tb", "SF-TB-2", "backup-advanced", "15"
     )
     first = ev.registration("tb-r1", datetime(2024, 1, 10, tzinfo=UTC), "SF-TB-1", "acc-tb")
-    arrived = [orjson.dumps(event).decode() for event in (purchase, later, upgrade, first)]
-    for line in arrived:
-        produce(topics, [route_line(line, 1)])
-        wait_caught_up(topics)
-        if line is arrived[2]:
-            assert latest_by_key(topics, "entitlements")["SF-TB-2"]["status"] == "active"  # granted, for now
+    arrived = _one_at_a_time(topics, [purchase, later, upgrade])
+    assert latest_by_key(topics, "entitlements")["SF-TB-2"]["status"] == "active"  # granted, for now
+    arrived += _one_at_a_time(topics, [first])
 
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(arrived))
-    live = latest_by_key(topics, "entitlements")
-    assert snapshot_differences(live, replay_events(arrived, AS_OF, policy)["entitlements"]) == []
+    live, replayed = _brought_to_as_of(topics, arrived)
+    assert snapshot_differences(live, replayed["entitlements"]) == []
     assert (live["SF-TB-1"]["status"], live["SF-TB-1"]["upgraded_to"]) == ("expired", None)
     assert (live["SF-TB-2"]["status"], live["SF-TB-2"]["support"]["program"]) == ("no_support", "none")
     assert read_all(topics, "deadletter") == []
@@ -213,15 +200,8 @@ def test_an_upgrade_refused_on_arrival_goes_on_when_the_registration_before_it_c
         "rk-u", datetime(2025, 3, 1, tzinfo=UTC), "SF-RK-1", "acc-b", "SF-RK-2", "backup-advanced", "15"
     )
     first = ev.registration("rk-r1", datetime(2025, 1, 10, tzinfo=UTC), "SF-RK-1", "acc-b")
-    arrived = [orjson.dumps(event).decode() for event in (purchase, second, upgrade, first)]
-    for line in arrived:
-        produce(topics, [route_line(line, 1)])
-        wait_caught_up(topics)
-
-    policy = Policy.with_lead_days(topics.reminder_lead_days)
-    bring_to(topics, AS_OF, policy, catalog_of(arrived))
-    live = latest_by_key(topics, "entitlements")
-    assert snapshot_differences(live, replay_events(arrived, AS_OF, policy)["entitlements"]) == []
+    live, replayed = _brought_to_as_of(topics, _one_at_a_time(topics, [purchase, second, upgrade, first]))
+    assert snapshot_differences(live, replayed["entitlements"]) == []
     assert (live["SF-RK-1"]["status"], live["SF-RK-2"]["account_id"]) == ("superseded", "acc-b")
     letters = {
         orjson.loads(letter["payload"])["event_id"]: letter
@@ -262,3 +242,19 @@ def test_a_release_read_after_the_events_ends_as_replay_does(topics: Settings, w
     live = latest_by_key(topics, "entitlements")[serial]
     assert (live["version_supported"], live["last_event_id"]) == (False, "lr-r")
     assert read_all(topics, "deadletter") == []
+
+
+def _one_at_a_time(topics: Settings, events: list[dict[str, Any]]) -> list[str]:
+    """Send the events in this order, each handled before the next is sent; their lines."""
+    lines = [orjson.dumps(event).decode() for event in events]
+    for line in lines:
+        produce(topics, [route_line(line, 1)])
+        wait_caught_up(topics)
+    return lines
+
+
+def _brought_to_as_of(topics: Settings, lines: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Time brought to AS_OF as the scheduler brings it: the live snapshots, and replay's document of the lines."""
+    policy = Policy.with_lead_days(topics.reminder_lead_days)
+    bring_to(topics, AS_OF, policy, catalog_of(lines))
+    return latest_by_key(topics, "entitlements"), replay_events(lines, AS_OF, policy)
