@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-SHARED_FIELDS = frozenset(("type", "source", "channel", "product", "license", "price", "schema_version"))
+SHARED_FIELDS = frozenset(("type", "source", "channel", "product", "to_product", "license", "price", "schema_version"))
 
 
 class _Fields:

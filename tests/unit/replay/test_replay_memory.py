@@ -36,3 +36,14 @@ def test_shared_values_leave_the_result_as_decoding_alone_gives() -> None:
     assert replay_events(lines, AS_OF) == expected
     assert expected["entitlements"]
     assert expected["notices"]
+
+
+def test_upgrades_to_one_product_share_it() -> None:
+    replay = run_replay(Replay(Policy(), lambda notice: None), _lines(2_000), AS_OF)
+    by_product: dict[bytes, set[int]] = {}
+    for state in replay.states.values():
+        for event in state.window:
+            if event["type"] == "upgrade":
+                by_product.setdefault(orjson.dumps(event["to_product"]), set()).add(id(event["to_product"]))
+    assert by_product
+    assert all(len(ids) == 1 for ids in by_product.values())
