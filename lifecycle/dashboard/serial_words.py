@@ -125,6 +125,8 @@ def timeline(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "event_id": document.get("last_event_id"),
                 "status": document.get("status"),
                 "changes": changes,
+                # A revision can change what the timeline does not show, or send the same terms again: say so.
+                "note": "no change to the fields shown here" if previous and not changes else None,
             }
         )
         previous = document

@@ -35,3 +35,11 @@ def test_the_timeline_is_newest_first_with_the_event_and_what_changed() -> None:
     assert [(t["revision"], t["event_id"]) for t in shown] == [(2, "ren-1"), (1, "pur-1")]
     assert shown[0]["changes"] == [{"field": "expires on", "from": "2027-01-15", "to": "2028-01-15"}]
     assert {"field": "status", "from": None, "to": "active"} in shown[1]["changes"]
+    assert [t["note"] for t in shown] == [None, None]
+
+
+def test_a_revision_that_changes_nothing_shown_says_so() -> None:
+    # A source that sends an upgrade grant makes a new revision of the same terms.
+    shown = timeline([snapshot(1, "active", "2027-01-15", "pur-1"), snapshot(2, "active", "2027-01-15", "upg-1")])
+    assert shown[0]["changes"] == []
+    assert shown[0]["note"] == "no change to the fields shown here"

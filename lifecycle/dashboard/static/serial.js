@@ -37,6 +37,7 @@ function renderSerial(data) {
     const changes = el("ul");
     for (const c of t.changes) changes.appendChild(el("li", c.from === null ? `${c.field}: ${c.to}` : `${c.field}: ${c.from} → ${c.to}`));
     item.appendChild(changes);
+    if (t.note) item.appendChild(el("span", t.note, "muted"));
     return item;
   }));
   fill("notices", data.notices.map((n) => row([n.due_on, n.kind, n.status + (n.skip_reason ? ` (${n.skip_reason})` : ""),
