@@ -54,8 +54,12 @@ def apply_event(
     if state.through is not None and key <= state.through:
         return Outcome(state, rejection=too_old(state.serial, event, state.through, policy))
     until = max(clock, state.clock) if state.clock else clock
-    window = state.window
-    newest = (not window or key >= event_order(window[-1])) and (state.clock is None or key[0] >= state.clock)
+    window = _stood_in_for(state.window, event) if event["type"] == "upgrade_grant" else state.window
+    if window is None:
+        return Outcome(state)  # R9: a newer grant from the same source is kept; this older one changes nothing
+    # A grant in an older one's place folds from the base: the current fold has the older one in it.
+    newest = window is state.window and (not window or key >= event_order(window[-1]))
+    newest = newest and (state.clock is None or key[0] >= state.clock)
     fold = current_fold(state, catalog, policy) if newest else None
     if fold is not None and window and overdue(fold, catalog, policy):
         fold = None  # a release known late: fold the window again with it, this event last (see `advance`)
@@ -75,6 +79,33 @@ def apply_event(
     step = fold_until(fold_on(step, window[place:], catalog, policy), until, catalog, policy)
     window = (*window[:place], event, *window[place:])
     return _publish_arrived(state, step, window, event, catalog, policy, received_at or until)
+
+
+def _stood_in_for(window: tuple[Event, ...], grant: Event) -> tuple[Event, ...] | None:
+    """The window without the older grants from `grant`'s source; None when it keeps a newer one (R9, R14).
+
+    The newest grant from a source stands (see `purchase.on_upgrade_grant`). A grant made again (the source learnt
+    late of an event dated before the upgrade) takes the place of the one before, so a refold applies the serial's
+    own events on top of it, as if it had been the only one. Grants of one revision come from one refold (a grant
+    and a take-back, R9): `on_upgrade_grant` decides between them. A grant folded in for good is not undone: a
+    newer one then replaces the entitlement it made, the serial's own events folded in since left out.
+    """
+    source, revision = grant["upgraded_from"], _revision(grant)
+    older: list[Event] = []
+    for kept in window:
+        if kept["type"] == "upgrade_grant" and kept["upgraded_from"] == source:
+            if _revision(kept) > revision:
+                return None
+            if _revision(kept) < revision:
+                older.append(kept)
+    if not older:
+        return window
+    return tuple(kept for kept in window if all(kept is not stale for stale in older))
+
+
+def _revision(grant: Event) -> int:
+    """The source revision a grant was made at (0: sent before grants carried one)."""
+    return int(grant.get("source_revision", 0))
 
 
 def _publish_arrived(

@@ -83,7 +83,8 @@ def on_upgrade_grant(fold: Fold, event: Event) -> Decision:
     """R9: the new serial of a free upgrade gets the source's program and expiry, registered to the same account.
 
     A grant made from newer knowledge of the source (a higher `source_revision`: a renewal or registration of
-    the source dated before the upgrade but handled after it) replaces the one before, whatever the order.
+    the source dated before the upgrade but handled after it) replaces the one before, whatever the order. In the
+    reorder window the newer takes the older's place before the fold (see `engine`); here it meets one folded in.
     """
     current = fold.entitlement
     revision = int(event.get("source_revision", 0))

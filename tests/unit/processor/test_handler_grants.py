@@ -72,3 +72,35 @@ def test_a_grant_that_breaks_its_schema_is_dead_lettered_with_the_field_named(
 
     assert handled.outcome == "deadletter"
     assert (handled.reason or "").startswith(reason)
+
+
+def test_a_grant_made_again_is_stored_in_the_older_ones_place_and_the_older_one_then_changes_nothing() -> None:
+    """R9/R14: a late renewal of the source makes its grant again; the new serial keeps the newer one only, its own
+    renewal on top, and the older one delivered again leaves the stored state as it is."""
+    table: dict[str, StoredSerial] = {}
+    grants: list[dict[str, Any]] = []
+
+    def send(event: dict[str, Any]) -> None:
+        if event["type"] == "upgrade_grant":
+            handled = handle(_grant_message(event), table.get, CONTEXT)
+            assert handled.stored is not None
+            table[event["serial"]] = handled.stored
+        else:
+            handled = _feed(table, event)
+        for record in handled.records:
+            if record.suffix == UPGRADE_GRANTS.suffix:
+                grants.append(orjson.loads(record.value))
+                send(grants[-1])
+
+    send(ev.purchase("p", datetime(2024, 1, 7, tzinfo=UTC), "S", "a", "backup-advanced", "2025"))
+    send(ev.upgrade("u", datetime(2024, 12, 1, tzinfo=UTC), "S", "a", "T", "backup-advanced", "12.5"))
+    send(ev.renewal("t-n", datetime(2024, 11, 1, tzinfo=UTC), "T", "a", "ro-2", 12, "online_store"))
+    send(ev.renewal("n", datetime(2024, 11, 10, tzinfo=UTC), "S", "a", "ro-1", 12, "online_store"))
+
+    older, newer = grants
+    state = table["T"].state
+    assert [event["event_id"] for event in state.window] == ["t-n", newer["event_id"]]
+    assert state.snapshot is not None
+    assert state.snapshot["support"]["expires_on"] == "2027-01-07"
+    handled = handle(_grant_message(older), table.get, CONTEXT)
+    assert (handled.outcome, handled.records) == ("unchanged", ())

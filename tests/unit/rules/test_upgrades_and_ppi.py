@@ -355,3 +355,67 @@ def test_a_grant_is_taken_back_when_the_first_purchase_of_an_upgrade_held_for_it
     trip.send(box)
     assert _taken_back(trip.snapshot("B-new"))
     assert "B-new" not in journey([upgrade, box, online]).states  # event-time order never makes it
+
+
+def _as_in_order(trip: Any, events: list[dict[str, Any]], *serials: str) -> None:
+    """The serials' snapshots are those event-time order gives (their revisions aside)."""
+    in_order = journey(sorted(events, key=event_order))
+    for serial in serials:
+        arrived = {k: v for k, v in trip.snapshot(serial).items() if k != "revision"}
+        assert arrived == {k: v for k, v in in_order.snapshot(serial).items() if k != "revision"}, serial
+
+
+def _grant_made_again() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """An upgrade of S to T, a renewal of T dated before it (clock skew), and a late renewal of S dated before it."""
+    purchase = ev.purchase("p", at("2024-01-07"), "S", "a", "backup-advanced", "2025")
+    upgrade = ev.upgrade("u", at("2024-12-01"), "S", "a", "T", "backup-advanced", "12.5")
+    own_renewal = ev.renewal("t-n", at("2024-11-01"), "T", "a", "ro-2", 12, "online_store")
+    return [purchase, upgrade, own_renewal], ev.renewal("n", at("2024-11-10"), "S", "a", "ro-1", 12, "online_store")
+
+
+def test_a_grant_made_again_keeps_what_the_new_serials_own_events_did() -> None:
+    """R9/R14: T's renewal waited for the grant and renewed it; a late renewal of S makes the grant again. It takes
+    the first grant's place, T's renewal still on top: two years more, as in event-time order."""
+    events, late = _grant_made_again()
+    trip = journey(events)
+    assert trip.snapshot("T")["support"]["expires_on"] == "2026-01-07"  # the grant's year, renewed for one more
+    trip.send(late)
+    assert trip.snapshot("T")["support"]["expires_on"] == "2027-01-07"
+    _as_in_order(trip, [*events, late], "S", "T")
+    grants = [event["event_id"] for event in trip.accepted if event["type"] == "upgrade_grant"]
+    assert [event["event_id"] for event in trip.states["T"].window if event["type"] == "upgrade_grant"] == grants[1:]
+
+
+def test_an_older_grant_after_the_one_made_again_changes_nothing() -> None:
+    """R9/R13: the older grant of an upgrade, delivered after the newer one, or either delivered again, changes
+    nothing and sends nothing."""
+    events, late = _grant_made_again()
+    trip = journey([*events, late])
+    older, newer = [event for event in trip.accepted if event["type"] == "upgrade_grant"]
+    state = trip.states["T"]
+    for grant in (older, newer, older):
+        outcome = trip.send(grant)
+        assert (outcome.state, outcome.revised, outcome.notices, outcome.derived) == (state, False, (), ())
+    assert trip.snapshot("T")["support"]["expires_on"] == "2027-01-07"
+
+
+def test_a_grant_made_again_keeps_the_new_serials_own_upgrade_onward() -> None:
+    """R9/R14: T was upgraded on to V, dated before its own upgrade (clock skew); its grant made again keeps the
+    upgrade onward, and V gets the new terms, as in event-time order."""
+    events, late = _grant_made_again()
+    onward = ev.upgrade("t-u", at("2024-11-20"), "T", "a", "V", "backup-advanced", "13")
+    trip = journey([*events[:2], onward, late])
+    assert (trip.snapshot("T")["status"], trip.snapshot("V")["support"]["expires_on"]) == ("superseded", "2026-01-07")
+    _as_in_order(trip, [*events[:2], onward, late], "S", "T", "V")
+
+
+def test_the_grant_of_the_upgrade_a_late_one_takes_over_from_keeps_the_new_serials_renewal() -> None:
+    """R9/R14: two upgrades of S to T at one instant; the one event-time order applies first comes late, and its
+    grant takes the place of the other's, which S's refold no longer makes: T's own renewal stays on top."""
+    purchase = ev.purchase("p", at("2024-01-03"), "S", "a", "backup-advanced", "2025")
+    first = ev.upgrade("u1", at("2024-12-19"), "S", "a", "T", "backup-advanced", "12.5")
+    second = ev.upgrade("u10", at("2024-12-19"), "S", "a", "T", "backup-advanced", "12.5")
+    own_renewal = ev.renewal("t-n", at("2024-12-01"), "T", "a", "ro-2", 12, "online_store")
+    trip = journey([purchase, second, own_renewal, first])
+    assert trip.snapshot("T")["support"]["expires_on"] == "2026-01-03"
+    _as_in_order(trip, [purchase, first, second, own_renewal], "S", "T")
