@@ -83,7 +83,7 @@ class Replay:
             return
         if self._due.any_by(instant):
             for due, serial in self._due.due_by(instant):
-                self._take(serial, advance(self.states[serial], due, self.catalog, self.policy))
+                self._take(serial, advance(self.states[serial], due, self.catalog, self.policy), None)
         self.clock = instant
 
     def _apply(self, event: dict[str, Any], number: int | None) -> None:
@@ -96,11 +96,10 @@ class Replay:
             self.rejected.append({"line": number, "event_id": event["event_id"], "reason": outcome.rejection})
         elif outcome.holds_changed and outcome.state is not None and _holds(outcome.state, event["event_id"]):
             self._held_lines[event["event_id"]] = number
-        self._take(serial, outcome)
-        for derived in outcome.derived:
-            self._apply(derived, number)
+        self._take(serial, outcome, number)
 
-    def _take(self, serial: str, outcome: Outcome) -> None:
+    def _take(self, serial: str, outcome: Outcome, number: int | None) -> None:
+        """Keep the serial's new state and what it sent; derived events (upgrade grants) go on to their serials."""
         state = outcome.state
         if state is None:
             return
@@ -122,6 +121,8 @@ class Replay:
         if family is not None and (before is None or _published_family(before) != family):
             self._serials_by_family.setdefault(family, []).append(serial)
         self._due.schedule(serial, next_due(state, self.catalog, self.policy))
+        for derived in outcome.derived:  # time passing may derive them too, as the worker's ticks do
+            self._apply(derived, number)
 
     def _record_release(self, release: Release) -> None:
         if release in self.releases:
