@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -127,15 +127,53 @@ def _fresh_grants(
     fresh, replaced = [], set()
     # A refold can make an upgrade's grant more than once (taken back while it waits, granted once it goes on):
     # the last one is where the fold ends.
-    for grant in {upgrade_of(grant): grant for grant in grants}.values():
+    latest = {upgrade_of(grant): grant for grant in grants}
+    stands = _standing(grants, latest.values(), sent)
+    for grant in latest.values():
         before = grants_sent(grant, sent)
-        if before[-1:] == [grant_key(grant)]:
+        standing = stands.get(grant["serial"])
+        if takes_back(grant):
+            if not _takes_back_sent(grant, before):
+                continue  # nothing to take back: never granted, or taken back already (on other terms: moot)
+            if standing:
+                replaced.update(before)  # the new serial took the grant the refold ends with over this one
+                continue
+        elif before[-1:] == [grant_key(grant)] and standing is not False:
             continue  # the upgrade's latest grant was this one, terms and all
-        if takes_back(grant) and (not before or keyed_grant(before[-1]) == grant["event_id"]):
-            continue  # nothing to take back: never granted, or taken back already (on other terms: moot)
         replaced.update(before)
         fresh.append({**grant, "event_id": f"{grant['event_id']}:{revision}", "source_revision": revision})
     return tuple(fresh), replaced
+
+
+def _takes_back_sent(grant: dict[str, Any], before: list[str]) -> bool:
+    """Whether a take-back has a grant to take back: one of its upgrade was sent, and not taken back since."""
+    return bool(before) and keyed_grant(before[-1]) != grant["event_id"]
+
+
+def _standing(
+    grants: list[dict[str, Any]], latest: Iterable[dict[str, Any]], sent: Mapping[str, int]
+) -> dict[str, bool]:
+    """For each new serial a refold ends granting, after taking another upgrade's grant back: whether it stands.
+
+    The new serial takes the grant sent last (R9: the newest stands). When the grant the refold ends with was sent
+    after every grant it takes back there, the new serial stands on it: those take-backs are moot, and sent now
+    they would come after it. Else the grant goes out again with them, at their revision, where it takes over.
+    """
+    ends = {grant["serial"]: grant for grant in grants}  # where the refold leaves each new serial
+    stands: dict[str, bool] = {}
+    order: dict[str, int] | None = None
+    for grant in latest:
+        end = ends[grant["serial"]]
+        if end is grant or takes_back(end) or not takes_back(grant):
+            continue  # the usual case: one upgrade for each new serial
+        before = grants_sent(grant, sent)
+        if not _takes_back_sent(grant, before):
+            continue
+        order = order or {key: at for at, key in enumerate(sent)}
+        granted = grants_sent(end, sent)
+        sent_last = granted[-1:] == [grant_key(end)] and order[before[-1]] < order[granted[-1]]
+        stands[grant["serial"]] = stands.get(grant["serial"], True) and sent_last
+    return stands
 
 
 def _with_sent(sent: Mapping[str, int], new_ids: list[str], fold: Fold) -> Mapping[str, int]:

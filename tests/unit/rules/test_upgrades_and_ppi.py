@@ -9,6 +9,7 @@ from journeys import at, journey
 
 from lifecycle.rules.engine import event_order
 from lifecycle.rules.sent import keep_sent
+from lifecycle.rules.upgrade import grant_made
 from lifecycle.rules.values import evolve
 from lifecycle.samples import events as ev
 
@@ -419,3 +420,46 @@ def test_the_grant_of_the_upgrade_a_late_one_takes_over_from_keeps_the_new_seria
     trip = journey([purchase, second, own_renewal, first])
     assert trip.snapshot("T")["support"]["expires_on"] == "2026-01-03"
     _as_in_order(trip, [purchase, first, second, own_renewal], "S", "T")
+
+
+def _two_upgrades_of_a_box() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Two upgrades of S to T, a registration and a later box; and S's first purchase, a box dated before them all."""
+    later, earlier = (
+        ev.upgrade("u1", at("2024-04-17"), "S", "a", "T", "backup-advanced", "12.5"),
+        ev.upgrade("u2", at("2024-04-10"), "S", "a", "T", "backup-advanced", "12.5"),
+    )
+    registration = ev.registration("r", at("2024-05-06"), "S", "a")
+    later_box = ev.purchase("p2", at("2024-05-06T01:00"), "S", "a", "backup-advanced", "2025", "retail_box")
+    first_box = ev.purchase("p1", at("2024-04-01"), "S", "a", "backup-advanced", "2025", "retail_box")
+    return [later, registration, later_box, earlier], first_box
+
+
+def test_a_grant_the_new_serial_left_for_an_earlier_upgrades_is_not_taken_back_after_it() -> None:
+    """R9/R14a: the later box let u1 go; u2, dated earlier, came late and took T over. S's first box comes late: both
+    wait for the registration, which lets u2 go on, its grant the one T stands on. u1's grant, left already, is not
+    taken back after it: T keeps u2's grant, as in event-time order."""
+    events, first_box = _two_upgrades_of_a_box()
+    trip = journey(events)
+    assert trip.snapshot("T")["last_event_id"] == "u2:grant:2025-05-06"
+    trip.send(first_box)
+    assert trip.snapshot("T")["status"] == "active"
+    _as_in_order(trip, [*events, first_box], "S", "T")
+
+
+def test_a_grant_the_refold_ends_with_goes_out_again_with_the_take_back_of_one_sent_after_it() -> None:
+    """R9: T stands on u1's grant, sent after u2's; a refold takes u1's back and ends with u2's grant, sent before.
+    The take-back alone would be the newest: u2's grant goes out again with it, at its revision, and stands."""
+    events, first_box = _two_upgrades_of_a_box()
+    trip = journey(events)
+    state = trip.states["S"]
+    first_grant = next(event for event in trip.accepted if event["event_id"].startswith("u1:grant:"))
+    # As if u1's grant had been the last sent: T stands on it, and S remembers it last.
+    again = state.revision + 1
+    trip.send({**first_grant, "event_id": f"{grant_made(first_grant)}:{again}", "source_revision": again})
+    emitted = dict(state.emitted)
+    u1_last = sorted(emitted, key=lambda key: key.startswith("u1:grant:"))  # a stable sort: u1's keys go last
+    trip.states["S"] = evolve(state, revision=again, emitted=keep_sent({k: emitted[k] for k in u1_last}))
+    assert trip.snapshot("T")["purchased_at"] == first_grant["occurred_at"]
+    trip.send(first_box)
+    assert trip.snapshot("T")["status"] == "active"
+    _as_in_order(trip, [*events, first_box], "T")
