@@ -13,9 +13,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from consumers.notifier import smtp_security
+from consumers.notifier import smtp_replies, smtp_security
+from consumers.notifier.smtp_replies import Refusal, reply_text
 from lifecycle.errors import UserError
-from lifecycle.personal import mask_address, mask_personal
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,15 +39,9 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _classify(code: int, text: str) -> Exception:
-    if 500 <= code < 600:
-        return PermanentDeliveryError(f"SMTP {code} {text}".strip())
-    return TransientDeliveryError(f"SMTP {code} {text}".strip())
-
-
-def _reply_text(raw: bytes | str) -> str:
-    """A server reply as text, with any address in it masked (servers often echo the recipient)."""
-    return mask_personal(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw))
+def _error(refusal: Refusal) -> Exception:
+    """The delivery error a refusal calls for."""
+    return PermanentDeliveryError(refusal.message) if refusal.permanent else TransientDeliveryError(refusal.message)
 
 
 class SmtpTransport:
@@ -101,30 +95,24 @@ class SmtpTransport:
             return
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
-            codes = [code for code, _ in exc.recipients.values()]
-            detail = "; ".join(
-                f"{mask_address(rcpt)}: {code} {_reply_text(text)}" for rcpt, (code, text) in exc.recipients.items()
-            )
-            if codes and all(500 <= code < 600 for code in codes):
-                raise PermanentDeliveryError(f"recipient refused: {detail}") from exc
-            raise TransientDeliveryError(f"recipient deferred: {detail}") from exc
+            raise _error(smtp_replies.of_recipients(exc.recipients)) from exc
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPHeloError) as exc:
+            self._reset()
+            raise _error(smtp_replies.of_setup_step(exc)) from exc
         except smtplib.SMTPNotSupportedError as exc:
             # For instance a non-ASCII address and a server without SMTPUTF8: this message can never go.
             self._reset()
-            raise PermanentDeliveryError(f"SMTP server cannot take this message: {_reply_text(str(exc))}") from exc
+            raise PermanentDeliveryError(f"SMTP server cannot take this message: {reply_text(str(exc))}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
-            raise _classify(exc.smtp_code, _reply_text(exc.smtp_error)) from exc
+            raise _error(smtp_replies.of_reply(exc.smtp_code, exc.smtp_error)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise TransientDeliveryError(
-                f"SMTP connection failed: {type(exc).__name__}: {_reply_text(str(exc))}"
+                f"SMTP connection failed: {type(exc).__name__}: {reply_text(str(exc))}"
             ) from exc
         if refused:
-            detail = "; ".join(
-                f"{mask_address(rcpt)}: {code} {_reply_text(text)}" for rcpt, (code, text) in refused.items()
-            )
-            raise PermanentDeliveryError(f"recipient refused: {detail}")
+            raise PermanentDeliveryError(f"recipient refused: {smtp_replies.recipients_detail(refused)}")
 
     def _reset(self) -> None:
         """Clear the transaction after a refused message, or drop a connection that cannot be reused."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 # Reasons, also the `reason` label of lifecycle_notices_skipped_total and the ledger's skip_reason.
@@ -41,7 +41,11 @@ def staleness(notice: Mapping[str, Any], today: date, max_age_days: int) -> Stal
         expires_on = _day(data.get("expires_on"))
         # Support covers starts_on <= day < expires_on: on expires_on itself it has ended.
         if expires_on is not None and expires_on <= today:
-            last_day = date.fromordinal(expires_on.toordinal() - 1)
+            # Stale like any reminder whose support has ended, even one ending 0001-01-01 (no day before it to
+            # name): it says nothing true today, and a redrive could not change that, so no dead letter.
+            if expires_on == date.min:
+                return Stale(EXPIRY_PASSED, f"support ended on {expires_on}; today is {today}")
+            last_day = expires_on - timedelta(days=1)
             return Stale(EXPIRY_PASSED, f"the last day of support was {last_day.isoformat()}; today is {today}")
     due_on = _day(notice.get("due_on"))
     if due_on is not None and (today - due_on).days > max_age_days:

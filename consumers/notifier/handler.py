@@ -18,6 +18,7 @@ from consumers.notifier.render import NoticeRenderer, RenderError
 from consumers.record import Record
 from lifecycle import metrics
 from lifecycle.personal import mask_address, mask_personal
+from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
 log = logging.getLogger(__name__)
@@ -37,11 +38,27 @@ class RetryLaterError(Exception):
     """A temporary failure: the message must be handled again, and its offset not committed."""
 
 
+class NewerNoticeError(schemas.InvalidMessage):
+    """A notice of a schema_version newer than this notifier understands: set aside, never guessed at."""
+
+
+def check_notice_version(document: Mapping[str, Any]) -> None:
+    """Raise NewerNoticeError when the notice's schema_version is above SCHEMA_VERSION (none reads as 1)."""
+    version = document.get("schema_version", 1)
+    if isinstance(version, int | float) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise NewerNoticeError(
+            f"notice schema_version {version} is {VERSION_REFUSAL} (the notifier knows {SCHEMA_VERSION}): "
+            f"upgrade the notifier, then `lifecycle redrive --reason '{VERSION_REFUSAL}'`"
+        )
+
+
 def decode_notice(raw: bytes | None) -> dict[str, Any]:
     """Parse and validate one notice; raise schemas.InvalidMessage with the field and the problem."""
     if raw is None:
         raise schemas.InvalidMessage("(document): empty message")
-    return schemas.validate("notice", schemas.decode_object(raw))
+    document = schemas.decode_object(raw)
+    check_notice_version(document)  # before the schema: a newer version's fields may mean something else
+    return schemas.validate("notice", document)
 
 
 def utc_now() -> datetime:
@@ -84,6 +101,9 @@ class NoticeHandler:
         """Deliver the notice in `record`; raise RetryLaterError when a later attempt may succeed."""
         try:
             notice = decode_notice(record.value)
+        except NewerNoticeError as exc:  # not mailed and not in the ledger, whose columns it may fill otherwise
+            self.dead_letters.send(record, str(exc))
+            return Outcome.DEAD_LETTERED
         except schemas.InvalidMessage as exc:
             self.dead_letters.send(record, mask_personal(f"invalid notice: {exc}"))
             return Outcome.DEAD_LETTERED

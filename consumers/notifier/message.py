@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Mapping
+from email.errors import HeaderParseError, MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from consumers.notifier.render import RenderedNotice, RenderError, one_line
+from consumers.notifier.render import RenderedNotice, RenderError
 from lifecycle.personal import mask_personal
 
 
@@ -17,19 +20,56 @@ class MissingRecipientError(ValueError):
     """A notice with no address to send it to."""
 
 
+# One mailbox written as local@domain and nothing else: no display name, angle brackets, comment, whitespace or
+# second address. The local part is a dot-atom or a quoted string, the domain a dot-atom or a [literal]
+# (RFC 5322, non-ASCII allowed as RFC 6532 does); anything else never reaches the email package's parser.
+_ATOM = r"[^\s\x00-\x1f\x7f-\x9f()<>\[\]:;@\\,.\"]+"
+_DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
+_QUOTED = r'"(?:[^"\\\s\x00-\x1f\x7f-\x9f]|\\[^\s\x00-\x1f\x7f-\x9f]| )*"'
+_LITERAL = r"\[[^\[\]\\\s\x00-\x1f\x7f-\x9f]*\]"
+_MAILBOX = re.compile(rf"(?P<local>{_DOT_ATOM}|{_QUOTED})@(?P<domain>{_DOT_ATOM}|{_LITERAL})")
+_ENCODED_WORD_OPENER = "=?"
+
+
+def header_text(value: str) -> str:
+    """`value` fit for a header built from notice data: one line, no control character, no RFC 2047 encoded word.
+
+    The email package decodes `=?charset?b?...?=` wherever it meets one, and on some Python versions writes
+    the decoded text (CR and LF included) into the message as it is: a space after every `=` of `=?` leaves
+    plain text that reads the same.
+    """
+    visible = "".join(" " if unicodedata.category(character) == "Cc" else character for character in value)
+    return " ".join(visible.split()).replace(_ENCODED_WORD_OPENER, "= ?")
+
+
+def mailbox(email: str) -> Address:
+    """`email` as an Address; raise RenderError unless it is exactly one mailbox, local@domain."""
+    match = _MAILBOX.fullmatch(email)
+    if match is None:
+        raise RenderError(f"recipient.email: {email!r} is not one plain address (local@domain)")
+    local, domain = match["local"], match["domain"]
+    username = re.sub(r"\\(.)", r"\1", local[1:-1]) if local.startswith('"') else local
+    try:
+        address = Address(addr_spec=email)
+    # The parser's own refusals; AttributeError is how Python 3.11 fails on some malformed domain literals.
+    except (ValueError, IndexError, HeaderParseError, AttributeError) as exc:
+        raise RenderError(f"recipient.email: {email!r} is not an email address ({exc})") from exc
+    if (address.username, address.domain) != (username, domain):  # an encoded word decoded, say
+        raise RenderError(f"recipient.email: {email!r} does not read back as the same address")
+    return address
+
+
 def recipient_of(notice: Mapping[str, Any]) -> Address:
-    """The notice's addressee; raise MissingRecipientError when it has no email address."""
+    """The notice's addressee; MissingRecipientError without an address, RenderError unless it is one mailbox."""
     data = notice.get("data")
     recipient = data.get("recipient") if isinstance(data, Mapping) else None
     email = recipient.get("email") if isinstance(recipient, Mapping) else None
     if not isinstance(email, str) or not email.strip():
         raise MissingRecipientError("no recipient address")
     name = recipient.get("name") if isinstance(recipient, Mapping) else None
-    display_name = one_line(name) if isinstance(name, str) else ""
-    try:
-        return Address(display_name=display_name, addr_spec=email.strip())
-    except (ValueError, IndexError) as exc:
-        raise RenderError(f"recipient.email: {email!r} is not an email address ({exc})") from exc
+    address = mailbox(email.strip())
+    display_name = header_text(name) if isinstance(name, str) else ""
+    return Address(display_name=display_name, username=address.username, domain=address.domain)
 
 
 def mask_recipient(text: str, notice: Mapping[str, Any]) -> str:
@@ -54,13 +94,14 @@ def build_message(notice: Mapping[str, Any], rendered: RenderedNotice, mail_from
     try:
         message["From"] = mail_from
         message["To"] = recipient_of(notice)
-        message["Subject"] = rendered.subject
+        message["Subject"] = header_text(rendered.subject)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = message_id(str(notice["notice_id"]), mail_from)
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
-    except MissingRecipientError:
+        message.as_bytes()  # written once here, so a message that cannot be written is refused, not sent
+    except (MissingRecipientError, RenderError):
         raise
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MessageError) as exc:
         raise RenderError(f"cannot build the email: {exc}") from exc
     return message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,10 @@ def long_date(value: object) -> str:
 
 def last_day(value: object) -> str:
     """The last day of support ending on `value` (YYYY-MM-DD), which support no longer covers: the day before."""
-    return date.fromordinal(_calendar_date(value).toordinal() - 1).isoformat()
+    day = _calendar_date(value)
+    if day == date.min:
+        raise RenderError(f"{value!r} has no day before it")
+    return (day - timedelta(days=1)).isoformat()
 
 
 def spoken_list(values: object) -> str:

@@ -1,0 +1,62 @@
+"""What an SMTP server's refusal means: this message can never go (permanent) or a later try may (temporary)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lifecycle.personal import mask_address, mask_personal
+
+# Replies about the server's setup rather than one message: "authentication required" at any step, and a
+# refused greeting or sender (MAIL FROM) other than "message too large". Dead-lettering on them would set every
+# notice aside until the setup is fixed, so they are temporary: the notifier pauses and retries, sending nothing.
+AUTH_REQUIRED = 530
+TOO_LARGE = 552
+SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE_SMTP_PASSWORD; retried until accepted"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How to meet one refusal: dead-letter the notice (permanent) or try it again later; one line saying why."""
+
+    permanent: bool
+    message: str
+
+
+def reply_text(raw: bytes | str) -> str:
+    """A server reply as text, with any address in it masked (servers often echo the recipient)."""
+    return mask_personal(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw))
+
+
+def of_reply(code: int, raw: bytes | str) -> Refusal:
+    """A refusal at any step: 5xx is permanent, except 530 (the server wants a login, whatever the message)."""
+    text = reply_text(raw)
+    if code == AUTH_REQUIRED:
+        return Refusal(False, f"SMTP {code} {text}: the server asks for a login; {SETUP_ADVICE}")
+    return Refusal(500 <= code < 600, f"SMTP {code} {text}".strip())
+
+
+def of_setup_step(exc: smtplib.SMTPResponseException) -> Refusal:
+    """A refused EHLO/HELO or MAIL FROM: a 5xx there is the server's setup, except a message too large."""
+    code = exc.smtp_code
+    if 500 <= code < 600 and code not in (TOO_LARGE, AUTH_REQUIRED):
+        step = "the sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "the greeting"
+        return Refusal(False, f"SMTP server refused {step}: {code} {reply_text(exc.smtp_error)}; {SETUP_ADVICE}")
+    return of_reply(code, exc.smtp_error)
+
+
+def recipients_detail(recipients: Mapping[str, tuple[int, bytes | str]]) -> str:
+    """Each refused recipient, masked, with the server's reply."""
+    return "; ".join(f"{mask_address(rcpt)}: {code} {reply_text(text)}" for rcpt, (code, text) in recipients.items())
+
+
+def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
+    """Every recipient refused (RCPT): permanent when all replies are 5xx, unless one asks for a login."""
+    codes = [code for code, _ in recipients.values()]
+    detail = recipients_detail(recipients)
+    if AUTH_REQUIRED in codes:
+        return Refusal(False, f"recipient refused until the server gets a login: {detail}; {SETUP_ADVICE}")
+    if codes and all(500 <= code < 600 for code in codes):
+        return Refusal(True, f"recipient refused: {detail}")
+    return Refusal(False, f"recipient deferred: {detail}")
