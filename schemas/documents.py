@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from schemas.fields import day, in_written_order, instant, length
+from schemas.fields import Serial, day, in_written_order, instant, length
 
 
 class Document(Struct, frozen=True, kw_only=True):
@@ -88,7 +88,7 @@ class Holds(Document, frozen=True, kw_only=True):
         "An empty list: nothing waits."
     )
     schema_version: Annotated[int, Meta(ge=1)]
-    serial: Id
+    serial: Serial
     held: list[Held]
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from schemas.documents import Count, Document, Id, OptionalVersion, SupportChannel
+from schemas.event_parts import Contact
 from schemas.fields import (
     SUBSCRIPTION_HAS_TERM,
     AccountId,
@@ -18,6 +19,7 @@ from schemas.fields import (
     Line,
     ProductName,
     SchemaVersion,
+    Serial,
     Sku,
     StoreChannel,
     Unit,
@@ -44,7 +46,7 @@ class EntitledProduct(Struct, frozen=True, kw_only=True):
     """The product of an entitlement."""
 
     sku: Id
-    name: Annotated[str, length(None, 500)]
+    name: ProductName
     line: WrittenLine
     family: Id
     version: Annotated[str, length(1, 50)]
@@ -71,13 +73,6 @@ class EntitledLicense(Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.type == "subscription" and self.term_months is UNSET:
             raise ValueError("a subscription needs term_months")
-
-
-class Contact(Struct, frozen=True, kw_only=True):
-    """Where notices for a serial go."""
-
-    email: str
-    name: str | UnsetType = UNSET
 
 
 class Support(Struct, frozen=True, kw_only=True):
@@ -110,8 +105,8 @@ class Entitlement(Document, frozen=True, kw_only=True):
     title = "Entitlement snapshot"
     description = "Value of the entitlements topic: the whole current entitlement of one serial."
     schema_version: OptionalVersion | UnsetType = UNSET
-    serial: Id
-    account_id: Id
+    serial: Serial
+    account_id: AccountId
     revision: Annotated[int, Meta(ge=1)]
     product: EntitledProduct
     channel: Channel
@@ -121,8 +116,8 @@ class Entitlement(Document, frozen=True, kw_only=True):
     registered_at: Instant | None
     support: Support
     pending_renewals: list[PendingRenewal]
-    upgraded_from: Id | None
-    upgraded_to: Id | None
+    upgraded_from: Serial | None
+    upgraded_to: Serial | None
     version_supported: bool
     updated_at: Instant
     last_event_id: Id

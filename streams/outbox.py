@@ -16,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from streams.placement import murmur2_partition
+from lifecycle.partitioning import murmur2_partition
 
 Track = Callable[[str, Awaitable[Any]], None]  # what (a topic label), the delivery: the Checkpoint's
 OnSent = Callable[[Any, int], None]  # the batch's metadata (its first record's offset), how many records it held

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import orjson
-from kafka.partitioner import murmur2
+
+from lifecycle.partitioning import murmur2_partition
 
 REROUTED_FROM = "lifecycle-rerouted-from"  # header on a rerouted copy: <topic>/<partition>/<offset> of the original
 UNKNOWN_SOURCE = "unknown"
@@ -36,14 +36,6 @@ class Refuse:
     """A rerouted copy that is still misplaced: dead-letter it with this reason instead of sending it again."""
 
     reason: str
-
-
-# A serial's key is placed a few times a message (the input's check, then each output keyed by it), and the hash is
-# pure Python: each key is hashed once while it is in use.
-@lru_cache(maxsize=1 << 14)
-def murmur2_partition(key: bytes, partitions: int) -> int:
-    """The partition murmur2 gives `key` among `partitions` (Java's `toPositive(murmur2(key)) % partitions`)."""
-    return (int(murmur2(key)) & 0x7FFFFFFF) % partitions
 
 
 def rerouted_from(headers: Headers | None) -> str | None:

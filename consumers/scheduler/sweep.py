@@ -7,7 +7,8 @@ version checks that are overdue stay due until the processor acts on them (`due_
 the processor re-checks every tick). Reminders fall due at UTC midnight, so a sweep whose window
 crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks each serial
 with an event held longer than the hold period (`hold_expiry_ticks` decides): one tick id per serial
-and UTC day.
+and UTC day. A due tick the tick contract refuses (a stored row no tick can be made of) is left out
+with a log line each sweep it is due, and the rest of the sweep goes on (`refusals.valid_ticks`).
 
 The tick ledger (`scheduler_ticks`) keeps what was sent: each due tick is published once, and an
 overdue expiry or version check again at most once per UTC day of the sweep, so neither a row that
@@ -37,6 +38,7 @@ from consumers.scheduler.queries import (
     sent_days,
     supported_versions,
 )
+from consumers.scheduler.refusals import valid_ticks
 from lifecycle.rules import Policy, due_ticks
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.catalog import support_ends_on
@@ -64,6 +66,7 @@ class SweepReport:
     candidates: int
     ticks: list[dict[str, Any]] = field(default_factory=list)
     sent_before: int = 0  # due ticks not sent again: the ledger has them
+    refused: int = 0  # due ticks the tick contract refuses: left out, logged
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class SweepReport:
             "candidates": self.candidates,
             "ticks": len(self.ticks),
             "sent_before": self.sent_before,
+            "refused": self.refused,
             "event_ids": [tick["event_id"] for tick in self.ticks],
         }
 
@@ -129,10 +133,13 @@ def find_due_ticks(
         for tick in due_ticks(candidate.snapshot, lookback if candidate.changed else after, as_of, policy, catalog)
     ]
     due.extend(hold_expiry_ticks(held, as_of, policy.hold_days))
+    refused = len(due)
+    due = valid_ticks(due)
+    refused -= len(due)
     sent_on = {} if since else sent_days(connection, [tick["event_id"] for tick in due])
     connection.rollback()  # end the read transaction before talking to Kafka
     ticks = to_send(due, sent_on, utc_day(as_of))
-    report = SweepReport(after, as_of, len(found), ticks, len(due) - len(ticks))
+    report = SweepReport(after, as_of, len(found), ticks, len(due) - len(ticks), refused)
     return report, Watermark(max(as_of, after), rows_seen_at)
 
 
@@ -150,11 +157,12 @@ def sweep(
     record_sent(connection, report.ticks, sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
     advance_watermark(connection, watermark, len(report.ticks))  # commits the ledger too
     log.info(
-        "swept (%s, %s]: %d candidates, %d ticks, %d sent before",
+        "swept (%s, %s]: %d candidates, %d ticks, %d sent before, %d refused by the tick contract",
         report.after,
         as_of,
         report.candidates,
         len(report.ticks),
         report.sent_before,
+        report.refused,
     )
     return report

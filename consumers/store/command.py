@@ -88,6 +88,7 @@ def run_store(
         entitlements_topic=settings.topic(topics.ENTITLEMENTS.suffix),
         releases_topic=settings.topic(topics.RELEASES.suffix),
         holds_topic=settings.topic(topics.HOLDS.suffix),
+        partition_count=lambda topic: len(consumer.partitions_for_topic(topic) or ()) or None,
     )
     try:
         run_batches(

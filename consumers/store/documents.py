@@ -1,10 +1,11 @@
-"""Record values as contract documents the store can keep: UTF-8 JSON, valid, and free of NUL characters."""
+"""Record values as contract documents the store can keep: UTF-8 JSON, a known version, valid, and free of NULs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from schemas import InvalidMessage, decode_object, validate
+from schemas.checks import check_version
 
 
 def json_text(raw: bytes | None) -> str:
@@ -34,9 +35,11 @@ def check_storable(text: str, document: Any) -> None:
 
 
 def storable_document(raw: bytes | None, kind: str) -> tuple[str, dict[str, Any]]:
-    """The record's text and its document, valid as `kind` and storable."""
+    """The record's text and its document, of a schema_version the store knows, valid as `kind` and storable."""
     text = json_text(raw)
     document = decode_object(text)
+    # Before the schema: a newer version may give its fields other meanings, so the record is set aside.
+    check_version(document)
     validate(kind, document)
     check_storable(text, document)
     return text, document

@@ -52,7 +52,11 @@ def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Ho
 
 
 def newest_holds(records: Iterable[Holds]) -> list[Holds]:
-    """One record per serial, the newest: the highest offset of its partition (else the last seen), by serial."""
+    """One record per serial, the newest: the highest offset of its partition, by serial.
+
+    The store takes a serial's holds records only from its key's partition (mapping.sort_batch), so they share
+    one; only when the partition count is not known can two partitions meet here, and the last seen is kept.
+    """
     newest: dict[str, Holds] = {}
     for record in records:
         kept = newest.get(record.serial)

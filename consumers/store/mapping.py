@@ -9,6 +9,7 @@ from datetime import date, datetime
 from consumers.record import Record
 from consumers.store.documents import check_storable, json_text, storable_document
 from consumers.store.holds import Holds, holds_record
+from consumers.store.keys import check_key, check_partition
 from schemas import InvalidMessage, decode_event, parse_date, parse_instant
 
 MAX_BIGINT = 2**63 - 1
@@ -128,17 +129,33 @@ def last_per_version(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
     return [last[key] for key in sorted(last)]
 
 
-def sort_batch(records: Sequence[Record], entitlements_topic: str, releases_topic: str, holds_topic: str) -> Batch:
-    """Decode every record of a poll batch; what cannot be understood is rejected with its reason."""
+def sort_batch(
+    records: Sequence[Record],
+    entitlements_topic: str,
+    releases_topic: str,
+    holds_topic: str,
+    holds_partitions: int | None = None,
+) -> Batch:
+    """Decode every record of a poll batch; what cannot be understood is rejected with its reason.
+
+    A snapshot or holds record must be keyed by its serial; a holds record must also be on its key's murmur2
+    partition when `holds_partitions` (the topic's partition count) is known, so a serial's holds records are
+    ordered by their offsets and a misrouted one cannot replace a newer list.
+    """
     batch = Batch()
     for record in records:
         try:
             if record.topic == entitlements_topic:
-                batch.entitlements.append(entitlement_row(record.value))
+                row = entitlement_row(record.value)
+                check_key(record, row.serial)
+                batch.entitlements.append(row)
             elif record.topic == releases_topic:
                 batch.releases.append(release_row(record.value))
             elif record.topic == holds_topic:
-                batch.holds.append(holds_record(record.value, record.partition, record.offset))
+                holds = holds_record(record.value, record.partition, record.offset)
+                check_key(record, holds.serial)
+                check_partition(record, holds_partitions)
+                batch.holds.append(holds)
             else:
                 raise InvalidMessage(f"topic: the store does not read {record.topic!r}")
         except InvalidMessage as exc:

@@ -11,6 +11,7 @@ from psycopg2.extensions import connection as Connection  # noqa: N812 - the dri
 from consumers.store.holds import HeldRow
 from consumers.store.mapping import Batch, ReleaseRow
 from consumers.store.repository import write_batch
+from consumers.store.sink import PROGRAM_LIMITS
 
 # Errors after which the connection is not to be trusted: the next call opens a new one.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
@@ -33,6 +34,8 @@ class PostgresEntitlements:
     def write(self, batch: Batch) -> int:
         try:
             return write_batch(self._connect(), batch)
+        except PROGRAM_LIMITS:
+            raise  # a row PostgreSQL cannot index or plan: the connection is fine (rolled back)
         except CONNECTION_ERRORS:
             self.close()
             raise

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg2
+import psycopg2.errors
 from kafka.errors import KafkaError
 
 from consumers.deadletters import DeadLetters
@@ -25,8 +26,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaError,
 )
 # Errors that belong to a row, not to the database: the batch is then written one record at a time, and what
-# PostgreSQL still refuses goes to dead letters, so one such row cannot hold the store back for ever.
-ROW_ERRORS: tuple[type[BaseException], ...] = (psycopg2.DataError, psycopg2.IntegrityError)
+# PostgreSQL still refuses goes to dead letters, so one such row cannot hold the store back for ever. Data
+# exceptions (SQLSTATE class 22), integrity violations (23) and program limits exceeded (54: an index entry
+# over the btree's limit, a statement too complex). psycopg2 makes class 54 an OperationalError, as it does an
+# outage: it is listed here so that it is caught before the transient errors are.
+PROGRAM_LIMITS: tuple[type[BaseException], ...] = (
+    psycopg2.errors.ProgramLimitExceeded,
+    psycopg2.errors.StatementTooComplex,
+    psycopg2.errors.TooManyColumns,
+    psycopg2.errors.TooManyArguments,
+)
+ROW_ERRORS: tuple[type[BaseException], ...] = (psycopg2.DataError, psycopg2.IntegrityError, *PROGRAM_LIMITS)
+# The partition count of a topic, or None when it is not known.
+PartitionCount = Callable[[str], int | None]
 
 
 class EntitlementStore:
@@ -40,12 +52,14 @@ class EntitlementStore:
         entitlements_topic: str,
         releases_topic: str,
         holds_topic: str,
+        partition_count: PartitionCount | None = None,
     ) -> None:
         self._repository = repository
         self._dead_letters = dead_letters
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
         self._holds_topic = holds_topic
+        self._partition_count = partition_count
 
     def close(self) -> None:
         """Close the repository."""
@@ -66,7 +80,8 @@ class EntitlementStore:
         metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) + len(batch.holds) - changed, 0))
 
     def _sort(self, records: Sequence[Record]) -> Batch:
-        return sort_batch(records, self._entitlements_topic, self._releases_topic, self._holds_topic)
+        holds_partitions = None if self._partition_count is None else self._partition_count(self._holds_topic)
+        return sort_batch(records, self._entitlements_topic, self._releases_topic, self._holds_topic, holds_partitions)
 
     def _write(self, batch: Batch) -> int:
         return self._repository.write(batch)

@@ -30,12 +30,13 @@ from rerouting_journeys import (
 
 from lifecycle.dashboard.rerouted import rerouted_in
 from lifecycle.kafka_config import kafka_python_config
+from lifecycle.partitioning import murmur2_partition
 from lifecycle.replay import replay_events
 from lifecycle.rules import Policy
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS
 from streams.harness import WorkerProcess, read_all, wait_caught_up
-from streams.placement import REROUTED_FROM, murmur2_partition, rerouted_from
+from streams.placement import REROUTED_FROM, rerouted_from
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,9 @@ The baseline carries one deliberate tightening: the plausibility bounds (event y
 quantity, lead_days and price ceilings, no control characters in text, serials of at most 64 and event
 and order ids of at most 100 characters, so the tick and notice ids built from them fit their limits).
 No real producer sends values outside them, and such values crashed the rules or broke the outputs'
-schemas, so they were added to the baseline too.
+schemas, so they were added to the baseline too. The snapshot and the holds document were then held to the
+same bounds as the events they are made from (serials, account ids, names, the contact's email): a value
+beyond them stalled the scheduler's sweeps or the store's index, and the processor never writes one.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kafka.partitioner import DefaultPartitioner as KafkaPythonPartitioner
 
+from lifecycle.partitioning import murmur2_partition
 from lifecycle.topics import PARTITIONS
-from streams.placement import REROUTED_FROM, Refuse, Reroute, murmur2_partition, place, source_label
+from streams.placement import REROUTED_FROM, Refuse, Reroute, place, source_label
 
 # Java's own murmur2 values (org.apache.kafka.common.utils.UtilsTest#testMurmur2), as signed 32-bit ints.
 JAVA_MURMUR2 = {

@@ -9,10 +9,11 @@ from typing import Any
 import orjson
 from prometheus_client import REGISTRY
 
+from lifecycle.partitioning import murmur2_partition
 from lifecycle.rules import Policy, catalog_from_releases
 from lifecycle.topics import PARTITIONS
 from streams.handler import Context, Inbound
-from streams.placement import REROUTED_FROM, murmur2_partition
+from streams.placement import REROUTED_FROM
 from streams.rerouting import MAX_SOURCES, Rerouter
 
 TOPIC = "p.purchases"

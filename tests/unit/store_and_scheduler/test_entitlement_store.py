@@ -47,7 +47,11 @@ def _store(repository: FakeEntitlements, letters: Letters) -> EntitlementStore:
 
 
 def _record(topic: str, offset: int, document: dict[str, Any] | None = None, raw: bytes = b"") -> FakeRecord:
-    return FakeRecord(topic, 0, offset, b"k", encoded(document) if document is not None else raw)
+    """A record keyed as its producer keys it: by the document's serial (a release by its family)."""
+    if document is None:
+        return FakeRecord(topic, 0, offset, b"k", raw)
+    key = document.get("serial") or document["product"]["family"]
+    return FakeRecord(topic, 0, offset, key.encode(), encoded(document))
 
 
 def test_a_batch_is_written_and_what_cannot_be_understood_is_dead_lettered() -> None:

@@ -55,7 +55,7 @@ def test_a_snapshot_without_dates_maps_to_nulls() -> None:
         (encoded({**snapshot(), "status": "lost"}), "status"),
         (encoded(snapshot(expires_on="2027-02-30")), "support.expires_on"),
         (encoded({**snapshot(), "revision": 2**63}), "revision"),
-        (encoded({**snapshot(), "account_id": "a\x00b"}), "NUL"),
+        (encoded({**snapshot(), "last_event_id": "a\x00b"}), "NUL"),
     ],
 )
 def test_what_the_store_cannot_store_is_invalid(raw: bytes | None, reason: str) -> None:

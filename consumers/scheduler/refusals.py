@@ -1,0 +1,40 @@
+"""Ticks the contract refuses: left out of the sweep with one log line each, so one stored row cannot stop it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from lifecycle import metrics
+from schemas import InvalidMessage, validate
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "scheduler"
+# Of a serial or a reason in the log, this many characters are shown.
+SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """A value for a log line: control characters escaped (ascii), a long one cut with its length."""
+    text = str(value)
+    cut = text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+    return ascii(cut)
+
+
+def valid_ticks(ticks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ticks the tick contract accepts; each refused one is logged and counted, never published."""
+    accepted = []
+    for tick in ticks:
+        try:
+            accepted.append(validate("tick", tick))
+        except InvalidMessage as exc:
+            metrics.EVENTS.labels(COMPONENT, "rejected").inc()
+            log.warning(
+                "%s tick for serial %s left out, the tick contract refuses it (%s): fix the stored row",
+                tick.get("kind"),
+                shown(tick.get("serial")),
+                shown(exc),
+            )
+    return accepted

@@ -1,0 +1,123 @@
+"""A stored row the tick contract refuses: its tick is left out and logged, the rest of the sweep goes on."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import pytest
+from store_samples import snapshot
+
+import consumers.scheduler.sweep as sweep_module
+from consumers.scheduler.publisher import TickPublisher
+from consumers.scheduler.queries import Candidate, Watermark
+from lifecycle import metrics
+from lifecycle.rules import Policy
+
+pytestmark = pytest.mark.unit
+
+SHOWN_CHARS = 80  # of a serial in a log line
+AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
+HOLD_SINCE = datetime(2027, 1, 1, 9, tzinfo=UTC)  # held long past the 30 days' hold period by AS_OF
+GOOD = snapshot("AAA", expires_on="2027-03-14")  # an overdue expiry: due every sweep day
+
+
+class FakeProducer:
+    """Keeps the key of every tick sent; every send succeeds."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> Any:
+        self.sent.append(key)
+        return self
+
+    def get(self, timeout: float) -> None:
+        pass
+
+    def flush(self, timeout: float) -> None:
+        pass
+
+
+class Connection:
+    def rollback(self) -> None:
+        pass
+
+
+class Ledger:
+    """The tick ledger and the watermark in memory, patched over the scheduler's queries."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]], held: list[Any]) -> None:
+        self.sent_on: dict[str, date] = {}
+        self.advanced = 0
+        m = sweep_module
+        watermark = Watermark(datetime(2027, 3, 15, 11, tzinfo=UTC), datetime(2027, 3, 15, 11, tzinfo=UTC))
+        monkeypatch.setattr(m, "database_now", lambda c: AS_OF)
+        monkeypatch.setattr(m, "read_watermark", lambda c: watermark)
+        monkeypatch.setattr(m, "load_catalog", lambda c: {})
+        monkeypatch.setattr(m, "supported_versions", lambda c: [])
+        monkeypatch.setattr(m, "candidates", lambda c, **kw: [Candidate(row, False) for row in rows])
+        monkeypatch.setattr(m, "held_since_cutoff", lambda c, cutoff: held)
+        monkeypatch.setattr(m, "sent_days", lambda c, ids: {i: self.sent_on[i] for i in ids if i in self.sent_on})
+        monkeypatch.setattr(m, "record_sent", self.record_sent)
+        monkeypatch.setattr(m, "advance_watermark", self.advance_watermark)
+
+    def record_sent(self, connection: Any, ticks: list[dict[str, Any]], day: date, forget_before: date) -> None:
+        self.sent_on.update((tick["event_id"], day) for tick in ticks)
+
+    def advance_watermark(self, connection: Any, watermark: Watermark, ticks: int) -> None:
+        self.advanced += 1
+
+
+def _sweep(producer: FakeProducer) -> sweep_module.SweepReport:
+    publish = TickPublisher(cast(Any, producer), "p.ticks")
+    return sweep_module.sweep(cast(Any, Connection()), publish, Policy({}), AS_OF)
+
+
+def _refused_count() -> float:
+    return float(metrics.EVENTS.labels("scheduler", "rejected")._value.get())
+
+
+REFUSED_ROWS = {
+    "serial of 65 characters": (snapshot("Z" * 65, expires_on="2027-03-14"), []),
+    "serial with a C1 control": (snapshot("SN-\u0085X", expires_on="2027-03-14"), []),
+    "active, expiring before 1990": (snapshot("SN-OLD", expires_on="1985-06-01"), []),
+    "held serial of 65 characters": (None, [("H" * 65, HOLD_SINCE)]),
+}
+
+
+@pytest.mark.parametrize(("row", "held"), REFUSED_ROWS.values(), ids=REFUSED_ROWS.keys())
+def test_a_refused_tick_is_left_out_and_the_valid_ones_are_published_recorded_and_not_sent_again(
+    monkeypatch: pytest.MonkeyPatch, row: dict[str, Any] | None, held: list[Any]
+) -> None:
+    ledger = Ledger(monkeypatch, [GOOD] if row is None else [GOOD, row], [("HHH", HOLD_SINCE), *held])
+    producer = FakeProducer()
+    refused_before = _refused_count()
+
+    first = _sweep(producer)
+
+    assert producer.sent == [b"AAA", b"HHH"]
+    assert sorted(ledger.sent_on) == ["tick:AAA:expiry:2027-03-14", "tick:HHH:hold_expiry:2027-03-15"]
+    assert (ledger.advanced, first.refused, first.summary()["refused"]) == (1, 1, 1)
+    assert _refused_count() == refused_before + 1
+
+    second = _sweep(producer)  # the next interval: the valid ticks are in the ledger, nothing goes again
+    assert producer.sent == [b"AAA", b"HHH"]
+    assert (ledger.advanced, second.ticks, second.sent_before, second.refused) == (2, [], 2, 1)
+
+
+def test_a_refused_tick_is_logged_once_with_its_serial_escaped_and_cut(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    serial = "\u0085" + "S" * 199
+    Ledger(monkeypatch, [snapshot(serial, expires_on="2027-03-14")], [])
+    with caplog.at_level(logging.WARNING, logger="consumers.scheduler"):
+        report = _sweep(FakeProducer())
+    [line] = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert report.refused == 1
+    assert "expiry tick for serial '\\x85SSS" in line
+    assert "(200 characters)" in line
+    assert "\u0085" not in line
+    assert "S" * SHOWN_CHARS not in line
+    assert "the tick contract refuses it ('event_id: must be shorter than or equal to 100 characters')" in line
