@@ -50,6 +50,8 @@ def apply_event(
         return advance(state, max(clock, event_time(event)), catalog, policy)
     if state.applied(str(event["event_id"])):
         return Outcome(state)  # R13: already applied
+    if event["type"] == "upgrade_grant" and _stands_on_newer(state, event, catalog, policy):
+        return Outcome(state)  # R9, R13: an older grant, delivered again after a newer one took its place
     key = event_order(event)
     if state.through is not None and key <= state.through:
         return Outcome(state, rejection=too_old(state.serial, event, state.through, policy))
@@ -88,7 +90,7 @@ def _stood_in_for(window: tuple[Event, ...], grant: Event) -> tuple[Event, ...] 
     late of an event dated before the upgrade) takes the place of the one before, so a refold applies the serial's
     own events on top of it, as if it had been the only one. Grants of one revision come from one refold (a grant
     and a take-back, R9): `on_upgrade_grant` decides between them. A grant folded in for good is not undone: a
-    newer one then replaces the entitlement it made, the serial's own events folded in since left out.
+    newer one dated before the window is refused as too old, as any such event is (R14).
     """
     source, revision = grant["upgraded_from"], _revision(grant)
     older: list[Event] = []
@@ -101,6 +103,18 @@ def _stood_in_for(window: tuple[Event, ...], grant: Event) -> tuple[Event, ...] 
     if not older:
         return window
     return tuple(kept for kept in window if all(kept is not stale for stale in older))
+
+
+def _stands_on_newer(state: SerialState, grant: Event, catalog: Catalog, policy: Policy) -> bool:
+    """Whether the serial stands on a newer grant from `grant`'s source (its id, replaced, is no longer kept)."""
+    if not state.window and state.base is None:
+        return False
+    entitlement = current_fold(state, catalog, policy).entitlement
+    return (
+        entitlement is not None
+        and entitlement.upgraded_from == grant["upgraded_from"]
+        and entitlement.grant_revision > _revision(grant)
+    )
 
 
 def _revision(grant: Event) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from journeys import at, journey
+from journeys import Journey, at, journey
 
+from lifecycle.rules import Policy
 from lifecycle.rules.engine import event_order
 from lifecycle.rules.sent import keep_sent
 from lifecycle.rules.upgrade import grant_made
@@ -398,6 +399,22 @@ def test_an_older_grant_after_the_one_made_again_changes_nothing() -> None:
         outcome = trip.send(grant)
         assert (outcome.state, outcome.revised, outcome.notices, outcome.derived) == (state, False, (), ())
     assert trip.snapshot("T")["support"]["expires_on"] == "2027-01-07"
+
+
+def test_an_older_grant_after_the_newer_left_the_window_changes_nothing() -> None:
+    """R9/R13: delivered again once the new serial's own events folded the newer grant in for good, the older grant
+    is still known for what it is: nothing changes, nothing is refused."""
+    events, late = _grant_made_again()
+    trip = Journey(policy=Policy(kept_events=3))
+    trip.send(*events, late)
+    older = next(event for event in trip.accepted if event["type"] == "upgrade_grant")
+    for day in ("2024-12-05", "2024-12-06", "2024-12-07", "2024-12-08"):
+        trip.send(ev.case(f"c-{day}", at(day), "T", "a", f"C-{day}", "technical", "phone"))
+    state = trip.states["T"]
+    assert state.through is not None
+    assert all(event["type"] != "upgrade_grant" for event in state.window)
+    outcome = trip.send(older)
+    assert (outcome.state, outcome.rejection, outcome.revised, outcome.derived) == (state, None, False, ())
 
 
 def test_a_grant_made_again_keeps_the_new_serials_own_upgrade_onward() -> None:
