@@ -29,6 +29,7 @@ _QUOTED = r'"(?:[^"\\\s\x00-\x1f\x7f-\x9f]|\\[^\s\x00-\x1f\x7f-\x9f]| )*"'
 _LITERAL = r"\[[^\[\]\\\s\x00-\x1f\x7f-\x9f]*\]"
 _MAILBOX = re.compile(rf"(?P<local>{_DOT_ATOM}|{_QUOTED})@(?P<domain>{_DOT_ATOM}|{_LITERAL})")
 _ENCODED_WORD_OPENER = "=?"
+MAX_ADDRESS_CHARS = 254  # RFC 5321's path limit, as the contract bounds a contact's email
 
 
 def header_text(value: str) -> str:
@@ -44,6 +45,8 @@ def header_text(value: str) -> str:
 
 def mailbox(email: str) -> Address:
     """`email` as an Address; raise RenderError unless it is exactly one mailbox, local@domain."""
+    if len(email) > MAX_ADDRESS_CHARS:  # before the ledger, whose recipient index takes no longer one
+        raise RenderError(f"recipient.email: {len(email)} characters, over the {MAX_ADDRESS_CHARS} of an address")
     match = _MAILBOX.fullmatch(email)
     if match is None:
         raise RenderError(f"recipient.email: {email!r} is not one plain address (local@domain)")
