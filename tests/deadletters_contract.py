@@ -2,7 +2,8 @@
 
 A subclass named `Test...` provides the `port` fixture: a publisher of its kind with nothing published yet, and
 a function that reads back what it published. tests/unit/notifier/test_fake_deadletters.py runs the suite against
-FakeDeadLetters, tests/integration/test_kafka_deadletters.py against KafkaDeadLetters on a real topic.
+FakeDeadLetters (tests/fake_deadletters.py), tests/integration/test_kafka_deadletters.py against KafkaDeadLetters
+on a real topic.
 Import it as `from deadletters_contract import DeadLettersContract` (tests/ is on sys.path through tests/conftest.py).
 """
 

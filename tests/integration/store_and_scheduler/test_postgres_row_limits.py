@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg2.errors
 import pytest
+from fake_deadletters import FakeDeadLetters
 from store_helpers import role_dsn
 from store_samples import FakeRecord, encoded, snapshot
 
@@ -21,19 +22,6 @@ from lifecycle.settings import Settings
 pytestmark = pytest.mark.integration
 
 TOPIC = "p.entitlements"
-
-
-class Letters:
-    """Dead letters kept in a list: (record, reason)."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[Any, str]] = []
-
-    def send(self, record: Any, reason: str) -> None:
-        self.records.append((record, reason))
-
-    def send_all(self, rejected: Any) -> None:
-        self.records.extend(rejected)
 
 
 @pytest.fixture
@@ -72,7 +60,7 @@ def test_the_store_dead_letters_the_row_postgresql_cannot_index_and_writes_the_r
 ) -> None:
     big = FakeRecord(TOPIC, 0, 1, b"SN-BIG", encoded(_oversized("SN-BIG")))
     records = [FakeRecord(TOPIC, 0, 0, b"SN-0", encoded(snapshot("SN-0"))), big]
-    letters = Letters()
+    letters = FakeDeadLetters()
     store = EntitlementStore(repository, letters, entitlements_topic=TOPIC, releases_topic="r", holds_topic="h")
 
     store(records)  # returns: nothing to retry

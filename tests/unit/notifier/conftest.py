@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from notifier_fakes import FakeClock, FakeDeadLetters, FakeLedger, FakeTransport
+from fake_deadletters import FakeDeadLetters
+from notifier_fakes import FakeClock, FakeLedger, FakeTransport
 
 
 @pytest.fixture

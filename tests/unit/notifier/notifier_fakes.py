@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -112,19 +112,6 @@ class FakeTransport:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-@dataclass
-class FakeDeadLetters:
-    """The dead-letter publisher in memory, held to KafkaDeadLetters by tests/deadletters_contract.py."""
-
-    records: list[tuple[Any, str]] = field(default_factory=list)
-
-    def send(self, record: Any, reason: str) -> None:
-        self.records.append((record, reason))
-
-    def send_all(self, rejected: Sequence[tuple[Any, str]]) -> None:
-        self.records.extend(rejected)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from deadletters_contract import DeadLettersContract, Letter, Port
-from notifier_fakes import FakeDeadLetters
+from fake_deadletters import FakeDeadLetters
 
 
 class TestFakeDeadLetters(DeadLettersContract):

@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from notifier_fakes import FakeClock, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from fake_deadletters import FakeDeadLetters
+from notifier_fakes import FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 from prometheus_client import REGISTRY
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from notifier_fakes import PERMANENT, TRANSIENT, FakeClock, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from fake_deadletters import FakeDeadLetters
+from notifier_fakes import PERMANENT, TRANSIENT, FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 from prometheus_client import REGISTRY
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notifier_fakes import FakeClock, FakeDeadLetters, FakeLedger, FakeRecord
+from fake_deadletters import FakeDeadLetters
+from notifier_fakes import FakeClock, FakeLedger, FakeRecord
 from notifier_samples import notice
 
 from consumers.notifier.delivery import OutboxTransport

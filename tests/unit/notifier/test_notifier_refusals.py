@@ -6,8 +6,9 @@ import threading
 from typing import Any
 
 import pytest
+from fake_deadletters import FakeDeadLetters
 from kafka import TopicPartition
-from notifier_fakes import FakeClock, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from notifier_fakes import FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 
 import schemas

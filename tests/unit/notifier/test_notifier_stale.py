@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from notifier_fakes import PERMANENT, TRANSIENT, FakeClock, FakeDeadLetters, FakeLedger, FakeRecord, FakeTransport
+from fake_deadletters import FakeDeadLetters
+from notifier_fakes import PERMANENT, TRANSIENT, FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 from prometheus_client import REGISTRY
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg2
 import pytest
+from fake_deadletters import FakeDeadLetters
 from store_fakes import FakeEntitlements
 from store_samples import FakeRecord, encoded, holds, release, snapshot
 
@@ -18,19 +18,6 @@ pytestmark = pytest.mark.unit
 ENTITLEMENTS, RELEASES, HOLDS = "p.entitlements", "p.releases", "p.holds"
 
 
-class Letters:
-    """Dead letters kept in a list: (record, reason)."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[Any, str]] = []
-
-    def send(self, record: Any, reason: str) -> None:
-        self.records.append((record, reason))
-
-    def send_all(self, rejected: Sequence[tuple[Any, str]]) -> None:
-        self.records.extend(rejected)
-
-
 class RefusingEntitlements(FakeEntitlements):
     """Refuses, as PostgreSQL refuses a value it cannot store, every batch holding serial SN-BAD."""
 
@@ -40,7 +27,7 @@ class RefusingEntitlements(FakeEntitlements):
         return super().write(batch)
 
 
-def _store(repository: FakeEntitlements, letters: Letters) -> EntitlementStore:
+def _store(repository: FakeEntitlements, letters: FakeDeadLetters) -> EntitlementStore:
     return EntitlementStore(
         repository, letters, entitlements_topic=ENTITLEMENTS, releases_topic=RELEASES, holds_topic=HOLDS
     )
@@ -55,7 +42,7 @@ def _record(topic: str, offset: int, document: dict[str, Any] | None = None, raw
 
 
 def test_a_batch_is_written_and_what_cannot_be_understood_is_dead_lettered() -> None:
-    repository, letters = FakeEntitlements(), Letters()
+    repository, letters = FakeEntitlements(), FakeDeadLetters()
     broken = _record(ENTITLEMENTS, 1, raw=b"{not json")
     elsewhere = _record("p.other", 0, snapshot("SN-9"))
 
@@ -78,7 +65,7 @@ def test_a_batch_is_written_and_what_cannot_be_understood_is_dead_lettered() -> 
 
 
 def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_of_the_batch_written() -> None:
-    repository, letters = RefusingEntitlements(), Letters()
+    repository, letters = RefusingEntitlements(), FakeDeadLetters()
     refused = _record(ENTITLEMENTS, 1, snapshot("SN-BAD"))
     records = [_record(ENTITLEMENTS, 0, snapshot("SN-1")), refused, _record(ENTITLEMENTS, 2, snapshot("SN-2"))]
 
@@ -91,5 +78,5 @@ def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_of_the_batch_w
 
 def test_closing_the_store_closes_its_repository() -> None:
     repository = FakeEntitlements()
-    _store(repository, Letters()).close()
+    _store(repository, FakeDeadLetters()).close()
     assert repository.closed

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg2
 import psycopg2.errors
 import pytest
+from fake_deadletters import FakeDeadLetters
 from store_fakes import FakeEntitlements
 from store_samples import FakeRecord, encoded, snapshot
 
@@ -24,19 +23,6 @@ PROGRAM_LIMITS = (
     psycopg2.errors.TooManyArguments,
 )
 INDEX_REFUSAL = 'index row size 4032 exceeds btree version 4 maximum 2704 for index "entitlements_by_email"'
-
-
-class Letters:
-    """Dead letters kept in a list: (record, reason)."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[Any, str]] = []
-
-    def send(self, record: Any, reason: str) -> None:
-        self.records.append((record, reason))
-
-    def send_all(self, rejected: Any) -> None:
-        self.records.extend(rejected)
 
 
 class RefusingEntitlements(FakeEntitlements):
@@ -57,7 +43,7 @@ def _records() -> tuple[list[FakeRecord], FakeRecord]:
     return [FakeRecord(TOPIC, 0, 0, b"SN-0", encoded(snapshot("SN-0"))), big], big
 
 
-def _store(repository: FakeEntitlements, letters: Letters) -> EntitlementStore:
+def _store(repository: FakeEntitlements, letters: FakeDeadLetters) -> EntitlementStore:
     return EntitlementStore(repository, letters, entitlements_topic=TOPIC, releases_topic="r", holds_topic="h")
 
 
@@ -65,7 +51,7 @@ def _store(repository: FakeEntitlements, letters: Letters) -> EntitlementStore:
 def test_a_row_over_a_program_limit_is_dead_lettered_and_the_rest_of_the_batch_written(error: type[Exception]) -> None:
     assert issubclass(error, TRANSIENT_ERRORS)  # what the loop would retry for ever, had the store let it through
     records, big = _records()
-    repository, letters = RefusingEntitlements(error(INDEX_REFUSAL)), Letters()
+    repository, letters = RefusingEntitlements(error(INDEX_REFUSAL)), FakeDeadLetters()
 
     _store(repository, letters)(records)  # returns: the loop commits the batch
 
@@ -75,7 +61,10 @@ def test_a_row_over_a_program_limit_is_dead_lettered_and_the_rest_of_the_batch_w
 
 def test_an_outage_is_still_left_to_the_loop_to_retry() -> None:
     records, _ = _records()
-    repository, letters = RefusingEntitlements(psycopg2.OperationalError("server closed the connection")), Letters()
+    repository, letters = (
+        RefusingEntitlements(psycopg2.OperationalError("server closed the connection")),
+        FakeDeadLetters(),
+    )
 
     with pytest.raises(psycopg2.OperationalError):
         _store(repository, letters)(records)
