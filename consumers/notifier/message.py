@@ -22,7 +22,8 @@ class MissingRecipientError(ValueError):
 
 # One mailbox written as local@domain and nothing else: no display name, angle brackets, comment, whitespace or
 # second address. The local part is a dot-atom or a quoted string, the domain a dot-atom or a [literal]
-# (RFC 5322, non-ASCII allowed as RFC 6532 does); anything else never reaches the email package's parser.
+# (RFC 5322); anything else never reaches the email package's parser. The pattern lets non-ASCII through (RFC
+# 6532): the parser refuses it in a local part, and a domain is sent in its IDNA form, which any server takes.
 _ATOM = r"[^\s\x00-\x1f\x7f-\x9f()<>\[\]:;@\\,.\"]+"
 _DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
 _QUOTED = r'"(?:[^"\\\s\x00-\x1f\x7f-\x9f]|\\[^\s\x00-\x1f\x7f-\x9f]| )*"'
@@ -59,7 +60,13 @@ def mailbox(email: str) -> Address:
         raise RenderError(f"recipient.email: {email!r} is not an email address ({exc})") from exc
     if (address.username, address.domain) != (username, domain):  # an encoded word decoded, say
         raise RenderError(f"recipient.email: {email!r} does not read back as the same address")
-    return address
+    if domain.isascii():
+        return address
+    try:  # bücher.example as xn--bcher-kva.example: no SMTPUTF8 needed, and no encoded word in the To header
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise RenderError(f"recipient.email: the domain of {email!r} has no IDNA form ({exc})") from exc
+    return Address(username=address.username, domain=ascii_domain)
 
 
 def recipient_of(notice: Mapping[str, Any]) -> Address:

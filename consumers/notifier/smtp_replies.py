@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from lifecycle.personal import mask_address, mask_personal
 # notice aside until the setup is fixed, so they are temporary: the notifier pauses and retries, sending nothing.
 AUTH_REQUIRED = 530
 TOO_LARGE = 552
+_RELAY_DENIED = re.compile(r"\brelay(?:ing)?\b.*\b(?:denied|not permitted|refused)\b|unable to relay", re.IGNORECASE)
 SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE_SMTP_PASSWORD; retried until accepted"
 
 
@@ -57,6 +59,9 @@ def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
     detail = recipients_detail(recipients)
     if AUTH_REQUIRED in codes:
         return Refusal(False, f"recipient refused until the server gets a login: {detail}; {SETUP_ADVICE}")
+    if any(_RELAY_DENIED.search(reply_text(text)) for _, text in recipients.values()):
+        # "Relay access denied": the server relays only for clients it knows, whoever the recipient is.
+        return Refusal(False, f"the server does not relay for the notifier: {detail}; {SETUP_ADVICE}")
     if codes and all(500 <= code < 600 for code in codes):
         return Refusal(True, f"recipient refused: {detail}")
     return Refusal(False, f"recipient deferred: {detail}")

@@ -88,7 +88,8 @@ def run_store(
         entitlements_topic=settings.topic(topics.ENTITLEMENTS.suffix),
         releases_topic=settings.topic(topics.RELEASES.suffix),
         holds_topic=settings.topic(topics.HOLDS.suffix),
-        partition_count=lambda topic: len(consumer.partitions_for_topic(topic) or ()) or None,
+        # The count the processor places its records by (the topic's spec), not the broker's: the same fact.
+        partition_count=lambda topic: topics.HOLDS.partitions,
     )
     try:
         run_batches(

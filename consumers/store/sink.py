@@ -37,6 +37,16 @@ PROGRAM_LIMITS: tuple[type[BaseException], ...] = (
     psycopg2.errors.TooManyArguments,
 )
 ROW_ERRORS: tuple[type[BaseException], ...] = (psycopg2.DataError, psycopg2.IntegrityError, *PROGRAM_LIMITS)
+# Class 54 also stops the whole database: past its transaction-id (or multixact) wraparound limit it refuses every
+# write with 54000. That is an outage, retried, never a row's fault.
+_DATABASE_STOPPED = "not accepting commands"
+
+
+def _refused_row(exc: BaseException) -> bool:
+    """Whether a ROW_ERRORS error is the row's (else the database refuses every write: an outage)."""
+    return not (isinstance(exc, PROGRAM_LIMITS) and _DATABASE_STOPPED in str(exc))
+
+
 # The partition count of a topic, or None when it is not known.
 PartitionCount = Callable[[str], int | None]
 
@@ -71,6 +81,8 @@ class EntitlementStore:
             try:
                 changed, rejected = self._write(batch), batch.rejected
             except ROW_ERRORS as exc:
+                if not _refused_row(exc):
+                    raise
                 log.warning(
                     "PostgreSQL refused a row (%s); writing the %d records one by one", _first_line(exc), len(records)
                 )
@@ -94,6 +106,8 @@ class EntitlementStore:
             try:
                 changed += self._write(single)
             except ROW_ERRORS as exc:
+                if not _refused_row(exc):
+                    raise
                 rejected.append(Rejected(record, f"refused by PostgreSQL: {_first_line(exc)}"))
             rejected.extend(single.rejected)
         return changed, rejected

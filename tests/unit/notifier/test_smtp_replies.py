@@ -45,6 +45,10 @@ def _send(error: Exception) -> None:
         smtplib.SMTPHeloError(501, b"5.5.2 Invalid HELO name"),
         smtplib.SMTPDataError(530, b"5.7.0 Authentication required"),
         smtplib.SMTPRecipientsRefused({"pat@example.com": (530, b"5.7.0 Authentication required")}),
+        # A relay that serves only clients it knows refuses every recipient alike (Postfix, Exim).
+        smtplib.SMTPRecipientsRefused({"pat@example.com": (554, b"5.7.1 <pat@example.com>: Relay access denied")}),
+        smtplib.SMTPRecipientsRefused({"pat@example.com": (550, b"5.7.1 Unable to relay")}),
+        smtplib.SMTPRecipientsRefused({"pat@example.com": (550, b"5.7.1 Relaying denied")}),
     ],
 )
 def test_a_permanent_refusal_of_the_server_setup_pauses_with_one_line_naming_the_settings(error: Exception) -> None:

@@ -69,3 +69,21 @@ def test_an_outage_is_still_left_to_the_loop_to_retry() -> None:
     with pytest.raises(psycopg2.OperationalError):
         _store(repository, letters)(records)
     assert (letters.records, repository.current_documents) == ([], {})
+
+
+class StoppedDatabase(FakeEntitlements):
+    """Refuses every write, as PostgreSQL does past its wraparound limit: SQLSTATE 54000, like a row too large."""
+
+    def write(self, batch: Batch) -> int:
+        raise psycopg2.errors.ProgramLimitExceeded(
+            'database is not accepting commands to avoid wraparound data loss in database "lifecycle"'
+        )
+
+
+def test_a_database_stopped_at_its_wraparound_limit_is_an_outage_not_a_bad_row() -> None:
+    records, _ = _records()
+    repository, letters = StoppedDatabase(), FakeDeadLetters()
+
+    with pytest.raises(psycopg2.errors.ProgramLimitExceeded):
+        _store(repository, letters)(records)  # the loop retries: nothing is dead-lettered, nothing committed
+    assert letters.records == []
