@@ -22,11 +22,19 @@ class InvalidMessage(ValueError):
     """A message that is not a valid contract document; the text says which field and why."""
 
 
+def newer_version(document: Any) -> int | float | None:
+    """The document's schema_version when it is newer than this code understands, else None."""
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    if isinstance(version, int | float) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        return version
+    return None
+
+
 def check_version(document: Any) -> None:
     """Refuse a document whose schema_version is newer than this code understands."""
     # Before the schema: a newer producer may have changed the other fields, so their errors would mislead.
-    version = document.get("schema_version") if isinstance(document, dict) else None
-    if isinstance(version, int | float) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+    version = newer_version(document)
+    if version is not None:
         raise InvalidMessage(
             f"schema_version: {version} is {VERSION_REFUSAL} ({SCHEMA_VERSION}): "
             f"upgrade the pipeline, then `lifecycle redrive --reason '{VERSION_REFUSAL}'`"

@@ -18,6 +18,7 @@ from consumers.notifier.render import NoticeRenderer, RenderError
 from consumers.record import Record
 from lifecycle import metrics
 from lifecycle.personal import mask_address, mask_personal
+from schemas.checks import newer_version
 from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
@@ -44,8 +45,8 @@ class NewerNoticeError(schemas.InvalidMessage):
 
 def check_notice_version(document: Mapping[str, Any]) -> None:
     """Raise NewerNoticeError when the notice's schema_version is above SCHEMA_VERSION (none reads as 1)."""
-    version = document.get("schema_version", 1)
-    if isinstance(version, int | float) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+    version = newer_version(document)
+    if version is not None:
         raise NewerNoticeError(
             f"notice schema_version {version} is {VERSION_REFUSAL} (the notifier knows {SCHEMA_VERSION}): "
             f"upgrade the notifier, then `lifecycle redrive --reason '{VERSION_REFUSAL}'`"

@@ -89,7 +89,7 @@ def run_store(
         releases_topic=settings.topic(topics.RELEASES.suffix),
         holds_topic=settings.topic(topics.HOLDS.suffix),
         # The count the processor places its records by (the topic's spec), not the broker's: the same fact.
-        partition_count=lambda topic: topics.HOLDS.partitions,
+        holds_partitions=topics.HOLDS.partitions,
     )
     try:
         run_batches(

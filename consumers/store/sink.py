@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import psycopg2
 import psycopg2.errors
@@ -47,10 +47,6 @@ def _refused_row(exc: BaseException) -> bool:
     return not (isinstance(exc, PROGRAM_LIMITS) and _DATABASE_STOPPED in str(exc))
 
 
-# The partition count of a topic, or None when it is not known.
-PartitionCount = Callable[[str], int | None]
-
-
 class EntitlementStore:
     """Apply one poll batch: upsert in one transaction, then publish its dead letters (at least once)."""
 
@@ -62,14 +58,14 @@ class EntitlementStore:
         entitlements_topic: str,
         releases_topic: str,
         holds_topic: str,
-        partition_count: PartitionCount | None = None,
+        holds_partitions: int | None = None,
     ) -> None:
         self._repository = repository
         self._dead_letters = dead_letters
         self._entitlements_topic = entitlements_topic
         self._releases_topic = releases_topic
         self._holds_topic = holds_topic
-        self._partition_count = partition_count
+        self._holds_partitions = holds_partitions  # None: not known, placement is not checked
 
     def close(self) -> None:
         """Close the repository."""
@@ -92,8 +88,8 @@ class EntitlementStore:
         metrics.EVENTS.labels(COMPONENT, "stale").inc(max(len(batch.entitlements) + len(batch.holds) - changed, 0))
 
     def _sort(self, records: Sequence[Record]) -> Batch:
-        holds_partitions = None if self._partition_count is None else self._partition_count(self._holds_topic)
-        return sort_batch(records, self._entitlements_topic, self._releases_topic, self._holds_topic, holds_partitions)
+        topics = (self._entitlements_topic, self._releases_topic, self._holds_topic)
+        return sort_batch(records, *topics, self._holds_partitions)
 
     def _write(self, batch: Batch) -> int:
         return self._repository.write(batch)
