@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 COMPONENT = "scheduler"
 # Of a serial or a reason in the log, this many characters are shown.
 SHOWN_CHARS = 80
+# A refused overdue tick is due again every sweep until its row is fixed: it is logged and counted the first time
+# only (the sweep's summary line counts it every time). The ids remembered are bounded, the oldest forgotten first.
+REMEMBERED_REFUSALS = 10_000
+_refused_before: dict[str, None] = {}
 
 
 def shown(value: Any) -> str:
@@ -30,6 +34,8 @@ def valid_ticks(ticks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             accepted.append(validate("tick", tick))
         except InvalidMessage as exc:
+            if not _first_refusal(str(tick.get("event_id"))):
+                continue
             metrics.EVENTS.labels(COMPONENT, "rejected").inc()
             log.warning(
                 "%s tick for serial %s left out, the tick contract refuses it (%s): fix the stored row",
@@ -38,3 +44,13 @@ def valid_ticks(ticks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 shown(exc),
             )
     return accepted
+
+
+def _first_refusal(event_id: str) -> bool:
+    """Whether this tick is refused for the first time in this process (and remember it)."""
+    if event_id in _refused_before:
+        return False
+    if len(_refused_before) >= REMEMBERED_REFUSALS:
+        del _refused_before[next(iter(_refused_before))]
+    _refused_before[event_id] = None
+    return True

@@ -8,7 +8,7 @@ the processor re-checks every tick). Reminders fall due at UTC midnight, so a sw
 crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks each serial
 with an event held longer than the hold period (`hold_expiry_ticks` decides): one tick id per serial
 and UTC day. A due tick the tick contract refuses (a stored row no tick can be made of) is left out
-with a log line each sweep it is due, and the rest of the sweep goes on (`refusals.valid_ticks`).
+(logged the first time, counted in each sweep's summary), and the rest of the sweep goes on (`refusals.valid_ticks`).
 
 The tick ledger (`scheduler_ticks`) keeps what was sent: each due tick is published once, and an
 overdue expiry or version check again at most once per UTC day of the sweep, so neither a row that

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 from store_samples import snapshot
 
+import consumers.scheduler.refusals as refusals_module
 import consumers.scheduler.sweep as sweep_module
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.queries import Candidate, Watermark
@@ -70,6 +71,11 @@ class Ledger:
         self.advanced += 1
 
 
+@pytest.fixture(autouse=True)
+def _no_refusal_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(refusals_module, "_refused_before", {})
+
+
 def _sweep(producer: FakeProducer) -> sweep_module.SweepReport:
     publish = TickPublisher(cast(Any, producer), "p.ticks")
     return sweep_module.sweep(cast(Any, Connection()), publish, Policy({}), AS_OF)
@@ -121,3 +127,26 @@ def test_a_refused_tick_is_logged_once_with_its_serial_escaped_and_cut(
     assert "\u0085" not in line
     assert "S" * SHOWN_CHARS not in line
     assert "the tick contract refuses it ('event_id: must be shorter than or equal to 100 characters')" in line
+
+
+def test_a_tick_refused_again_at_the_next_sweep_is_counted_in_its_summary_but_not_logged_or_counted_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    Ledger(monkeypatch, [snapshot("Z" * 65, expires_on="2027-03-14")], [])
+    refused_before = _refused_count()
+    with caplog.at_level(logging.WARNING, logger="consumers.scheduler"):
+        reports = [_sweep(FakeProducer()) for _ in range(3)]
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert [report.refused for report in reports] == [1, 1, 1]
+    assert len(warnings) == 1
+    assert _refused_count() == refused_before + 1
+
+
+def test_the_refusals_remembered_are_bounded_the_oldest_forgotten_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(refusals_module, "REMEMBERED_REFUSALS", 2)
+    tick = {"event_id": "x" * 101, "kind": "expiry", "serial": "S"}
+    ticks = [{**tick, "event_id": f"{n}" + "x" * 101} for n in range(3)]
+    assert refusals_module.valid_ticks(ticks) == []
+    assert list(refusals_module._refused_before) == [ticks[1]["event_id"], ticks[2]["event_id"]]
+    refusals_module.valid_ticks(ticks[:1])  # forgotten, so refused for the first time again
+    assert list(refusals_module._refused_before) == [ticks[2]["event_id"], ticks[0]["event_id"]]
