@@ -10,6 +10,9 @@ import orjson
 from lifecycle.replay.pipeline import Replay
 from lifecycle.rules.calendar import iso_instant
 
+# Lines are written this many at a time: an unbuffered output (PYTHONUNBUFFERED) makes each write a system call.
+_LINES_PER_WRITE = 1024
+
 
 def write_document(out: IO[bytes], replay: Replay, notice_lines: Iterable[bytes]) -> None:
     """The result document as docs/architecture.md (`lifecycle replay`) gives it, the notices from their lines."""
@@ -26,7 +29,11 @@ def write_document(out: IO[bytes], replay: Replay, notice_lines: Iterable[bytes]
 def _write_array(out: IO[bytes], name: str, items: Iterable[bytes], after: bytes) -> None:
     out.write(b'  "' + name.encode() + b'": [')
     separator = b"\n    "
+    lines: list[bytes] = []
     for item in items:
-        out.write(separator + item)
+        lines.append(separator + item)
         separator = b",\n    "
-    out.write((b"\n  ]" if separator != b"\n    " else b"]") + after + b"\n")
+        if len(lines) == _LINES_PER_WRITE:
+            out.write(b"".join(lines))
+            lines.clear()
+    out.write(b"".join(lines) + (b"\n  ]" if separator != b"\n    " else b"]") + after + b"\n")
