@@ -4,9 +4,12 @@ Typical causes that go away: a renewal or upgrade that arrived before its purcha
 between topics), or notices refused while the SMTP server was misconfigured. Every consumer is idempotent,
 so a message that is sent back and was applied meanwhile changes nothing; one that is still wrong is
 dead-lettered again with its reason. The same original is sent back once per run, however often it was
-dead-lettered. A letter whose original was larger than LIFECYCLE_DEADLETTER_PREVIEW_BYTES holds only a preview
-(one written when publishing failed, none): it is never sent back (a cut original would be refused again, or
-worse, applied), only listed, one line each, by origin topic, size and SHA-256.
+dead-lettered, and a letter the audit names as redriven is passed over unless `--again` is given. A letter
+from a latest-state topic (compacted, the newest record per key stands: entitlements, holds, releases) is
+never sent back: a copy of an older record would replace a newer one. A letter whose original was larger
+than LIFECYCLE_DEADLETTER_PREVIEW_BYTES holds only a preview (one written when publishing failed, none): it
+is never sent back (a cut original would be refused again, or worse, applied), only listed, one line each,
+by origin topic, size and SHA-256.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import argparse
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
+from kafka.producer.future import RecordMetadata
 
 from lifecycle import redrive_audit
 from lifecycle.admin import require_topics
@@ -30,10 +34,15 @@ from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
-from lifecycle.topic_log import read_to_end
-from lifecycle.topics import DEADLETTER
+from lifecycle.topic_log import records_to_end
+from lifecycle.topics import ALL_TOPICS, DEADLETTER
 
 LISTED_ONCE = "original not kept whole, listed once already"
+REDRIVEN_BEFORE = "redriven before (--again sends it again)"
+LATEST_STATE = "from a latest-state topic, never sent back (a copy could replace a newer record)"
+# Compacted topics hold the newest document per key; their readers take the last record as the truth.
+LATEST_STATE_SUFFIXES = frozenset(spec.suffix for spec in ALL_TOPICS if spec.cleanup_policy == "compact")
+FLUSH_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,11 @@ class Choice:
     skipped: Counter[str]
     not_kept: list[Letter] = field(default_factory=list)
 
+    @property
+    def total(self) -> int:
+        """How many records were looked at: each is chosen, not kept whole or skipped."""
+        return len(self.chosen) + len(self.not_kept) + sum(self.skipped.values())
+
 
 def parse_letter(key: bytes | None, value: bytes | None, partition: int = -1, offset: int = -1) -> Letter | None:
     """A dead-letter record as a Letter; None when it is not one (so it is never sent anywhere)."""
@@ -94,10 +108,17 @@ def parse_letter(key: bytes | None, value: bytes | None, partition: int = -1, of
 
 
 def choose(
-    letters: Iterable[Letter | None], prefix: str, *, reason: str = "", origin: str = "", component: str = ""
+    letters: Iterable[Letter | None],
+    prefix: str,
+    *,
+    reason: str = "",
+    origin: str = "",
+    component: str = "",
+    redriven: Collection[tuple[int, int]] = frozenset(),
 ) -> Choice:
-    """The letters that match every filter given (reason text, origin topic, component), each original once;
-    those that do not hold their original whole are listed apart, never sent."""
+    """The letters that match every filter given (reason text, origin topic, component), each original once,
+    none from a latest-state topic, none at a position in `redriven`; those that do not hold their original
+    whole are listed apart, never sent."""
     choice = Choice([], Counter())
     seen: set[tuple[str, bytes | None, bytes | str | None]] = set()
     for letter in letters:
@@ -109,6 +130,10 @@ def choose(
             choice.skipped["empty original"] += 1
         elif not _matches(letter, reason, origin, component):
             choice.skipped["filtered out"] += 1
+        elif letter.origin_topic.removeprefix(f"{prefix}.") in LATEST_STATE_SUFFIXES:
+            choice.skipped[LATEST_STATE] += 1
+        elif (letter.partition, letter.offset) in redriven:
+            choice.skipped[REDRIVEN_BEFORE] += 1
         elif (letter.origin_topic, letter.key, letter.payload or letter.sha256) in seen:
             choice.skipped["sent once already" if letter.kept_whole else LISTED_ONCE] += 1
         else:
@@ -127,6 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--origin", default="", help="only letters from this topic (e.g. renewals)")
     parser.add_argument("--component", default="", help="only letters from this component (processor, store…)")
     parser.add_argument("--dry-run", action="store_true", help="count what would be sent back, send nothing")
+    parser.add_argument("--again", action="store_true", help="also send letters the audit names as redriven")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,12 +165,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _redrive(settings: Settings, args: argparse.Namespace) -> int:
-    records = read_to_end(settings, settings.topic(DEADLETTER.suffix))
+    redriven = set() if args.again else redrive_audit.redriven(redrive_audit.read(settings))
+    records = records_to_end(settings, settings.topic(DEADLETTER.suffix))
     letters = (parse_letter(record.key, record.value, record.partition, record.offset) for record in records)
-    choice = choose(letters, settings.topic_prefix, reason=args.reason, origin=args.origin, component=args.component)
+    choice = choose(
+        letters,
+        settings.topic_prefix,
+        reason=args.reason,
+        origin=args.origin,
+        component=args.component,
+        redriven=redriven,
+    )
     by_topic = Counter(letter.origin_topic for letter in choice.chosen)
     verb = "would send back" if args.dry_run else "sending back"
-    print(f"{len(records)} dead letters; {verb} {len(choice.chosen)}")
+    again = " (--again: letters redriven before included)" if args.again else ""
+    print(f"{choice.total} dead letters; {verb} {len(choice.chosen)}{again}")
     for topic, count in sorted(by_topic.items()):
         print(f"  {topic}: {count}")
     for cause, count in sorted(choice.skipped.items()):
@@ -159,39 +194,41 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dict[str, Any]]:
-    """Send each letter's original to the topic it came from, marked with the letter it left; audit each one."""
-    client_id = kafka_name(settings.topic_prefix, "redrive")
-    deadletter_topic = settings.topic(DEADLETTER.suffix)
-    producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))
-    try:
-        futures = [
-            producer.send(
-                letter.origin_topic,
-                key=letter.key,
-                value=letter.payload,
-                headers=[
-                    (
-                        redrive_audit.HEADER,
-                        redrive_audit.header_value(deadletter_topic, letter.partition, letter.offset),
-                    )
-                ],
-            )
-            for letter in letters
-        ]
-        producer.flush(timeout=60)
-    finally:
-        producer.close()
-    now = datetime.now(UTC)
-    entries, failure = [], None
-    for letter, future in zip(letters, futures, strict=True):
-        # Every original that went out is audited, even when another send failed.
-        if not future.succeeded():
-            failure = failure or future.exception or KafkaTimeoutError("the send was not acknowledged in 60 s")
-            continue
-        meta = future.value
+    """Send each letter's original to the topic it came from, marked with the letter it left; audit each send as
+    it is acknowledged, so a failure part way still audits every original that went out (then UserError)."""
+    audit = redrive_audit.AuditFile(settings)  # opened first: an unwritable audit file sends nothing
+    entries: list[dict[str, Any]] = []
+    failures: list[BaseException] = []
+
+    def acknowledged(letter: Letter, meta: RecordMetadata) -> None:
         where = (meta.topic, meta.partition, meta.offset)
-        entries.append(redrive_audit.entry(actor, now, (letter.partition, letter.offset, letter.reason), where))
-    redrive_audit.append(settings, entries)
-    if failure is not None:
-        raise failure
+        item = redrive_audit.entry(actor, datetime.now(UTC), (letter.partition, letter.offset, letter.reason), where)
+        entries.append(item)
+        audit.write(item)
+
+    deadletter_topic = settings.topic(DEADLETTER.suffix)
+    try:
+        client_id = kafka_name(settings.topic_prefix, "redrive")
+        producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))
+        try:
+            for letter in letters:
+                marker = redrive_audit.header_value(deadletter_topic, letter.partition, letter.offset)
+                future = producer.send(
+                    letter.origin_topic, key=letter.key, value=letter.payload, headers=[(redrive_audit.HEADER, marker)]
+                )
+                future.add_callback(acknowledged, letter).add_errback(failures.append)
+            producer.flush(timeout=FLUSH_SECONDS)
+        except KafkaError as exc:
+            failures.append(exc)  # nothing more is sent; what is queued still goes out, audited when acknowledged
+        finally:
+            producer.close()  # waits for what is in flight (each record's delivery timeout bounds it)
+    finally:
+        audit.close()
+    if len(entries) < len(letters):  # a flush that timed out but whose records all went out is no failure
+        failure = failures[0] if failures else "a send was not acknowledged"
+        raise UserError(
+            f"sent back {len(entries)} of {len(letters)} (audit lines in {audit.path}), then Kafka at "
+            f"{','.join(settings.kafka_bootstrap)} failed: {failure}; run the redrive again once Kafka "
+            "answers (letters redriven are passed over)"
+        )
     return entries

@@ -4,12 +4,15 @@ Each line names who sent it (`cli` or `dashboard`, with the client address), whe
 from (partition and offset in `<prefix>.deadletter`), its reason, and where the original went (topic,
 partition, offset). A redriven original also carries the header `lifecycle-redrive-of:
 <deadletter topic>/<partition>/<offset>`. A letter that fails again names that new position as its origin,
-so the dashboard links it to the earlier letter, and marks the earlier one redriven.
+so the dashboard links it to the earlier letter, and marks the earlier one redriven. The file is opened before
+anything is sent, and each line is written as its send is acknowledged, so a run that fails halfway still
+audits every original that went out; a letter the audit names is not sent again unless asked for.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 HEADER = "lifecycle-redrive-of"
@@ -52,17 +56,45 @@ def entry(
     }
 
 
-def append(settings: Settings, entries: Iterable[dict[str, Any]]) -> None:
-    """Write the lines to the audit file (created when missing) and to the log."""
-    lines = [orjson.dumps(item) for item in entries]
-    if not lines:
-        return
-    path = audit_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as out:
-        out.write(b"".join(line + b"\n" for line in lines))
-    for line in lines:
+class AuditFile:
+    """The audit file, open for appending before anything is sent; `write` is safe from the producer's thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = audit_path(settings)
+        self.failure: OSError | None = None  # the first write that failed (its lines are in the log all the same)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._out = self.path.open("ab")
+        except OSError as exc:
+            raise UserError(
+                f"cannot write the redrive audit file {self.path} ({exc.strerror or exc}): "
+                "point LIFECYCLE_HOME at a writable folder; nothing was sent"
+            ) from None
+
+    def write(self, item: dict[str, Any]) -> None:
+        """One line to the log, then to the file (flushed at once); a failed write is kept for `close` to report."""
+        line = orjson.dumps(item)
         log.info("audit %s", line.decode())
+        with self._lock:
+            try:
+                self._out.write(line + b"\n")
+                self._out.flush()
+            except OSError as exc:
+                self.failure = self.failure or exc
+
+    def close(self) -> None:
+        """Close the file; UserError when a line could not be written to it."""
+        with self._lock:
+            try:
+                self._out.close()
+            except OSError as exc:
+                self.failure = self.failure or exc
+        if self.failure is not None:
+            raise UserError(
+                f"the redrive audit file {self.path} could not be written ({self.failure.strerror or self.failure}): "
+                "its lines are in the log (logger lifecycle.audit); free the space or fix the folder"
+            )
 
 
 def read(settings: Settings) -> list[dict[str, Any]]:
@@ -70,12 +102,29 @@ def read(settings: Settings) -> list[dict[str, Any]]:
     path = audit_path(settings)
     if not path.exists():
         return []
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(
+            f"cannot read the redrive audit file {path} ({exc.strerror or exc}): let this user read LIFECYCLE_HOME"
+        ) from None
     found = []
-    for line in path.read_bytes().splitlines():
+    for line in data.splitlines():
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
         if isinstance(item, dict):
             found.append(item)
+    return found
+
+
+def redriven(lines: Iterable[dict[str, Any]]) -> set[tuple[int, int]]:
+    """The positions (partition, offset) in the dead-letter topic of the letters these audit lines sent back."""
+    found: set[tuple[int, int]] = set()
+    for line in lines:
+        letter = line.get("deadletter")
+        partition, offset = (letter.get("partition"), letter.get("offset")) if isinstance(letter, dict) else (0, None)
+        if isinstance(partition, int) and isinstance(offset, int):
+            found.add((partition, offset))
     return found

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from kafka.errors import KafkaError
 
+from lifecycle import redrive_audit
 from lifecycle.dashboard import auth, operator
 from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.letter_detail import detail, fetch
@@ -87,7 +89,8 @@ async def api_deadletter(request: web.Request) -> web.Response:
 
 
 async def api_redrive(request: web.Request) -> web.Response:
-    """POST /api/deadletters/redrive {ids | filters, confirm, expected}: operator token; confirm=false previews."""
+    """POST /api/deadletters/redrive {ids | filters, confirm, expected, again}: operator token; confirm=false
+    previews; letters redriven before are left out unless `again` is true."""
     sampler = request.app[SAMPLER]
     reason = operator.refusal(sampler.settings, request)
     # Wrong operator tokens are bounded per client as wrong login tokens are (none counted while redrive is off).
@@ -103,12 +106,23 @@ async def api_redrive(request: web.Request) -> web.Response:
     reader = _reader(request)
     if not isinstance(body, dict) or reader is None:
         raise web.HTTPBadRequest(text="the body must be a JSON object, and the dead letters read once")
+    if body.get("filters") is not None and not isinstance(body["filters"], dict):
+        return web.json_response({"error": 'filters must be a JSON object, e.g. {"reason": "no purchase"}'}, status=400)
     try:
-        wanted = operator.positions(reader, body)[: operator.MAX_LETTERS]
+        wanted = operator.positions(reader, body)
     except ValueError as exc:
         return web.json_response({"error": str(exc)}, status=400)
+    try:
+        audit = [] if body.get("again") is True else await asyncio.to_thread(redrive_audit.read, sampler.settings)
+    except UserError as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    redriven = redrive_audit.redriven(audit)
+    left_out = sum(position in redriven for position in wanted)
+    wanted = [position for position in wanted if position not in redriven][: operator.MAX_LETTERS]
     if not body.get("confirm"):
-        return web.json_response({"count": len(wanted), "confirm": f"send {len(wanted)} letter(s) back?"})
+        note = f"; {left_out} redriven before left out (again: true sends them too)" if left_out else ""
+        preview: dict[str, Any] = {"count": len(wanted), "confirm": f"send {len(wanted)} letter(s) back?{note}"}
+        return web.json_response({**preview, "redriven_before": left_out} if left_out else preview)
     if body.get("expected") != len(wanted):
         message = f"the selection is {len(wanted)} letter(s) now, not {body.get('expected')}: confirm again"
         return web.json_response({"error": message, "count": len(wanted)}, status=409)
@@ -116,7 +130,11 @@ async def api_redrive(request: web.Request) -> web.Response:
     try:
         result = await asyncio.to_thread(operator.redrive, sampler.settings, reader, wanted, actor)
     except (KafkaError, UserError) as exc:
-        return _kafka_failed("Kafka refused the redrive", exc)
+        with contextlib.suppress(UserError):  # what went out before the failure is audited: mark it
+            await asyncio.to_thread(reader.reload_audit)
+        return _kafka_failed("the redrive failed", exc)
+    if left_out:
+        result["skipped"]["redriven before (again: true sends it again)"] = left_out
     return web.json_response(result)
 
 

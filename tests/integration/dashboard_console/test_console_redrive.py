@@ -86,13 +86,16 @@ def test_redrive_needs_the_token_and_a_confirmation_and_is_audited_marked_and_li
     assert by_id[f"{first[0]}-{first[1]}"]["redriven"][0]["sent_to"]["offset"] == sent.offset
     assert dashboard.get(f"/api/deadletters/0-{again_offset}")[1]["redrive_of"] == f"{first[0]}-{first[1]}"
 
-    # A filtered group: the two letters of SN-1's renewal that wait now, each original sent once.
+    # A filtered group: the letter redriven before is left out (unless asked again), the two that wait now name
+    # one original, sent once.
     group = {"filters": {"topic": "renewals", "serial": "SN-1"}}
-    assert post(dashboard, "/api/deadletters/redrive", group, OPERATOR)[1]["count"] == 3
-    status, done = post(dashboard, "/api/deadletters/redrive", {**group, "confirm": True, "expected": 3}, OPERATOR)
+    preview = post(dashboard, "/api/deadletters/redrive", group, OPERATOR)[1]
+    assert (preview["count"], preview["redriven_before"]) == (2, 1)
+    assert post(dashboard, "/api/deadletters/redrive", {**group, "again": True}, OPERATOR)[1]["count"] == 3
+    status, done = post(dashboard, "/api/deadletters/redrive", {**group, "confirm": True, "expected": 2}, OPERATOR)
     assert status == 200, done
     assert done["sent"] == 1
-    assert done["skipped"] == {"sent once already": 2}
+    assert done["skipped"] == {"sent once already": 1, "redriven before (again: true sends it again)": 1}
     assert len(read_with_headers(settings, "renewals")) == 2
     assert other not in [(0, o["deadletter"]["offset"]) for o in done["audit"]]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import orjson
 
 from lifecycle.deadletter import deadletter_record
-from lifecycle.redrive import Letter, choose, parse_letter
+from lifecycle.redrive import LATEST_STATE, REDRIVEN_BEFORE, Letter, choose, parse_letter
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def test_filters_by_reason_origin_and_component() -> None:
     letters = [
         letter("renewal of unknown serial SF-1"),
         letter("upgrade of unknown serial SF-2", topic="lc.upgrades", value=b"2"),
-        letter("status: not one of the statuses", topic="lc.entitlements", value=b"3", component="store"),
+        letter("recipient: not one plain address", topic="lc.notices", value=b"3", component="notifier"),
     ]
     assert [x.reason for x in choose(letters, "lc", reason="unknown serial").chosen] == [
         "renewal of unknown serial SF-1",
@@ -87,8 +87,8 @@ def test_filters_by_reason_origin_and_component() -> None:
     ]
     assert [x.origin_topic for x in choose(letters, "lc", origin="upgrades").chosen] == ["lc.upgrades"]
     assert [x.origin_topic for x in choose(letters, "lc", origin="lc.renewals").chosen] == ["lc.renewals"]
-    assert [x.component for x in choose(letters, "lc", component="store").chosen] == ["store"]
-    assert choose(letters, "lc", reason="unknown serial", component="store").skipped == {"filtered out": 3}
+    assert [x.component for x in choose(letters, "lc", component="notifier").chosen] == ["notifier"]
+    assert choose(letters, "lc", reason="unknown serial", component="notifier").skipped == {"filtered out": 3}
 
 
 def test_each_original_is_sent_once_and_only_to_this_deployments_topics() -> None:
@@ -101,3 +101,17 @@ def test_each_original_is_sent_once_and_only_to_this_deployments_topics() -> Non
     choice = choose(letters, "lc")
     assert len(choice.chosen) == 1
     assert choice.skipped == {"sent once already": 1, "origin outside this deployment": 1, "empty original": 1}
+
+
+def test_letters_from_latest_state_topics_and_letters_redriven_before_are_passed_over() -> None:
+    letters = [
+        letter("status: not one of the statuses", topic="lc.entitlements", component="store"),
+        letter("value out of range", topic="lc.holds", component="store"),
+        letter("schema_version: newer than this pipeline understands", topic="lc.releases"),
+        parse_letter(b"SF-1", deadletter_record("r", "lc.renewals", 0, 7, b"SF-1", b"{}", "processor", AT), 1, 40),
+        parse_letter(b"SF-1", deadletter_record("r", "lc.renewals", 0, 8, b"SF-1", b"[]", "processor", AT), 1, 41),
+    ]
+    choice = choose(letters, "lc", redriven={(1, 40), (2, 41)})
+    assert [(x.partition, x.offset) for x in choice.chosen] == [(1, 41)]
+    assert choice.skipped == {LATEST_STATE: 3, REDRIVEN_BEFORE: 1}
+    assert choice.total == 5
