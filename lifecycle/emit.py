@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
@@ -16,7 +17,7 @@ import schemas
 from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
-from lifecycle.input_files import open_input
+from lifecycle.input_files import open_input_bytes
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.kafka_diagnosis import explain_bootstrap_failure
 from lifecycle.settings import Settings
@@ -60,19 +61,26 @@ def event_key(event: dict[str, Any]) -> str:
     return serial
 
 
-def prepare_line(number: int, text: str) -> Outgoing | Refused | None:
+def prepare_line(number: int, raw: bytes | str) -> Outgoing | Refused | None:
     """Validate one input line: an event to publish, a refusal, or None for a blank line."""
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:  # one bad line, refused like any other: the rest of the file still goes out
+        return Refused(number, f"not UTF-8 text ({exc.reason} at byte {exc.start + 1})")
     if not text.strip():
         return None
     try:
         event = schemas.decode_event(text)
+        value = schemas.encode(event)
     except schemas.InvalidMessage as exc:
         return Refused(number, str(exc))
+    except orjson.JSONEncodeError:  # decoded, but nested deeper than orjson writes (254 levels)
+        return Refused(number, "not JSON: nested too deeply")
     spec = TOPIC_BY_EVENT_TYPE[event["type"]]
-    return Outgoing(number, spec.suffix, event_key(event).encode(), schemas.encode(event))
+    return Outgoing(number, spec.suffix, event_key(event).encode(), value)
 
 
-def prepare_lines(lines: Iterable[str]) -> Iterator[Outgoing | Refused]:
+def prepare_lines(lines: Iterable[bytes | str]) -> Iterator[Outgoing | Refused]:
     """Validate every line of a JSON-lines stream, numbering lines from 1 and skipping blank ones."""
     for number, text in enumerate(lines, start=1):
         prepared = prepare_line(number, text)
@@ -102,6 +110,7 @@ class Tally:
     sent: Counter[str]
     refused: int = 0
     failed: int = 0
+    stopped: str = ""  # why the input ended early (a read that failed), after what was sent
 
     def summary(self) -> str:
         per_topic = ", ".join(f"{suffix} {count}" for suffix, count in sorted(self.sent.items()))
@@ -118,28 +127,37 @@ class Tally:
         print(f"line {item.line}: not sent: {exc}", file=errors)
 
 
-def publish(settings: Settings, lines: Iterable[str], errors: IO[str]) -> Tally:
+def publish(settings: Settings, lines: Iterable[bytes | str], errors: IO[str]) -> Tally:
     """Send every valid line to its topic, report refused lines to `errors`, flush, and count what happened."""
     require_topics(settings, TOPIC_BY_EVENT_TYPE.values())
     producer = _producer(settings)
     tally = Tally(Counter())
     try:
-        for item in prepare_lines(lines):
-            if isinstance(item, Refused):
-                tally.refused += 1
-                print(item, file=errors)
-                continue
-            try:
-                future = producer.send(settings.topic(item.suffix), key=item.key, value=item.value)
-            except KafkaError as exc:
-                tally.record_failed(item, errors, exc)
-                continue
-            future.add_callback(tally.record_sent, item)
-            future.add_errback(tally.record_failed, item, errors)
+        try:
+            _send_all(settings, producer, prepare_lines(lines), tally, errors)
+        except UserError as exc:  # the input failed part way: what was sent is still flushed and counted
+            tally.stopped = str(exc)
         producer.flush()
     finally:
         producer.close()
     return tally
+
+
+def _send_all(
+    settings: Settings, producer: KafkaProducer, items: Iterable[Outgoing | Refused], tally: Tally, errors: IO[str]
+) -> None:
+    for item in items:
+        if isinstance(item, Refused):
+            tally.refused += 1
+            print(item, file=errors)
+            continue
+        try:
+            future = producer.send(settings.topic(item.suffix), key=item.key, value=item.value)
+        except KafkaError as exc:
+            tally.record_failed(item, errors, exc)
+            continue
+        future.add_callback(tally.record_sent, item)
+        future.add_errback(tally.record_failed, item, errors)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,9 +166,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Publish the file's events; exit 1 when any line was refused or not sent."""
+    """Publish the file's events; exit 1 when any line was refused or not sent, 2 when the input failed part way."""
     settings = Settings.from_env()
-    with open_input(args.file) as handle:
-        tally = publish(settings, handle, sys.stderr)
+    with open_input_bytes(args.file) as lines:
+        tally = publish(settings, lines, sys.stderr)
     print(tally.summary())
+    if tally.stopped:
+        raise UserError(tally.stopped)
     return 1 if tally.refused or tally.failed else 0

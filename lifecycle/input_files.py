@@ -4,24 +4,53 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, AnyStr
 
 from lifecycle.errors import UserError
 
 
 @contextmanager
-def open_input(path: str) -> Iterator[IO[str]]:
-    """The named UTF-8 file, or standard input for `-`; a missing, unreadable or non-text file is a UserError."""
-    name = "standard input" if path == "-" else path
+def open_input(path: str) -> Iterator[Iterator[str]]:
+    """The lines of the named UTF-8 file (`-`: standard input); an unreadable or non-UTF-8 file is a UserError."""
+    name = _name(path)
+    with _opened(path, name, binary=False) as handle:
+        yield _lines(name, handle)
+
+
+@contextmanager
+def open_input_bytes(path: str) -> Iterator[Iterator[bytes]]:
+    """The lines of the named file, or of standard input for `-`, as bytes: the caller judges each line's text."""
+    name = _name(path)
+    with _opened(path, name, binary=True) as handle:
+        yield _lines(name, handle)
+
+
+def _name(path: str) -> str:
+    return "standard input" if path == "-" else path
+
+
+def _opened(path: str, name: str, binary: bool) -> AbstractContextManager[IO[Any]]:
+    """The open file (standard input is left open); a file that cannot be opened is a UserError."""
+    if path == "-":
+        return nullcontext(sys.stdin.buffer if binary else sys.stdin)
     try:
-        if path == "-":
-            yield sys.stdin
-            return
-        with Path(path).open(encoding="utf-8") as handle:
-            yield handle
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise UserError(f"cannot read {name}: {exc.strerror}") from None
+        return Path(path).open("rb") if binary else Path(path).open(encoding="utf-8")
+    except OSError as exc:  # missing, a folder, no permission, a name too long, a file taken for a folder, ...
+        raise _unreadable(name, exc) from None
+
+
+def _lines(name: str, handle: IO[AnyStr]) -> Iterator[AnyStr]:
+    """The handle's lines; a failing read is a UserError naming the file (errors of the caller's own work pass)."""
+    try:
+        for line in handle:  # noqa: UP028 - `yield from` would close the file (standard input too) on an early stop
+            yield line
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
     except UnicodeDecodeError as exc:
         raise UserError(f"{name} is not UTF-8 text ({exc.reason}): pass a JSON-lines file") from None
+
+
+def _unreadable(name: str, exc: OSError) -> UserError:
+    return UserError(f"cannot read {name}: {exc.strerror or exc}")

@@ -40,16 +40,44 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/+")
 SECRET_SETTINGS: tuple[str, ...] = tuple(setting.env for setting in SETTINGS if setting.secret)
 
 
+# libpq's connection keywords: in a key=value DSN, an unquoted password runs on to the next of them (or the end).
+# libpq stops it at a space and echoes the next word ("missing "=" after …"), so the whole run is the secret.
+_LIBPQ_KEYWORDS = (
+    "host|hostaddr|port|dbname|user|password|passfile|require_auth|channel_binding|connect_timeout|"
+    "client_encoding|options|application_name|fallback_application_name|keepalives|keepalives_idle|"
+    "keepalives_interval|keepalives_count|tcp_user_timeout|replication|gssencmode|sslmode|sslnegotiation|"
+    "requiressl|sslcompression|sslcert|sslkey|sslkeylogfile|sslpassword|sslcertmode|sslrootcert|sslcrl|"
+    "sslcrldir|sslsni|requirepeer|ssl_min_protocol_version|ssl_max_protocol_version|krbsrvname|gsslib|"
+    "gssdelegation|service|target_session_attrs|load_balance_hosts"
+)
+_KV_PASSWORD = re.compile(
+    r"\bpassword\s*=\s*(?:'(?P<quoted>(?:[^'\\]|\\.)*)'|(?P<bare>\S.*?))"
+    rf"(?=\s+(?:{_LIBPQ_KEYWORDS})\s*=|\s*$)",
+    re.DOTALL,
+)
+
+
 def dsn_password(dsn: str) -> str:
     """The password inside a DSN (URL or key=value form, well-formed or not); empty when there is none."""
-    match = re.search(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
+    match = _KV_PASSWORD.search(dsn)
     if match:
-        return match.group(1).strip("'")
+        return match["quoted"] if match["quoted"] is not None else match["bare"].strip("'")
     userinfo, at, _ = dsn.rpartition("@")
     if not at:
         return ""
     _user, colon, password = _SCHEME.sub("", userinfo).partition(":")
     return password if colon else ""
+
+
+def dsn_secrets(dsn: str) -> set[str]:
+    """What of a DSN must never show: its password (also URL-decoded), and each word of an unquoted one."""
+    password = dsn_password(dsn)
+    match = _KV_PASSWORD.search(dsn)
+    # libpq ends an unquoted value at a space and quotes the next word in its error ("missing "=" after "…"",
+    # `invalid connection option "…"`): each word of such a password is masked on its own too.
+    unquoted = match is not None and match["quoted"] is None
+    words = password.replace("=", " ").split() if unquoted and len(password.split()) > 1 else []
+    return {password, unquote(password), *words}
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -59,8 +87,7 @@ def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     for name in SECRET_SETTINGS:
         value = source.get(name, "")
         if name.endswith("_URL"):  # the password, not the whole DSN: host and database stay readable
-            password = dsn_password(value)
-            found.update({password, unquote(password)})
+            found.update(dsn_secrets(value))
         else:
             found.add(value)
     return tuple(sorted((s for s in found if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True))

@@ -15,6 +15,7 @@ from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
 from lifecycle.settings_source import PREFIX, Environment, problem
 from lifecycle.settings_types import (
+    Brokers,
     Count,
     Days,
     Flag,
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
 
     home: Folder = _env(".lifecycle", "Folder for the local stack's data, logs, jars and the outbox.")
     topic_prefix: str = _env("lifecycle", "Prefix of every topic name (tests use their own).")
-    kafka_bootstrap: Names = _env("127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
+    kafka_bootstrap: Brokers = _env("127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
     kafka_port: KafkaPort = _env("9092", "Port of the local broker started by `lifecycle stack up`.")
     kafka_security_protocol: Upper = _env("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
     kafka_sasl_mechanism: str = _env("SCRAM-SHA-512", "SASL mechanism when SASL is on.")

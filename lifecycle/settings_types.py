@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,6 +101,49 @@ def _token(token: SecretStr) -> SecretStr:
     return token
 
 
+BROKERS_FORM = "host:port[,host:port...] (IPv6 as [address]:port; ports 1 to 65535)"
+_BROKER = re.compile(r"\[(?P<v6>[^\]]*)\](?::(?P<v6port>[0-9]+))?|(?P<host>[^:\[\]]+)(?::(?P<port>[0-9]+))?")
+# What a host name may be made of once IDNA has spelled its non-ASCII labels in ASCII.
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _broker(entry: str) -> bool:
+    """Whether a bootstrap entry is `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address."""
+    match = _BROKER.fullmatch(entry)
+    if match is None:
+        return _ipv6(entry, scoped=False)  # the Kafka clients take a bare IPv6 address (port 9092), unscoped
+    port = match["port"] or match["v6port"]
+    if port is not None and not 1 <= int(port) <= MAX_PORT:
+        return False
+    return _ipv6(match["v6"], scoped=True) if match["host"] is None else _host_name(match["host"])
+
+
+def _ipv6(text: str, scoped: bool) -> bool:
+    try:
+        address = ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return address.scope_id is None or (scoped and _HOST_NAME.fullmatch(address.scope_id) is not None)
+
+
+def _host_name(host: str) -> bool:
+    try:
+        spelled = host.encode("idna")  # what the resolver is handed: an odd byte or an empty label fails here
+    except UnicodeError:
+        return False
+    return _HOST_NAME.fullmatch(spelled.decode("ascii")) is not None
+
+
+def _brokers(servers: tuple[str, ...]) -> tuple[str, ...]:
+    """At least one broker, each one the Kafka clients can parse and resolve (else they fail with a traceback)."""
+    if not servers:
+        raise ValueError(f"must name at least one broker as {BROKERS_FORM}")
+    for entry in servers:
+        if not _broker(entry):
+            raise ValueError(f"must be {BROKERS_FORM}, not {entry!r}")
+    return servers
+
+
 def declared(default: str, meaning: str) -> Any:
     """A setting's default, as the environment's text, and its meaning (the README's table shows both)."""
     return Field(default, description=meaning)
@@ -106,6 +151,7 @@ def declared(default: str, meaning: str) -> Any:
 
 # Each type reads the environment's text: the settings' defaults are that text too, as the README shows it.
 Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split)]
+Brokers = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split), AfterValidator(_brokers)]
 Days = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_split), AfterValidator(_lead_days)]
 Period = Annotated[int, AfterValidator(_within(1, MAX_DAYS, "a whole number of days"))]
 Flag = Annotated[bool, BeforeValidator(_flag)]

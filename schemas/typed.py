@@ -6,7 +6,7 @@ import re
 
 import msgspec
 
-from schemas.checks import DATE_FIELDS, INSTANT_FIELDS
+from schemas.checks import DATE_FIELDS, INSTANT_FIELDS, InvalidMessage
 from schemas.events import EVENT_CLASSES, AnyEvent
 
 _DECODER = msgspec.json.Decoder(AnyEvent)
@@ -39,6 +39,8 @@ def fast_event(raw: bytes | str, foreign_checked: bool = False) -> AnyEvent | No
         event = _DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
+    except RecursionError:  # msgspec descends once per level, even into fields it skips: deep nesting overflows
+        raise InvalidMessage("not JSON: nested too deeply") from None
     if not foreign_checked and any(key in data for key in _FOREIGN_KEYS[type(event)]):
         return None
     return event

@@ -171,4 +171,5 @@ def test_bad_arguments_and_bad_files(migrated_env: dict[str, str], files: dict[s
 def test_emit_of_a_file_that_is_not_text(
     topics: Settings, lifecycle_env: dict[str, str], files: dict[str, str]
 ) -> None:
-    check_all(lifecycle_env, [(("emit", files["binary.jsonl"]), "is not UTF-8 text")])
+    # A line that is not UTF-8 is refused with its number, like any other bad line (exit 1).
+    check_all(lifecycle_env, [(("emit", files["binary.jsonl"]), "line 1: not UTF-8 text (invalid start byte")])

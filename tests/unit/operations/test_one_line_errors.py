@@ -60,19 +60,17 @@ def test_replay_where_every_line_is_rejected_prints_its_document_and_fails(
     ]
 
 
-@pytest.mark.parametrize("command", ["replay", "emit"])
-def test_a_file_that_is_not_text_is_one_line(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_that_is_not_text_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """For replay; emit refuses such a line like any other bad line (tests/unit/test_emit_input.py)."""
     path = tmp_path / "events.jsonl"
     path.write_bytes(b'{"type": "purchase"}\n\xff\xfe\x00garbage\n')
-    if command == "replay":
-        assert main(["replay", str(path)]) == 2
-        assert (
-            one_error_line(capsys)
-            == f"lifecycle replay: {path} is not UTF-8 text (invalid start byte): pass a JSON-lines file"
-        )
-        return
-    with pytest.raises(UserError, match="is not UTF-8 text"), open_input(str(path)) as handle:
-        handle.read()
+    assert main(["replay", str(path)]) == 2
+    assert (
+        one_error_line(capsys)
+        == f"lifecycle replay: {path} is not UTF-8 text (invalid start byte): pass a JSON-lines file"
+    )
+    with pytest.raises(UserError, match="is not UTF-8 text"), open_input(str(path)) as lines:
+        list(lines)
 
 
 @pytest.mark.parametrize("name", ["missing.jsonl", "."])
