@@ -1,4 +1,4 @@
-"""Consumer groups are `<prefix>.<component>` everywhere: in the processes, the KafkaUser ACLs and every document."""
+"""Consumer groups are `<prefix>.<component>` everywhere: in the processes, the KafkaUsers' ACLs and every document."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_files import DEPLOY, k8s_documents
+from deploy_files import DEPLOY, granted, k8s_documents, kafka_users
 
 from lifecycle.groups import ALL_GROUPS, NOTIFIER, PROCESSOR, STORE, kafka_name
 from lifecycle.topics import ALL_TOPICS, RELEASES
@@ -28,23 +28,6 @@ def _prefix() -> str:
     (config,) = k8s_documents("ConfigMap")
     prefix: str = config["data"]["LIFECYCLE_TOPIC_PREFIX"]
     return prefix
-
-
-def _acls() -> list[dict[str, Any]]:
-    (user,) = k8s_documents("KafkaUser")
-    acls: list[dict[str, Any]] = user["spec"]["authorization"]["acls"]
-    return acls
-
-
-def _matches(resource: dict[str, Any], kind: str, name: str) -> bool:
-    if resource["type"] != kind:
-        return False
-    pattern: str = resource["name"]
-    return name.startswith(pattern) if resource.get("patternType") == "prefix" else name == pattern
-
-
-def _allowed(kind: str, name: str, operation: str) -> bool:
-    return any(_matches(acl["resource"], kind, name) and operation in acl["operations"] for acl in _acls())
 
 
 def _processor_topics(prefix: str) -> list[str]:
@@ -91,23 +74,34 @@ def test_the_notifier_consumes_notices_in_its_group_with_its_client_id(monkeypat
     assert NOTIFIER.reads[0].name("p") == "p.notices"
 
 
-def test_the_kafka_user_may_use_every_group_and_topic_of_the_deployment() -> None:
+def test_each_group_and_the_topics_it_commits_are_read_by_its_own_process_user_only() -> None:
     prefix = _prefix()
+    users = kafka_users()
     for group in ALL_GROUPS:
-        assert _allowed("group", group.name(prefix), "Read"), group.name(prefix)
-        assert _allowed("group", group.name(prefix), "Describe"), group.name(prefix)
-    for name in [spec.name(prefix) for spec in ALL_TOPICS] + _processor_topics(prefix):
-        for operation in ("Read", "Write", "Describe", "Create"):
-            assert _allowed("topic", name, operation), (name, operation)
+        own = f"{prefix}-{group.process}"  # the KafkaUser (and Secret) of the process in the group
+        readers = {user for user, acls in users.items() if "Read" in granted(acls, "group", group.name(prefix))}
+        assert readers == {own}, (group.name(prefix), readers)
+        for spec in group.reads:
+            assert "Read" in granted(users[own], "topic", spec.name(prefix)), (own, spec.suffix)
+
+
+def test_only_the_worker_may_create_topics_and_only_its_own() -> None:
+    prefix = _prefix()
+    names = [spec.name(prefix) for spec in ALL_TOPICS] + _processor_topics(prefix) + [f"{prefix}.a-new-topic"]
+    for user, acls in kafka_users().items():
+        creates = {name for name in names if "Create" in granted(acls, "topic", name)}
+        assert creates == (set(_processor_topics(prefix)) if user == f"{prefix}-worker" else set()), user
 
 
 def test_every_acl_is_needed() -> None:
     prefix = _prefix()
     groups = [group.name(prefix) for group in ALL_GROUPS]
     topics = [spec.name(prefix) for spec in ALL_TOPICS] + _processor_topics(prefix)
-    for acl in _acls():
-        names = groups if acl["resource"]["type"] == "group" else topics
-        assert any(_matches(acl["resource"], acl["resource"]["type"], name) for name in names), acl
+    for user, acls in kafka_users().items():
+        for acl in acls:
+            kind = acl["resource"]["type"]
+            names = groups if kind == "group" else topics
+            assert any(granted([acl], kind, name) for name in names), (user, acl)
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))

@@ -1,4 +1,4 @@
-"""Every workload is probed on its health paths, runs at Pod Security "restricted" and uses pinned images."""
+"""Every workload is probed on its health paths, runs at Pod Security "restricted", within limits, on pinned images."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import tomllib
 from typing import Any
 
 import pytest
-from deploy_files import DEPLOY, compose, k8s_documents
+from deploy_files import DEPLOY, compose, k8s_documents, quantity
 
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
 from lifecycle.settings import SETTINGS
@@ -15,6 +15,8 @@ from lifecycle.settings import SETTINGS
 OUR_IMAGE = "subscription-lifecycle"
 EXACT_TAG = re.compile(r"^[\w.\-/]+:v?\d+(\.\d+)+[\w.\-]*(@sha256:[0-9a-f]{64})?$")
 PROCESSES = tuple(COMPONENT_PORT_OFFSETS)
+NEEDS_KUBERNETES_API: frozenset[str] = frozenset()  # pods that may mount a service-account token: none calls the API
+LIMITS = ("cpu", "memory", "ephemeral-storage")
 
 
 def _version() -> str:
@@ -70,6 +72,39 @@ def test_every_pod_meets_pod_security_restricted(name_and_spec: tuple[str, dict[
         assert not context.get("privileged")
         mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
         assert mounts.get("/tmp") in empty_dirs  # a read-only root still has a writable /tmp
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_no_pod_mounts_a_service_account_token_unless_it_calls_the_kubernetes_api(
+    name_and_spec: tuple[str, dict[str, Any]],
+) -> None:
+    name, spec = name_and_spec
+    assert spec.get("automountServiceAccountToken", True) is (name in NEEDS_KUBERNETES_API), name
+
+
+def test_no_process_calls_the_kubernetes_api() -> None:
+    folders = [DEPLOY.parent / folder for folder in ("lifecycle", "consumers", "streams")]
+    sources = [path for folder in folders for path in folder.rglob("*.py")]
+    assert sources
+    assert not [path for path in sources if re.search(r"^\s*(from|import) kubernetes\b", path.read_text(), re.M)]
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_every_container_has_limits_and_every_empty_dir_a_size_within_them(
+    name_and_spec: tuple[str, dict[str, Any]],
+) -> None:
+    name, spec = name_and_spec
+    containers = spec["containers"] + spec.get("initContainers", [])
+    for container in containers:
+        resources = container["resources"]
+        assert set(LIMITS) <= set(resources["limits"]), (name, container["name"])
+        for kind, requested in resources.get("requests", {}).items():
+            assert quantity(requested) <= quantity(resources["limits"][kind]), (name, container["name"], kind)
+    empty_dirs = [volume["emptyDir"] for volume in spec["volumes"] if "emptyDir" in volume]
+    assert all("sizeLimit" in empty_dir for empty_dir in empty_dirs), name
+    # An emptyDir on disk counts as the pod's ephemeral storage (one in memory counts as its memory).
+    on_disk = sum(quantity(empty_dir["sizeLimit"]) for empty_dir in empty_dirs if empty_dir.get("medium") != "Memory")
+    assert on_disk <= sum(quantity(container["resources"]["limits"]["ephemeral-storage"]) for container in containers)
 
 
 def test_the_data_folder_is_writable_wherever_lifecycle_home_points() -> None:
