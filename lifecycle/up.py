@@ -23,7 +23,7 @@ from types import FrameType
 from lifecycle.dashboard.command import announce
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
-from lifecycle.up_children import Children
+from lifecycle.up_children import Children, own_secrets_only
 
 PROCESSES = ("worker", "store", "scheduler", "notifier", "dashboard")
 READY_TIMEOUT_S = 120.0
@@ -50,7 +50,10 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def child_environment(settings: Settings, external: bool, token: str) -> dict[str, str]:
-    """The environment every child gets: the stack's broker, the home and the dashboard token."""
+    """The environment the children start from: the stack's broker, the home and the dashboard token.
+
+    It holds every secret of this process; each child keeps only its own (`up_children.CHILD_SECRETS`).
+    """
     env = {**os.environ, "LIFECYCLE_HOME": str(settings.home), "LIFECYCLE_DASHBOARD_TOKEN": token}
     if not external:
         env["LIFECYCLE_KAFKA_BOOTSTRAP"] = f"127.0.0.1:{settings.kafka_port}"
@@ -67,11 +70,11 @@ def database_environments(settings: Settings, external: bool) -> Callable[[str],
 
 
 def run_step(env: Mapping[str, str], logs: Path, name: str, *args: str) -> None:
-    """Run one `lifecycle` subcommand to completion; its output goes to logs/<name>.log."""
+    """Run one `lifecycle` subcommand to completion with only step `name`'s secrets; output to logs/<name>.log."""
+    command = [sys.executable, "-m", "lifecycle.cli", *args]
     with (logs / f"{name}.log").open("ab") as log:
-        done = subprocess.run(
-            [sys.executable, "-m", "lifecycle.cli", *args], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
-        )
+        child_env = own_secrets_only(env, name)
+        done = subprocess.run(command, env=child_env, stdout=log, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         raise UserError(f"`lifecycle {' '.join(args)}` failed (exit {done.returncode}); see {logs / name}.log")
 
@@ -165,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     children = Children(env, logs, say, database_env)
     try:
         say(f"home {settings.home}, topic prefix {settings.topic_prefix}, logs in {logs}")
+        if base.database_url and not base.database_readonly_url:
+            say("LIFECYCLE_DATABASE_READONLY_URL is not set: the dashboard gets no DSN and shows no database figures")
         if not args.external:
             started_kafka, started_postgres = start_stack(settings)
         say("creating topics")

@@ -1,4 +1,8 @@
-"""The child processes `lifecycle up` starts: one `lifecycle <name>` each, logged to a file, stopped in reverse."""
+"""The child processes `lifecycle up` starts: one `lifecycle <name>` each, logged to a file, stopped in reverse.
+
+Each child gets the environment with only its own secret settings: CHILD_SECRETS is the one table of which
+child may receive which; every other secret setting (a DSN, password or token) is removed from its environment.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,44 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lifecycle.errors import UserError
+from lifecycle.redact import SECRET_SETTINGS
 
 STOP_TIMEOUT_S = 20.0
 PR_SET_PDEATHSIG = 1
+
+_KAFKA = frozenset({"LIFECYCLE_KAFKA_SASL_PASSWORD"})
+# Child (`lifecycle <name>`) -> the secret settings it reads. A secret setting no row names reaches no child.
+CHILD_SECRETS: dict[str, frozenset[str]] = {
+    "topics": _KAFKA,
+    # The migration alone: the superuser's DSN (or DATABASE_URL when no admin DSN is set) and the roles' passwords.
+    "db": frozenset(
+        {
+            "LIFECYCLE_DATABASE_ADMIN_URL",
+            "LIFECYCLE_DATABASE_URL",
+            "LIFECYCLE_DB_APP_PASSWORD",
+            "LIFECYCLE_DB_READONLY_PASSWORD",
+        }
+    ),
+    "worker": _KAFKA,
+    "store": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
+    "scheduler": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
+    "notifier": _KAFKA | {"LIFECYCLE_DATABASE_URL", "LIFECYCLE_SMTP_PASSWORD"},
+    "dashboard": _KAFKA
+    | {"LIFECYCLE_DATABASE_READONLY_URL", "LIFECYCLE_DASHBOARD_TOKEN", "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN"},
+    "samples": frozenset(),
+    "emit": _KAFKA,
+}
+
+
+def own_secrets_only(environ: Mapping[str, str], name: str) -> dict[str, str]:
+    """`environ` without the secret settings child `name` may not receive (names compared as settings read them)."""
+    allowed = CHILD_SECRETS.get(name, frozenset())
+    secret = frozenset(SECRET_SETTINGS) - allowed
+    return {key: value for key, value in environ.items() if key.upper() not in secret}
 
 
 def _die_with_parent() -> None:
@@ -38,6 +73,7 @@ class Children:
         self.logs = logs
         self.say = say
         self.own_env = own_env  # what one child gets on top of `env`: its database role
+        # `env` may hold every secret: each child keeps only its own (CHILD_SECRETS).
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, *args: str) -> None:
@@ -46,7 +82,7 @@ class Children:
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "lifecycle.cli", name, *args],
-                env={**self.env, **self.own_env(name)},
+                env=own_secrets_only({**self.env, **self.own_env(name)}, name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -6,12 +6,12 @@ printed, exported and logged. The file has one line per role (`*:*:*:role:passwo
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote
 
 from lifecycle.settings import Settings
+from lifecycle.stack.files import write_file
 
 ADMIN_ROLE = "postgres"
 DATABASE = "lifecycle"
@@ -87,25 +87,13 @@ def render_passfile(passwords: dict[str, str]) -> str:
     return head + "".join(f"*:*:*:{role}:{password}\n" for role, password in sorted(passwords.items()))
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by its owner alone (0600), replacing the file in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)  # the umask cannot widen it, an older file's mode does not carry over
-        os.write(descriptor, text.encode())
-    finally:
-        os.close(descriptor)
-    partial.replace(path)
-
-
 def ensure_passwords(settings: Settings) -> dict[str, str]:
     """The passwords of the superuser, app and read-only roles: kept ones, new ones for roles without one."""
     path = passfile_path(settings)
     kept = parse_passfile(path.read_text()) if path.is_file() else {}
     roles = (ADMIN_ROLE, settings.db_app_role, settings.db_readonly_role)
     passwords = {**kept, **{role: secrets.token_urlsafe(PASSWORD_BYTES) for role in roles if not kept.get(role)}}
-    if passwords != kept or path.stat().st_mode & 0o777 != 0o600:
-        write_private(path, render_passfile(passwords))
+    # lstat: a link in its place (mode 0777) is replaced too, never followed.
+    if passwords != kept or path.lstat().st_mode & 0o777 != 0o600:
+        write_file(path, render_passfile(passwords), 0o600)
     return passwords

@@ -9,6 +9,7 @@ one; only `db migrate` (and the tests, which make a database each) use the super
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ import psycopg2
 
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
-from lifecycle.stack.credentials import ADMIN_ROLE, app_dsn, ensure_passwords, write_private
+from lifecycle.stack.credentials import ADMIN_ROLE, app_dsn, ensure_passwords
+from lifecycle.stack.files import write_file
 from lifecycle.stack.jars import Say
 from lifecycle.stack.postgres_logins import create_database_and_roles, require_passwords
 from lifecycle.stack.processes import port_open, read_pid, running_pid, tail, terminate
 
 PG_ROOT = Path("/usr/lib/postgresql")
+POSTGRES_USER = "postgres"  # the OS user the cluster runs as when the stack is started by root
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,20 @@ def install_postgres(say: Say) -> Path:
     return found
 
 
+def postgres_owner() -> tuple[int, int] | None:
+    """The `postgres` user's uid and gid when running as root (files it must read are made its own), else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(POSTGRES_USER)
+    except KeyError:
+        raise UserError(f"there is no `{POSTGRES_USER}` user: run `apt-get install -y postgresql`") from None
+    return entry.pw_uid, entry.pw_gid
+
+
 def _as_postgres(command: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: run its tools as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    return ["runuser", "-u", POSTGRES_USER, "--", *command] if os.geteuid() == 0 else command
 
 
 def _run(command: list[str], what: str) -> None:
@@ -101,9 +115,7 @@ def _run(command: list[str], what: str) -> None:
 def _initdb(binaries: Path, paths: PostgresPaths, password: str) -> None:
     """A new cluster whose superuser has `password` (handed over in a file only the postgres user reads)."""
     pwfile = paths.root / ".initdb-password"
-    write_private(pwfile, password + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(pwfile, "postgres", "postgres")
+    write_file(pwfile, password + "\n", 0o600, postgres_owner())  # made the postgres user's as it is created
     initdb = [str(binaries / "initdb"), "-D", str(paths.data), "-U", ADMIN_ROLE, "-E", "UTF8", "--no-locale"]
     try:
         _run([*initdb, "-A", "scram-sha-256", f"--pwfile={pwfile}"], "initdb")
@@ -125,10 +137,11 @@ def start_postgres(settings: Settings, say: Say) -> None:
                 f"port {settings.pg_port} is in use by another process; set LIFECYCLE_PG_PORT to a free port"
             )
         binaries = install_postgres(say)
+        owner = postgres_owner()
         for folder in (paths.root, paths.socket_dir):
             folder.mkdir(parents=True, exist_ok=True)
-            if os.geteuid() == 0:
-                shutil.chown(folder, "postgres", "postgres")
+            if owner is not None:  # a link the postgres user put in place of `run` gets chowned, not its target
+                os.chown(folder, *owner, follow_symlinks=False)
         if subprocess.run(_as_postgres(["test", "-w", str(paths.root)]), check=False).returncode != 0:
             raise UserError(f"the postgres user cannot write to {paths.root}: choose a LIFECYCLE_HOME it can reach")
         if not (paths.data / "PG_VERSION").is_file():
@@ -141,8 +154,8 @@ def start_postgres(settings: Settings, say: Say) -> None:
         except UserError as exc:
             raise UserError(f"{exc}\n{tail(paths.log)}") from None
         pid = read_pid(paths.data / "postmaster.pid")
-        paths.pid_file.write_text(f"{pid}\n")
-    require_passwords(settings, paths.hba, passwords[ADMIN_ROLE])
+        write_file(paths.pid_file, f"{pid}\n", 0o644)
+    require_passwords(settings, paths.hba, passwords[ADMIN_ROLE], postgres_owner())
     create_database_and_roles(settings, passwords)
     say(f"postgresql: ready at 127.0.0.1:{settings.pg_port} (pid {pid}); DSN {app_dsn(settings)}")
 

@@ -11,6 +11,7 @@ from psycopg2.extensions import encrypt_password
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 from lifecycle.stack.credentials import ADMIN_ROLE, DATABASE, admin_dsn, passfile_path
+from lifecycle.stack.files import write_file
 
 # The cluster's pg_hba.conf: no login without its password, over TCP or the socket.
 HBA = """# Written by `lifecycle stack up`: every login needs its password (SCRAM), over TCP and the socket alike.
@@ -35,8 +36,13 @@ def connect_admin(settings: Settings, database: str) -> Connection:
     return connection
 
 
-def require_passwords(settings: Settings, hba: Path, superuser_password: str) -> None:
-    """Give an older cluster that trusted every login the superuser's password and the SCRAM pg_hba.conf."""
+def require_passwords(
+    settings: Settings, hba: Path, superuser_password: str, owner: tuple[int, int] | None = None
+) -> None:
+    """Give an older cluster that trusted every login the superuser's password and the SCRAM pg_hba.conf.
+
+    `owner` (uid, gid): who the new pg_hba.conf belongs to, the server's user when the stack runs as root.
+    """
     if hba.is_file() and hba.read_text() == HBA:
         return
     connection = connect_admin(settings, "postgres")  # still trusted: the password is not checked yet
@@ -45,7 +51,7 @@ def require_passwords(settings: Settings, hba: Path, superuser_password: str) ->
             # Hashed here: the statement the server sees (and might log) carries the SCRAM verifier only.
             verifier = encrypt_password(superuser_password, ADMIN_ROLE, connection, "scram-sha-256")
             cursor.execute(f"ALTER ROLE {ADMIN_ROLE} WITH PASSWORD %s", (verifier,))
-            hba.write_text(HBA)
+            write_file(hba, HBA, 0o600, owner)  # the data folder is the server's: never through a link
             cursor.execute("SELECT pg_reload_conf()")
     finally:
         connection.close()
