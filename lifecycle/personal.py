@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterable
 
 MASK = "***"
-_ADDRESS = re.compile(r"[^\s@<>()\[\]{},;:\"'`]+@[^\s@<>()\[\]{},;:\"'`]+")
+_WORD = r"[^\s@<>()\[\]{},;:\"'`]"  # a character an address may hold
+# An address starts where such a run starts: the pattern never retries inside a run, so masking is linear.
+_ADDRESS = re.compile(rf"(?<!{_WORD}){_WORD}+@{_WORD}+")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import secrets
 
 from aiohttp import web
@@ -16,7 +17,18 @@ from lifecycle.topics import ALL_TOPICS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lifecycle dashboard`."""
-    parser.add_argument("--interval", type=float, default=3.0, help="seconds between samples (default 3)")
+    parser.add_argument("--interval", type=seconds, default=3.0, help="seconds between samples (default 3)")
+
+
+def seconds(value: str) -> float:
+    """A finite number of seconds above zero."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above zero, such as 3 or 0.5")
+    return number
 
 
 def dashboard_url(settings: Settings, token: str = "") -> str:

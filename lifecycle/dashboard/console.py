@@ -81,7 +81,8 @@ async def api_deadletter(request: web.Request) -> web.Response:
     record = records.get((partition, offset))
     if record is None:
         return web.json_response({"error": f"no dead letter at partition {partition}, offset {offset}"}, status=404)
-    shown = detail(partition, offset, record.value)
+    # Off the event loop: masking a large original is work the other requests must not wait for.
+    shown = await asyncio.to_thread(detail, partition, offset, record.value)
     reader = _reader(request)
     summary = next((i for i in reader.letters() if i["id"] == f"{partition}-{offset}"), {}) if reader else {}
     shown.update(redriven=summary.get("redriven", []), redrive_of=summary.get("redrive_of"))

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from lifecycle import redrive_audit
-from lifecycle.dashboard.letter_detail import mask_text
+from lifecycle.dashboard.letter_detail import NOT_JSON, mask_text
 from lifecycle.dashboard.queue import Filters, annotate, queue_view
 from lifecycle.dashboard.tail import TopicTail
 from lifecycle.settings import Settings
@@ -26,7 +26,7 @@ def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any
     """One dead-letter record as the dashboard shows it; tolerates records not in the expected shape."""
     try:
         record = orjson.loads(value or b"")
-    except orjson.JSONDecodeError:
+    except NOT_JSON:
         record = None
     if not isinstance(record, dict):
         record = {"reason": "(dead letter is not a JSON object)", "payload": None, "payload_base64": None}
@@ -38,8 +38,8 @@ def summarize(partition: int, offset: int, value: bytes | None) -> dict[str, Any
         "reason": str(record.get("reason") or "(no reason)"),
         "component": str(record.get("component") or ""),
         "failed_at": str(record.get("failed_at") or ""),
-        "origin": {"topic": origin.get("topic"), "partition": origin.get("partition"), "offset": origin.get("offset")},
-        "key": record.get("key"),
+        "origin": {name: _scalar(origin.get(name)) for name in ("topic", "partition", "offset")},
+        "key": _scalar(record.get("key")),
         "serial": _serial(record),
         "preview": _preview(record),
     }
@@ -51,12 +51,17 @@ def _serial(record: dict[str, Any]) -> str | None:
     if isinstance(payload, str) and payload.startswith("{"):
         try:
             document = orjson.loads(payload)
-        except orjson.JSONDecodeError:
+        except NOT_JSON:
             document = None
         if isinstance(document, dict) and isinstance(document.get("serial"), str):
             return str(document["serial"])
     key = record.get("key")
     return key if isinstance(key, str) else None
+
+
+def _scalar(value: Any) -> str | int | None:
+    """A text or a number as it is; anything else (a letter not written by the pipeline) as absent."""
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def _preview(record: dict[str, Any]) -> str:
@@ -89,6 +94,10 @@ class DeadLetterReader(TopicTail):
         """New letters from the topic, and the redrive audit lines (which mark and link letters)."""
         super().refresh()
         self.reload_audit()
+
+    def unreadable(self, partition: int, offset: int, exc: Exception) -> dict[str, Any]:
+        """A letter a summary cannot be made of: listed, with why it cannot be shown."""
+        return {**summarize(partition, offset, None), "reason": f"(dead letter cannot be shown: {type(exc).__name__})"}
 
     def reload_audit(self) -> None:
         """Read the redrive audit again (after a redrive)."""

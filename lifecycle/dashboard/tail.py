@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ from lifecycle.settings import Settings
 from lifecycle.topics import TopicSpec
 
 KEEP = 500  # newest records held in memory
+
+log = logging.getLogger(__name__)
 
 Summarize = Callable[[int, int, bytes | None], dict[str, Any]]  # (partition, offset, value) -> what is shown
 
@@ -42,7 +45,20 @@ class TopicTail:
             if not batches:
                 break
             for tp, batch in batches.items():
-                self.records.extend(self.summarize(tp.partition, r.offset, r.value) for r in batch)
+                self.records.extend(self._summary(tp.partition, r.offset, r.value) for r in batch)
+
+    def _summary(self, partition: int, offset: int, value: bytes | None) -> dict[str, Any]:
+        # One record at a time: the position is past the batch already, so a record that fails must not take the
+        # others of its batch with it.
+        try:
+            return self.summarize(partition, offset, value)
+        except Exception as exc:  # whatever the record holds, it is listed and the refresh goes on
+            log.warning("%s[%d] offset %d cannot be shown: %s", self.topic, partition, offset, type(exc).__name__)
+            return self.unreadable(partition, offset, exc)
+
+    def unreadable(self, partition: int, offset: int, exc: Exception) -> dict[str, Any]:
+        """The summary of a record that cannot be summarized: that of a record with no value."""
+        return self.summarize(partition, offset, None)
 
     def _assign(self) -> bool:
         partitions = self.consumer.partitions_for_topic(self.topic)
