@@ -4,7 +4,10 @@ Typical causes that go away: a renewal or upgrade that arrived before its purcha
 between topics), or notices refused while the SMTP server was misconfigured. Every consumer is idempotent,
 so a message that is sent back and was applied meanwhile changes nothing; one that is still wrong is
 dead-lettered again with its reason. The same original is sent back once per run, however often it was
-dead-lettered, and a letter the audit names as redriven is passed over unless `--again` is given. A letter
+dead-lettered, and a letter the audit names as redriven, or one holding the same original (same origin position
+and SHA-256: written twice for one input), is passed over unless `--again` is given; a copy sent back that
+fails again names its new position as origin (or, refused after its offset was committed, no position, so
+only its own letter counts), so it can be sent back in turn. A letter
 from a latest-state topic (compacted, the newest record per key stands: entitlements, holds, releases) is
 never sent back: a copy of an older record would replace a newer one. A letter whose original was larger
 than LIFECYCLE_DEADLETTER_PREVIEW_BYTES holds only a preview (one written when publishing failed, none): it
@@ -18,7 +21,7 @@ import argparse
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +36,7 @@ from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
+from lifecycle.redrive_audit import OriginalId, Redriven
 from lifecycle.settings import Settings
 from lifecycle.topic_log import records_to_end
 from lifecycle.topics import ALL_TOPICS, DEADLETTER
@@ -58,11 +62,20 @@ class Letter:
     sha256: str | None = None
     partition: int = -1  # where the letter itself sits in the dead-letter topic (-1: not known)
     offset: int = -1
+    origin_partition: int = -1  # where the original sat in its topic (-1: not known)
+    origin_offset: int = -1
+    failed_at: str = ""
 
     @property
     def kept_whole(self) -> bool:
         """Whether the letter holds the original to send back (a letter of a too-large input holds a preview)."""
         return self.payload is not None or self.size is None
+
+    @property
+    def original(self) -> OriginalId:
+        """The original this letter holds: its position in its topic and its SHA-256."""
+        sha256 = self.sha256 if self.payload is None else hashlib.sha256(self.payload).hexdigest()
+        return (self.origin_topic, self.origin_partition, self.origin_offset, str(sha256))
 
     def describe(self) -> str:
         """One line naming the original by topic, size and SHA-256, and the reason."""
@@ -90,11 +103,12 @@ def parse_letter(key: bytes | None, value: bytes | None, partition: int = -1, of
         encoded = document["payload_base64"]
         payload = None if encoded is None else base64.b64decode(encoded, validate=True)
         size, sha256 = document.get("payload_bytes"), document.get("payload_sha256")
+        origin, failed_at = document["origin"], document.get("failed_at")
         if payload is not None and sha256 is not None and hashlib.sha256(payload).hexdigest() != sha256:
             return None
         return Letter(
             reason=str(document["reason"]),
-            origin_topic=str(document["origin"]["topic"]),
+            origin_topic=str(origin["topic"]),
             component=str(document["component"]),
             key=key,
             payload=payload,
@@ -102,9 +116,16 @@ def parse_letter(key: bytes | None, value: bytes | None, partition: int = -1, of
             sha256=None if sha256 is None else str(sha256),
             partition=partition,
             offset=offset,
+            origin_partition=_position(origin.get("partition")),
+            origin_offset=_position(origin.get("offset")),
+            failed_at=failed_at if isinstance(failed_at, str) else "",
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _position(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
 def choose(
@@ -114,13 +135,16 @@ def choose(
     reason: str = "",
     origin: str = "",
     component: str = "",
-    redriven: Collection[tuple[int, int]] = frozenset(),
+    redriven: Redriven = redrive_audit.NOTHING,
 ) -> Choice:
     """The letters that match every filter given (reason text, origin topic, component), each original once,
-    none from a latest-state topic, none at a position in `redriven`; those that do not hold their original
-    whole are listed apart, never sent."""
+    none from a latest-state topic, none `redriven` names or holding an original it names; those that do not
+    hold their original whole are listed apart, never sent."""
     choice = Choice([], Counter())
     seen: set[tuple[str, bytes | None, bytes | str | None]] = set()
+    # A letter passed over as redriven passes over later letters of its original (audit lines that name only a
+    # position name no original).
+    sent_before: set[OriginalId] = set(redriven.originals)
     for letter in letters:
         if letter is None:
             choice.skipped["not a dead-letter record"] += 1
@@ -132,7 +156,11 @@ def choose(
             choice.skipped["filtered out"] += 1
         elif letter.origin_topic.removeprefix(f"{prefix}.") in LATEST_STATE_SUFFIXES:
             choice.skipped[LATEST_STATE] += 1
-        elif (letter.partition, letter.offset) in redriven:
+        elif redriven.names_letter(letter.partition, letter.offset, letter.failed_at, letter.original[:3]) or (
+            letter.original in sent_before
+        ):
+            if letter.origin_partition >= 0 and letter.origin_offset >= 0:
+                sent_before.add(letter.original)
             choice.skipped[REDRIVEN_BEFORE] += 1
         elif (letter.origin_topic, letter.key, letter.payload or letter.sha256) in seen:
             choice.skipped["sent once already" if letter.kept_whole else LISTED_ONCE] += 1
@@ -165,8 +193,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _redrive(settings: Settings, args: argparse.Namespace) -> int:
-    redriven = set() if args.again else redrive_audit.redriven(redrive_audit.read(settings))
-    records = records_to_end(settings, settings.topic(DEADLETTER.suffix))
+    topic = settings.topic(DEADLETTER.suffix)
+    redriven = redrive_audit.NOTHING if args.again else redrive_audit.redriven(redrive_audit.read(settings), topic)
+    records = records_to_end(settings, topic)
     letters = (parse_letter(record.key, record.value, record.partition, record.offset) for record in records)
     choice = choose(
         letters,
@@ -199,14 +228,15 @@ def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dic
     audit = redrive_audit.AuditFile(settings)  # opened first: an unwritable audit file sends nothing
     entries: list[dict[str, Any]] = []
     failures: list[BaseException] = []
+    deadletter_topic = settings.topic(DEADLETTER.suffix)
 
     def acknowledged(letter: Letter, meta: RecordMetadata) -> None:
         where = (meta.topic, meta.partition, meta.offset)
-        item = redrive_audit.entry(actor, datetime.now(UTC), (letter.partition, letter.offset, letter.reason), where)
+        sent_from = (deadletter_topic, letter.partition, letter.offset, letter.failed_at)
+        item = redrive_audit.entry(actor, datetime.now(UTC), sent_from, letter.reason, letter.original, where)
         entries.append(item)
         audit.write(item)
 
-    deadletter_topic = settings.topic(DEADLETTER.suffix)
     try:
         client_id = kafka_name(settings.topic_prefix, "redrive")
         producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))

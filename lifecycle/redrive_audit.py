@@ -1,8 +1,12 @@
 """The redrive audit: one JSON line per letter sent back, in `LIFECYCLE_HOME/audit/redrive.jsonl` and the log.
 
 Each line names who sent it (`cli` or `dashboard`, with the client address), when, the dead letter it came
-from (partition and offset in `<prefix>.deadletter`), its reason, and where the original went (topic,
-partition, offset). A redriven original also carries the header `lifecycle-redrive-of:
+from (its topic, partition, offset and `failed_at`), its reason, the original it held (origin topic, partition,
+offset and SHA-256), and where the original went (topic, partition, offset). A letter is redriven when a line
+names it whole, so a recreated dead-letter topic or another prefix sharing LIFECYCLE_HOME is never confused with
+it, or when a line names its original: a letter written twice for one input is sent back once. Lines written
+before the topic was kept name only a position: they count for the dead-letter topic of the prefix their
+`sent_to` topic has. A redriven original also carries the header `lifecycle-redrive-of:
 <deadletter topic>/<partition>/<offset>`. A letter that fails again names that new position as its origin,
 so the dashboard links it to the earlier letter, and marks the earlier one redriven. The file is opened before
 anything is sent, and each line is written as its send is acknowledged, so a run that fails halfway still
@@ -14,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,9 @@ from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 HEADER = "lifecycle-redrive-of"
+LetterId = tuple[str, int, int, str]  # dead-letter topic, partition, offset, failed_at
+OriginalId = tuple[str, int, int, str]  # origin topic, partition, offset, SHA-256 of the original
+Origin = tuple[str, int, int]  # where the original sat: topic, partition, offset (-1 when not known)
 log = logging.getLogger("lifecycle.audit")
 
 
@@ -40,19 +48,23 @@ def header_value(deadletter_topic: str, partition: int, offset: int) -> bytes:
 def entry(
     actor: str,
     at: datetime,
-    letter: tuple[int, int, str],
+    letter: LetterId,
+    reason: str,
+    original: OriginalId,
     sent_to: tuple[str, int, int],
 ) -> dict[str, Any]:
-    """One audit line: `letter` is (partition, offset, reason) in the dead-letter topic, `sent_to` the new position."""
-    partition, offset, reason = letter
-    topic, sent_partition, sent_offset = sent_to
+    """One audit line: the letter sent back, its reason, the original it held and where that went."""
+    topic, partition, offset, failed_at = letter
+    origin_topic, origin_partition, origin_offset, sha256 = original
+    sent_topic, sent_partition, sent_offset = sent_to
     return {
         "event": "deadletter_redriven",
         "at": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "actor": actor,
-        "deadletter": {"partition": partition, "offset": offset},
+        "deadletter": {"topic": topic, "partition": partition, "offset": offset, "failed_at": failed_at},
         "reason": reason,
-        "sent_to": {"topic": topic, "partition": sent_partition, "offset": sent_offset},
+        "original": {"topic": origin_topic, "partition": origin_partition, "offset": origin_offset, "sha256": sha256},
+        "sent_to": {"topic": sent_topic, "partition": sent_partition, "offset": sent_offset},
     }
 
 
@@ -119,12 +131,60 @@ def read(settings: Settings) -> list[dict[str, Any]]:
     return found
 
 
-def redriven(lines: Iterable[dict[str, Any]]) -> set[tuple[int, int]]:
-    """The positions (partition, offset) in the dead-letter topic of the letters these audit lines sent back."""
-    found: set[tuple[int, int]] = set()
+@dataclass(frozen=True)
+class Redriven:
+    """What the audit names as sent back from one dead-letter topic: its letters, and the originals they held."""
+
+    letters: frozenset[tuple[int, int, str, Origin]] = frozenset()  # (partition, offset, failed_at, origin)
+    positions: frozenset[tuple[int, int]] = frozenset()  # from lines that named only a position
+    originals: frozenset[OriginalId] = frozenset()  # only those whose origin position is known
+
+    def names_letter(self, partition: int, offset: int, failed_at: str, origin: Origin) -> bool:
+        """Whether the letter at this position, failed at this instant for an original from `origin`, was sent back."""
+        return (partition, offset, failed_at, origin) in self.letters or (partition, offset) in self.positions
+
+
+NOTHING = Redriven()
+
+
+def redriven(lines: Iterable[dict[str, Any]], deadletter_topic: str) -> Redriven:
+    """What these audit lines sent back from `deadletter_topic` (lines in another shape are passed over)."""
+    letters: set[tuple[int, int, str, Origin]] = set()
+    positions: set[tuple[int, int]] = set()
+    originals: set[OriginalId] = set()
     for line in lines:
-        letter = line.get("deadletter")
-        partition, offset = (letter.get("partition"), letter.get("offset")) if isinstance(letter, dict) else (0, None)
-        if isinstance(partition, int) and isinstance(offset, int):
-            found.add((partition, offset))
-    return found
+        letter, original, sent_to = (_object(line, name) for name in ("deadletter", "original", "sent_to"))
+        partition, offset = letter.get("partition"), letter.get("offset")
+        if not (isinstance(partition, int) and isinstance(offset, int)):
+            continue
+        if "topic" not in letter:  # written before the topic was kept: the prefix is the one it sent to
+            if _prefix(sent_to.get("topic")) == _prefix(deadletter_topic):
+                positions.add((partition, offset))
+            continue
+        found = _original(original)
+        if found is None:
+            continue
+        if letter["topic"] == deadletter_topic:
+            letters.add((partition, offset, str(letter.get("failed_at")), found[:3]))
+        # An original refused after its offset was committed names no position: a copy sent back that is refused
+        # again has the same bytes, so only its letter can say it was sent back.
+        if found[1] >= 0 and found[2] >= 0:
+            originals.add(found)
+    return Redriven(frozenset(letters), frozenset(positions), frozenset(originals))
+
+
+def _object(line: dict[str, Any], name: str) -> dict[str, Any]:
+    value = line.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _original(value: dict[str, Any]) -> OriginalId | None:
+    topic, partition, offset, sha256 = (value.get(name) for name in ("topic", "partition", "offset", "sha256"))
+    if isinstance(topic, str) and isinstance(partition, int) and isinstance(offset, int) and isinstance(sha256, str):
+        return (topic, partition, offset, sha256)
+    return None
+
+
+def _prefix(topic: Any) -> str | None:
+    """The prefix of `<prefix>.<suffix>` (suffixes have no dot); None when not a topic name."""
+    return topic.rpartition(".")[0] if isinstance(topic, str) and "." in topic else None

@@ -19,6 +19,7 @@ from lifecycle.dashboard.sampler import Sampler
 from lifecycle.dashboard.serial_view import SerialReader
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
+from lifecycle.topics import DEADLETTER
 
 STATIC = Path(__file__).parent / "static"
 SAMPLER = web.AppKey("console_sampler", Sampler)
@@ -117,9 +118,12 @@ async def api_redrive(request: web.Request) -> web.Response:
         audit = [] if body.get("again") is True else await asyncio.to_thread(redrive_audit.read, sampler.settings)
     except UserError as exc:
         return web.json_response({"error": str(exc)}, status=503)
-    redriven = redrive_audit.redriven(audit)
-    left_out = sum(position in redriven for position in wanted)
-    wanted = [position for position in wanted if position not in redriven][: operator.MAX_LETTERS]
+    redriven = redrive_audit.redriven(audit, sampler.settings.topic(DEADLETTER.suffix))
+    # Letters the audit names are left out here; other letters of an original it names are passed over on sending.
+    shown = {(item["partition"], item["offset"]): item for item in reader.letters()}
+    named = {position for position in wanted if position in shown and _named(redriven, shown[position])}
+    left_out = len(named)
+    wanted = [position for position in wanted if position not in named][: operator.MAX_LETTERS]
     if not body.get("confirm"):
         note = f"; {left_out} redriven before left out (again: true sends them too)" if left_out else ""
         preview: dict[str, Any] = {"count": len(wanted), "confirm": f"send {len(wanted)} letter(s) back?{note}"}
@@ -129,14 +133,22 @@ async def api_redrive(request: web.Request) -> web.Response:
         return web.json_response({"error": message, "count": len(wanted)}, status=409)
     actor = f"dashboard operator from {request.remote}"
     try:
-        result = await asyncio.to_thread(operator.redrive, sampler.settings, reader, wanted, actor)
+        result = await asyncio.to_thread(operator.redrive, sampler.settings, reader, wanted, actor, redriven)
     except (KafkaError, UserError) as exc:
         with contextlib.suppress(UserError):  # what went out before the failure is audited: mark it
             await asyncio.to_thread(reader.reload_audit)
         return _kafka_failed("the redrive failed", exc)
     if left_out:
-        result["skipped"]["redriven before (again: true sends it again)"] = left_out
+        result["skipped"][operator.LEFT_OUT] = result["skipped"].get(operator.LEFT_OUT, 0) + left_out
     return web.json_response(result)
+
+
+def _named(redriven: redrive_audit.Redriven, letter: dict[str, Any]) -> bool:
+    """Whether the audit names this letter (as the dashboard summarizes it)."""
+    origin = letter["origin"]
+    partition, offset = (value if isinstance(value, int) else -1 for value in (origin["partition"], origin["offset"]))
+    where = (str(origin["topic"]), partition, offset)
+    return redriven.names_letter(letter["partition"], letter["offset"], letter["failed_at"], where)
 
 
 def _kafka_failed(what: str, exc: Exception) -> web.Response:

@@ -12,10 +12,12 @@ from aiohttp import web
 from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.letter_detail import fetch
 from lifecycle.dashboard.queue import Filters
-from lifecycle.redrive import choose, parse_letter, send_back
+from lifecycle.redrive import REDRIVEN_BEFORE, choose, parse_letter, send_back
+from lifecycle.redrive_audit import Redriven
 from lifecycle.settings import Settings
 
 HEADER = "X-Operator-Token"
+LEFT_OUT = "redriven before (again: true sends it again)"
 MAX_LETTERS = 5_000  # one redrive sends at most this many
 log = logging.getLogger("lifecycle.audit")
 
@@ -50,14 +52,19 @@ def positions(reader: DeadLetterReader, body: dict[str, Any]) -> list[tuple[int,
     return [(item["partition"], item["offset"]) for item in reader.letters() if filters.matches(item)]
 
 
-def redrive(settings: Settings, reader: DeadLetterReader, wanted: list[tuple[int, int]], actor: str) -> dict[str, Any]:
-    """Send the originals of these letters back (each once; previews never), audit it, and say what happened."""
+def redrive(
+    settings: Settings, reader: DeadLetterReader, wanted: list[tuple[int, int]], actor: str, redriven: Redriven
+) -> dict[str, Any]:
+    """Send the originals of these letters back (each once; previews never; none `redriven` names, nor another
+    letter of an original it names), audit it, and say what happened."""
     records = fetch(settings, wanted)
     letters = [parse_letter(r.key, r.value, p, o) for (p, o), r in sorted(records.items())]
-    choice = choose(letters, settings.topic_prefix)
+    choice = choose(letters, settings.topic_prefix, redriven=redriven)
     entries = send_back(settings, choice.chosen, actor) if choice.chosen else []
     reader.reload_audit()
     skipped = Counter(choice.skipped)
+    if REDRIVEN_BEFORE in skipped:  # the dashboard's own words for what `again` changes
+        skipped[LEFT_OUT] += skipped.pop(REDRIVEN_BEFORE)
     if len(records) < len(wanted):
         skipped["no longer in the dead-letter topic"] += len(wanted) - len(records)
     return {

@@ -44,7 +44,12 @@ class _Letters(DeadLetterReader):
         return {at: SimpleNamespace(key=b"SN-1", value=self.values[at]) for at in positions if at in self.values}
 
 
-def _serve(home: Path, monkeypatch: pytest.MonkeyPatch, scenario: Callable[[Client], Awaitable[None]]) -> None:
+def _serve(
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: Callable[[Client], Awaitable[None]],
+    origin_offsets: Iterable[int] = range(3),
+) -> None:
     async def idle(_self: Any) -> None:
         await asyncio.Event().wait()
 
@@ -58,7 +63,7 @@ def _serve(home: Path, monkeypatch: pytest.MonkeyPatch, scenario: Callable[[Clie
         settings,
         [
             deadletter_record(f"no purchase {n}", "lifecycle.renewals", 0, n, b"SN-1", original, "processor", AT)
-            for n in range(3)
+            for n in origin_offsets
         ],
     )
     monkeypatch.setattr(operator, "fetch", letters.fetch)
@@ -114,6 +119,22 @@ def test_letters_redriven_before_are_left_out_unless_asked_again(
 
     _serve(tmp_path, monkeypatch, scenario)
     assert len(AckingProducer.sent) == 2
+
+
+def test_an_input_dead_lettered_twice_is_sent_back_once_whichever_letter_was_picked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = {"filters": {"reason": "no purchase"}}
+
+    async def scenario(client: Client) -> None:
+        status, done = await _post(client, {"ids": ["0-1"], "confirm": True, "expected": 1})
+        assert (status, done["sent"]) == (200, 1)
+        assert (await _post(client, group))[1]["count"] == 1  # only the letter the audit names is left out here
+        status, done = await _post(client, {**group, "confirm": True, "expected": 1})
+        assert (status, done["sent"], done["skipped"]) == (200, 0, {operator.LEFT_OUT: 2})
+
+    _serve(tmp_path, monkeypatch, scenario, origin_offsets=[5, 5])  # one input, dead-lettered twice
+    assert len(AckingProducer.sent) == 1
 
 
 def test_an_unwritable_audit_file_sends_nothing_and_answers_in_one_line(

@@ -61,7 +61,14 @@ def test_redrive_needs_the_token_and_a_confirmation_and_is_audited_marked_and_li
     (line,) = [json.loads(x) for x in (settings.home / "audit" / "redrive.jsonl").read_text().splitlines()]
     assert line["event"] == "deadletter_redriven"
     assert line["actor"].startswith("dashboard operator from 127.0.0.1")
-    assert line["deadletter"] == {"partition": first[0], "offset": first[1]}
+    failed_at = orjson.loads(records[0][1])["failed_at"]
+    assert line["deadletter"] == {
+        "topic": settings.topic("deadletter"),
+        "partition": first[0],
+        "offset": first[1],
+        "failed_at": failed_at,
+    }
+    assert line["original"]["topic"] == settings.topic("renewals")
     assert line["sent_to"] == {"topic": settings.topic("renewals"), "partition": sent.partition, "offset": sent.offset}
     deadline = time.monotonic() + 10
     while "deadletter_redriven" not in dashboard.log.read_text():
@@ -86,8 +93,8 @@ def test_redrive_needs_the_token_and_a_confirmation_and_is_audited_marked_and_li
     assert by_id[f"{first[0]}-{first[1]}"]["redriven"][0]["sent_to"]["offset"] == sent.offset
     assert dashboard.get(f"/api/deadletters/0-{again_offset}")[1]["redrive_of"] == f"{first[0]}-{first[1]}"
 
-    # A filtered group: the letter redriven before is left out (unless asked again), the two that wait now name
-    # one original, sent once.
+    # A filtered group: the letter redriven before is left out (unless asked again), and so is the other letter of
+    # the original sent back before; the copy that failed again is sent.
     group = {"filters": {"topic": "renewals", "serial": "SN-1"}}
     preview = post(dashboard, "/api/deadletters/redrive", group, OPERATOR)[1]
     assert (preview["count"], preview["redriven_before"]) == (2, 1)
@@ -95,7 +102,7 @@ def test_redrive_needs_the_token_and_a_confirmation_and_is_audited_marked_and_li
     status, done = post(dashboard, "/api/deadletters/redrive", {**group, "confirm": True, "expected": 2}, OPERATOR)
     assert status == 200, done
     assert done["sent"] == 1
-    assert done["skipped"] == {"sent once already": 1, "redriven before (again: true sends it again)": 1}
+    assert done["skipped"] == {"redriven before (again: true sends it again)": 2}
     assert len(read_with_headers(settings, "renewals")) == 2
     assert other not in [(0, o["deadletter"]["offset"]) for o in done["audit"]]
 

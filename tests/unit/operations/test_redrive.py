@@ -9,8 +9,10 @@ import orjson
 
 from lifecycle.deadletter import deadletter_record
 from lifecycle.redrive import LATEST_STATE, REDRIVEN_BEFORE, Letter, choose, parse_letter
+from lifecycle.redrive_audit import Redriven
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
+FAILED_AT = "2026-11-01T00:00:00Z"
 
 
 def letter(
@@ -28,7 +30,9 @@ def test_a_dead_letter_record_gives_back_its_original_key_and_bytes() -> None:
     binary = b"\xff\xfe not utf-8"
     parsed = letter("not JSON", value=binary)
     sha256 = hashlib.sha256(binary).hexdigest()
-    assert parsed == Letter("not JSON", "lc.renewals", "processor", b"SF-1", binary, len(binary), sha256)
+    assert parsed == Letter(
+        "not JSON", "lc.renewals", "processor", b"SF-1", binary, len(binary), sha256, -1, -1, 0, 7, FAILED_AT
+    )
     assert parsed.kept_whole
 
 
@@ -37,7 +41,8 @@ def test_a_letter_written_before_sizes_were_kept_still_gives_back_its_bytes() ->
     for name in ("payload_bytes", "payload_sha256", "payload_truncated"):
         del document[name]
     parsed = parse_letter(b"SF-1", orjson.dumps(document))
-    assert parsed == Letter("not JSON", "lc.renewals", "processor", b"SF-1", b"x")
+    expected = Letter("not JSON", "lc.renewals", "processor", b"SF-1", b"x", None, None, -1, -1, 0, 7, FAILED_AT)
+    assert parsed == expected
     assert parsed.kept_whole
 
 
@@ -111,7 +116,8 @@ def test_letters_from_latest_state_topics_and_letters_redriven_before_are_passed
         parse_letter(b"SF-1", deadletter_record("r", "lc.renewals", 0, 7, b"SF-1", b"{}", "processor", AT), 1, 40),
         parse_letter(b"SF-1", deadletter_record("r", "lc.renewals", 0, 8, b"SF-1", b"[]", "processor", AT), 1, 41),
     ]
-    choice = choose(letters, "lc", redriven={(1, 40), (2, 41)})
+    named = {(1, 40, FAILED_AT, ("lc.renewals", 0, 7)), (2, 41, FAILED_AT, ("lc.renewals", 0, 8))}
+    choice = choose(letters, "lc", redriven=Redriven(letters=frozenset(named)))
     assert [(x.partition, x.offset) for x in choice.chosen] == [(1, 41)]
     assert choice.skipped == {LATEST_STATE: 3, REDRIVEN_BEFORE: 1}
     assert choice.total == 5
