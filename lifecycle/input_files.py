@@ -1,4 +1,7 @@
-"""The JSON-lines input of `emit` and `replay`: a file or standard input, whose problems are one line each."""
+"""The JSON-lines input of `emit` and `replay`: a file or standard input, whose problems are one line each.
+
+Both read lines alike: ended by `\n`, `\r\n` or `\r`, blank ones counted, a leading UTF-8 byte order mark dropped.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from lifecycle.errors import UserError
 def open_input(path: str) -> Iterator[Iterator[str]]:
     """The lines of the named UTF-8 file (`-`: standard input); an unreadable or non-UTF-8 file is a UserError."""
     name = _name(path)
-    with _opened(path, name, binary=False) as handle:
-        yield _lines(name, handle)
+    with _opened(path, name, binary=False) as handle:  # text mode reads universal newlines
+        yield _without_bom(_lines(name, handle), "\ufeff")
 
 
 @contextmanager
@@ -24,7 +27,7 @@ def open_input_bytes(path: str) -> Iterator[Iterator[bytes]]:
     """The lines of the named file, or of standard input for `-`, as bytes: the caller judges each line's text."""
     name = _name(path)
     with _opened(path, name, binary=True) as handle:
-        yield _lines(name, handle)
+        yield _split_lines(_without_bom(_lines(name, handle), b"\xef\xbb\xbf"))
 
 
 def _name(path: str) -> str:
@@ -50,6 +53,20 @@ def _lines(name: str, handle: IO[AnyStr]) -> Iterator[AnyStr]:
         raise _unreadable(name, exc) from None
     except UnicodeDecodeError as exc:
         raise UserError(f"{name} is not UTF-8 text ({exc.reason}): pass a JSON-lines file") from None
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Binary reads end a line at `\n` only: split each at `\r\n` and `\r` too, as text mode reads the same file."""
+    for chunk in chunks:
+        yield from chunk.splitlines(keepends=True)  # bytes split at \r\n, \r and \n only
+
+
+def _without_bom(lines: Iterator[AnyStr], bom: AnyStr) -> Iterator[AnyStr]:
+    """The lines with a byte order mark at the start of the first one dropped (a file saved by a Windows editor)."""
+    first = True
+    for line in lines:
+        yield line.removeprefix(bom) if first else line
+        first = False
 
 
 def _unreadable(name: str, exc: OSError) -> UserError:

@@ -40,28 +40,27 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/+")
 SECRET_SETTINGS: tuple[str, ...] = tuple(setting.env for setting in SETTINGS if setting.secret)
 
 
-# libpq's connection keywords: in a key=value DSN, an unquoted password runs on to the next of them (or the end).
-# libpq stops it at a space and echoes the next word ("missing "=" after …"), so the whole run is the secret.
-_LIBPQ_KEYWORDS = (
-    "host|hostaddr|port|dbname|user|password|passfile|require_auth|channel_binding|connect_timeout|"
-    "client_encoding|options|application_name|fallback_application_name|keepalives|keepalives_idle|"
-    "keepalives_interval|keepalives_count|tcp_user_timeout|replication|gssencmode|sslmode|sslnegotiation|"
-    "requiressl|sslcompression|sslcert|sslkey|sslkeylogfile|sslpassword|sslcertmode|sslrootcert|sslcrl|"
-    "sslcrldir|sslsni|requirepeer|ssl_min_protocol_version|ssl_max_protocol_version|krbsrvname|gsslib|"
-    "gssdelegation|service|target_session_attrs|load_balance_hosts"
-)
+# In a key=value DSN libpq ends an unquoted value at the first space; the next `word=` is another option (a mistyped
+# keyword is echoed back: `invalid connection option "…"`). A space followed by anything else is a stray word libpq
+# echoes too (`missing "=" after "…"`), so the run up to the next `word=` (or the end) is the secret.
 _KV_PASSWORD = re.compile(
     r"\bpassword\s*=\s*(?:'(?P<quoted>(?:[^'\\]|\\.)*)'|(?P<bare>\S.*?))"
-    rf"(?=\s+(?:{_LIBPQ_KEYWORDS})\s*=|\s*$)",
+    r"(?=\s+[A-Za-z_][A-Za-z0-9_]*\s*=|\s*$)",
     re.DOTALL,
 )
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unescaped(value: str) -> str:
+    """A DSN value as libpq reads it: each backslash keeps the character after it."""
+    return _ESCAPED.sub(r"\1", value)
 
 
 def dsn_password(dsn: str) -> str:
     """The password inside a DSN (URL or key=value form, well-formed or not); empty when there is none."""
     match = _KV_PASSWORD.search(dsn)
     if match:
-        return match["quoted"] if match["quoted"] is not None else match["bare"].strip("'")
+        return _unescaped(match["quoted"]) if match["quoted"] is not None else match["bare"].strip("'")
     userinfo, at, _ = dsn.rpartition("@")
     if not at:
         return ""
@@ -70,14 +69,15 @@ def dsn_password(dsn: str) -> str:
 
 
 def dsn_secrets(dsn: str) -> set[str]:
-    """What of a DSN must never show: its password (also URL-decoded), and each word of an unquoted one."""
+    """What of a DSN must never show: its password as written, URL-decoded and unescaped, and each word of it."""
     password = dsn_password(dsn)
     match = _KV_PASSWORD.search(dsn)
-    # libpq ends an unquoted value at a space and quotes the next word in its error ("missing "=" after "…"",
-    # `invalid connection option "…"`): each word of such a password is masked on its own too.
-    unquoted = match is not None and match["quoted"] is None
-    words = password.replace("=", " ").split() if unquoted and len(password.split()) > 1 else []
-    return {password, unquote(password), *words}
+    if match is None:
+        return {password, unquote(password)}
+    written = password if match["quoted"] is None else match["quoted"]
+    # libpq quotes the word after an unquoted value's first space in its error: each word is masked on its own too.
+    words = password.split() if match["quoted"] is None and len(password.split()) > 1 else []
+    return {password, unquote(password), written, *map(_unescaped, [written, *words]), *words}
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:

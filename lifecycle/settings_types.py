@@ -108,10 +108,10 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def _broker(entry: str) -> bool:
-    """Whether a bootstrap entry is `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address."""
+    """Whether a bootstrap entry is `host`, `host:port`, `[v6]` or `[v6]:port`."""
     match = _BROKER.fullmatch(entry)
     if match is None:
-        return _ipv6(entry, scoped=False)  # the Kafka clients take a bare IPv6 address (port 9092), unscoped
+        return False
     port = match["port"] or match["v6port"]
     if port is not None and not 1 <= int(port) <= MAX_PORT:
         return False
@@ -139,6 +139,9 @@ def _brokers(servers: tuple[str, ...]) -> tuple[str, ...]:
     if not servers:
         raise ValueError(f"must name at least one broker as {BROKERS_FORM}")
     for entry in servers:
+        if _BROKER.fullmatch(entry) is None and _ipv6(entry, scoped=True):
+            # kafka-python reads a bare IPv6 address, but the worker's URL `lifecycle://::1` is unreadable
+            raise ValueError(f"must give an IPv6 address as [address]:port (e.g. [{entry}]:9092), not {entry!r}")
         if not _broker(entry):
             raise ValueError(f"must be {BROKERS_FORM}, not {entry!r}")
     return servers

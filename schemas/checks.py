@@ -1,4 +1,5 @@
-"""The checks JSON Schema cannot state: real calendar dates and instants in range, and a known schema_version."""
+"""The checks JSON Schema cannot state: real calendar dates and instants in range, a known schema_version, and
+a nesting every decoder and encoder can hold."""
 
 from __future__ import annotations
 
@@ -16,10 +17,35 @@ INSTANT_FIELDS = ("occurred_at", "purchased_at", "updated_at")
 DATE_FIELDS = ("released_on", "due_on")
 # Redrive matches this text inside the dead-letter reason, so the advice below picks exactly these refusals.
 VERSION_REFUSAL = "newer than this pipeline understands"
+# orjson writes at most 254 levels of arrays and objects: a deeper document could be read but never sent on, so every
+# decoding path refuses it alike (emit, replay, the processor).
+MAX_DEPTH = 254
+TOO_DEEP = f"not JSON: nested deeper than {MAX_DEPTH} levels"
 
 
 class InvalidMessage(ValueError):
     """A message that is not a valid contract document; the text says which field and why."""
+
+
+def may_be_too_deep(raw: bytes | str) -> bool:
+    """Whether `raw` holds more than MAX_DEPTH `[` and `{`: only then can it nest that deep (a walk would tell)."""
+    # Most lines are shorter than the brackets of that depth, opened and closed: no count at all.
+    if len(raw) <= 2 * MAX_DEPTH + 1:
+        return False
+    if isinstance(raw, str):
+        return raw.count("{") + raw.count("[") > MAX_DEPTH
+    return raw.count(b"{") + raw.count(b"[") > MAX_DEPTH
+
+
+def check_depth(document: Any) -> None:
+    """Refuse a decoded document nested deeper than MAX_DEPTH levels (walked with a stack: any depth is safe)."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidMessage(TOO_DEEP)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def newer_version(document: Any) -> int | float | None:

@@ -16,10 +16,13 @@ from schemas.checks import (
     FIRST_YEAR,
     LAST_YEAR,
     SCHEMA_VERSION,
+    TOO_DEEP,
     VERSION_REFUSAL,
     InvalidMessage,
     check_calendar,
+    check_depth,
     check_version,
+    may_be_too_deep,
     parse_date,
     parse_instant,
 )
@@ -94,11 +97,13 @@ def _pattern_problem(pattern: str, description: str | None, problem: str) -> str
 
 
 def decode_object(raw: bytes | str) -> dict[str, Any]:
-    """Parse one JSON object, not yet validated; raise InvalidMessage when it is not JSON or not an object."""
+    """Parse one JSON object, not yet validated; raise InvalidMessage when it is not JSON, not an object or too deep."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from None
+        raise InvalidMessage(TOO_DEEP if exc.msg == "depth limit exceeded" else f"not JSON: {exc}") from None
+    if may_be_too_deep(raw):  # a walk only for the rare line with that many brackets
+        check_depth(document)
     if not isinstance(document, dict):
         raise InvalidMessage(f"(document): expected a JSON object, got {type(document).__name__}")
     return document

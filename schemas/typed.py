@@ -6,7 +6,7 @@ import re
 
 import msgspec
 
-from schemas.checks import DATE_FIELDS, INSTANT_FIELDS, InvalidMessage
+from schemas.checks import DATE_FIELDS, INSTANT_FIELDS, may_be_too_deep
 from schemas.events import EVENT_CLASSES, AnyEvent
 
 _DECODER = msgspec.json.Decoder(AnyEvent)
@@ -35,12 +35,13 @@ def fast_event(raw: bytes | str, foreign_checked: bool = False) -> AnyEvent | No
     find = data.find
     if (find(b"\\") >= 0 or find(b"\x7f") >= 0 or find(b"\xc2") >= 0) and _MAY_CONTROL.search(data):
         return None
+    # msgspec descends once per level, even into fields it skips: the schema path judges (and refuses) deep nesting.
+    if may_be_too_deep(data):
+        return None
     try:
         event = _DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    except RecursionError:  # msgspec descends once per level, even into fields it skips: deep nesting overflows
-        raise InvalidMessage("not JSON: nested too deeply") from None
     if not foreign_checked and any(key in data for key in _FOREIGN_KEYS[type(event)]):
         return None
     return event

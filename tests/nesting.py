@@ -1,6 +1,7 @@
 """Deeply nested JSON lines, and Python's default recursion limit, which msgspec's decoder counts its levels against.
 
 Import it as `from nesting import nested, with_extra, default_recursion_limit` (tests/ is on sys.path).
+Depths count every object and array, the outermost one included: `with_extra(depth)` is nested `depth + 1` levels.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ def nested(depth: int) -> bytes:
     return b'{"a":' * (depth - 1) + b"{}" + b"}" * (depth - 1)
 
 
-def with_extra(depth: int) -> bytes:
-    """The contract's example purchase with one more field, nested `depth` levels deep."""
-    return orjson.dumps(example("purchase"))[:-1] + b',"extra":' + nested(depth) + b"}"
+def with_extra(depth: int, kind: str = "purchase") -> bytes:
+    """The contract's example of `kind` with one more field, nested `depth` levels deep."""
+    return orjson.dumps(example(kind))[:-1] + b',"extra":' + nested(depth) + b"}"
+
+
+def with_escape(raw: bytes) -> bytes:
+    """The document with a `\\n` escape in its extra field's name: the same nesting, off the fast path."""
+    return raw.replace(b'"extra":', b'"extra\\n":', 1)
 
 
 @contextmanager

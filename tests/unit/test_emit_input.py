@@ -17,6 +17,7 @@ from lifecycle import emit
 from lifecycle.cli import main
 from lifecycle.emit import Outgoing, Refused, prepare_line
 from lifecycle.input_files import _lines
+from schemas.checks import MAX_DEPTH
 
 
 def purchase(n: int) -> bytes:
@@ -93,14 +94,14 @@ def test_a_read_that_fails_part_way_still_reports_what_was_sent(
 
 @pytest.mark.parametrize(
     "raw",
-    [nested(TOO_DEEP), with_extra(300)],  # deeper than the decoder goes; decoded, but deeper than orjson writes
-    ids=["decoder", "encoder"],
+    [nested(TOO_DEEP), with_extra(300), with_extra(MAX_DEPTH)],  # deeper than msgspec, than orjson writes, by one
+    ids=["decoder", "encoder", "limit"],
 )
 def test_a_line_nested_too_deeply_is_refused(raw: bytes) -> None:
     with default_recursion_limit():
         refused = prepare_line(5, raw)
     assert isinstance(refused, Refused)
-    assert str(refused) == "line 5: not JSON: nested too deeply"
+    assert str(refused) == f"line 5: not JSON: nested deeper than {MAX_DEPTH} levels"
 
 
 def test_lines_as_bytes_or_text_give_the_same_event() -> None:
