@@ -37,6 +37,8 @@ def _name(path: str) -> str:
 def _opened(path: str, name: str, binary: bool) -> AbstractContextManager[IO[Any]]:
     """The open file (standard input is left open); a file that cannot be opened is a UserError."""
     if path == "-":
+        if not binary:  # standard input splits at LF alone by default: read CR and CRLF endings as a file's are
+            sys.stdin.reconfigure(encoding="utf-8", newline=None)  # type: ignore[union-attr]
         return nullcontext(sys.stdin.buffer if binary else sys.stdin)
     try:
         return Path(path).open("rb") if binary else Path(path).open(encoding="utf-8")

@@ -44,7 +44,7 @@ SECRET_SETTINGS: tuple[str, ...] = tuple(setting.env for setting in SETTINGS if 
 # keyword is echoed back: `invalid connection option "…"`). A space followed by anything else is a stray word libpq
 # echoes too (`missing "=" after "…"`), so the run up to the next `word=` (or the end) is the secret.
 _KV_PASSWORD = re.compile(
-    r"\bpassword\s*=\s*(?:'(?P<quoted>(?:[^'\\]|\\.)*)'|(?P<bare>\S.*?))"
+    r"\bpassword\s*=\s*(?:'(?P<quoted>(?:[^'\\]|\\.)*)'|(?P<bare>(?:\\.|\S)(?:\\.|.)*?))"
     r"(?=\s+[A-Za-z_][A-Za-z0-9_]*\s*=|\s*$)",
     re.DOTALL,
 )
@@ -56,9 +56,15 @@ def _unescaped(value: str) -> str:
     return _ESCAPED.sub(r"\1", value)
 
 
+def _last(dsn: str) -> re.Match[str] | None:
+    """The last `password=` of a key=value DSN: libpq keeps the last of a repeated keyword."""
+    *_, match = (None, *_KV_PASSWORD.finditer(dsn))
+    return match
+
+
 def dsn_password(dsn: str) -> str:
     """The password inside a DSN (URL or key=value form, well-formed or not); empty when there is none."""
-    match = _KV_PASSWORD.search(dsn)
+    match = _last(dsn)
     if match:
         return _unescaped(match["quoted"]) if match["quoted"] is not None else match["bare"].strip("'")
     userinfo, at, _ = dsn.rpartition("@")
@@ -70,14 +76,15 @@ def dsn_password(dsn: str) -> str:
 
 def dsn_secrets(dsn: str) -> set[str]:
     """What of a DSN must never show: its password as written, URL-decoded and unescaped, and each word of it."""
+    earlier = {s for m in list(_KV_PASSWORD.finditer(dsn))[:-1] for s in dsn_secrets(dsn[m.start() : m.end()])}
     password = dsn_password(dsn)
-    match = _KV_PASSWORD.search(dsn)
+    match = _last(dsn)
     if match is None:
         return {password, unquote(password)}
     written = password if match["quoted"] is None else match["quoted"]
     # libpq quotes the word after an unquoted value's first space in its error: each word is masked on its own too.
     words = password.split() if match["quoted"] is None and len(password.split()) > 1 else []
-    return {password, unquote(password), written, *map(_unescaped, [written, *words]), *words}
+    return {password, unquote(password), written, *map(_unescaped, [written, *words]), *words, *earlier}
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:

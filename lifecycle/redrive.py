@@ -144,7 +144,7 @@ def choose(
     seen: set[tuple[str, bytes | None, bytes | str | None]] = set()
     # A letter passed over as redriven passes over later letters of its original (audit lines that name only a
     # position name no original).
-    sent_before: set[OriginalId] = set(redriven.originals)
+    passed_over: set[OriginalId] = set()
     for letter in letters:
         if letter is None:
             choice.skipped["not a dead-letter record"] += 1
@@ -156,11 +156,13 @@ def choose(
             choice.skipped["filtered out"] += 1
         elif letter.origin_topic.removeprefix(f"{prefix}.") in LATEST_STATE_SUFFIXES:
             choice.skipped[LATEST_STATE] += 1
-        elif redriven.names_letter(letter.partition, letter.offset, letter.failed_at, letter.original[:3]) or (
-            letter.original in sent_before
+        elif (
+            redriven.names_letter(letter.partition, letter.offset, letter.failed_at, letter.original[:3])
+            or redriven.sent_back_after(letter.original, letter.failed_at)
+            or letter.original in passed_over
         ):
             if letter.origin_partition >= 0 and letter.origin_offset >= 0:
-                sent_before.add(letter.original)
+                passed_over.add(letter.original)
             choice.skipped[REDRIVEN_BEFORE] += 1
         elif (letter.origin_topic, letter.key, letter.payload or letter.sha256) in seen:
             choice.skipped["sent once already" if letter.kept_whole else LISTED_ONCE] += 1

@@ -4,7 +4,9 @@ Each line names who sent it (`cli` or `dashboard`, with the client address), whe
 from (its topic, partition, offset and `failed_at`), its reason, the original it held (origin topic, partition,
 offset and SHA-256), and where the original went (topic, partition, offset). A letter is redriven when a line
 names it whole, so a recreated dead-letter topic or another prefix sharing LIFECYCLE_HOME is never confused with
-it, or when a line names its original: a letter written twice for one input is sent back once. Lines written
+it, or when a line names its original and the letter failed before that line was written: a letter
+written twice for one input is sent back once, and the same input refused again later (a recreated topic)
+goes again. Lines written
 before the topic was kept name only a position: they count for the dead-letter topic of the prefix their
 `sent_to` topic has. A redriven original also carries the header `lifecycle-redrive-of:
 <deadletter topic>/<partition>/<offset>`. A letter that fails again names that new position as its origin,
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,7 +139,15 @@ class Redriven:
 
     letters: frozenset[tuple[int, int, str, Origin]] = frozenset()  # (partition, offset, failed_at, origin)
     positions: frozenset[tuple[int, int]] = frozenset()  # from lines that named only a position
-    originals: frozenset[OriginalId] = frozenset()  # only those whose origin position is known
+    # Each original whose origin position is known, with when it was last sent back: a letter of it written later
+    # (the same input refused again on a recreated topic) is not one of those sent back.
+    originals: Mapping[OriginalId, datetime] = field(default_factory=dict)
+
+    def sent_back_after(self, original: OriginalId, failed_at: str) -> bool:
+        """Whether the audit sent `original` back after a letter of it that failed at `failed_at` was written."""
+        sent_at = self.originals.get(original)
+        failed = instant(failed_at)
+        return sent_at is not None and (failed is None or failed <= sent_at)
 
     def names_letter(self, partition: int, offset: int, failed_at: str, origin: Origin) -> bool:
         """Whether the letter at this position, failed at this instant for an original from `origin`, was sent back."""
@@ -151,7 +161,7 @@ def redriven(lines: Iterable[dict[str, Any]], deadletter_topic: str) -> Redriven
     """What these audit lines sent back from `deadletter_topic` (lines in another shape are passed over)."""
     letters: set[tuple[int, int, str, Origin]] = set()
     positions: set[tuple[int, int]] = set()
-    originals: set[OriginalId] = set()
+    originals: dict[OriginalId, datetime] = {}
     for line in lines:
         letter, original, sent_to = (_object(line, name) for name in ("deadletter", "original", "sent_to"))
         partition, offset = letter.get("partition"), letter.get("offset")
@@ -169,8 +179,21 @@ def redriven(lines: Iterable[dict[str, Any]], deadletter_topic: str) -> Redriven
         # An original refused after its offset was committed names no position: a copy sent back that is refused
         # again has the same bytes, so only its letter can say it was sent back.
         if found[1] >= 0 and found[2] >= 0:
-            originals.add(found)
-    return Redriven(frozenset(letters), frozenset(positions), frozenset(originals))
+            at = instant(line.get("at")) or _END_OF_TIME
+            originals[found] = max(at, originals.get(found, at))
+    return Redriven(frozenset(letters), frozenset(positions), originals)
+
+
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def instant(text: Any) -> datetime | None:
+    """An audit line's or a letter's RFC 3339 instant; None when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is None or parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _object(line: dict[str, Any], name: str) -> dict[str, Any]:

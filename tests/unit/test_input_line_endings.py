@@ -53,3 +53,16 @@ def test_emit_and_replay_number_the_same_lines(data: bytes, tmp_path: Path) -> N
     assert [item.line for item in emitted if isinstance(item, Refused)] == REFUSED
     assert [item.line for item in emitted if isinstance(item, Outgoing)] == [1, 4, 7]
     assert [rejected["line"] for rejected in document["rejected"]] == REFUSED
+
+
+def test_replay_reads_standard_input_with_the_same_line_endings_as_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(_joined(b"\r"))
+    with path.open(encoding="utf-8", newline="\n") as stdin:  # as standard input is opened: LF alone ends a line
+        monkeypatch.setattr("sys.stdin", stdin)
+        with open_input("-") as lines:
+            document = replay_events(lines, AS_OF)
+
+    assert [rejected["line"] for rejected in document["rejected"]] == REFUSED

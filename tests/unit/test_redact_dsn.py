@@ -87,3 +87,18 @@ def test_an_escaped_password_is_masked_as_libpq_reads_it(dsn: str) -> None:
     secrets = secret_values({"LIFECYCLE_DATABASE_URL": dsn})
     assert password in secrets
     assert redact(f"connecting with {password} now", secrets) == "connecting with *** now"
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        r"host=db password=s3cr\ etx=leaked user=app",  # an escaped space: `etx=leaked` is still the password's
+        "host=db password=first-value password=realsecret user=app",  # libpq keeps the last of a repeated keyword
+    ],
+)
+def test_the_password_libpq_uses_is_masked(dsn: str) -> None:
+    password = parse_dsn(dsn)["password"]
+    secrets = secret_values({"LIFECYCLE_DATABASE_URL": dsn})
+    assert redact(f"pw {password} end", secrets) == "pw *** end"
+    assert "leaked" not in redact(dsn, secrets)
+    assert "realsecret" not in redact(dsn, secrets)

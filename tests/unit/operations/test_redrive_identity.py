@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +97,16 @@ def test_a_new_letter_at_the_position_of_one_redriven_from_a_recreated_topic_is_
         b'{"event_id": "new"}',
         b'{"event_id": "same instant"}',
     ]
+
+
+def test_the_same_input_refused_again_on_a_recreated_topic_after_its_redrive_is_sent(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(capsys, monkeypatch, [_letter(0, 7, "e7")])
+    # The topics are made again and the same input, at the same origin offset, is refused after the redrive.
+    after_the_redrive = datetime.now(UTC) + timedelta(seconds=1)
+    _run(capsys, monkeypatch, [_letter(0, 7, "e7", failed=after_the_redrive)])
+    assert _sent() == [b'{"event_id": "e7"}'] * 2
 
 
 def test_a_letter_of_another_prefix_sharing_the_home_is_sent(
