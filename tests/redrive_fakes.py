@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from kafka import TopicPartition
 from kafka.producer.future import FutureProduceResult, FutureRecordMetadata, RecordMetadata
 
@@ -77,3 +79,15 @@ class AckingProducer:
     def flush(self, timeout: float) -> None: ...
 
     def close(self) -> None: ...
+
+
+def redrive_on_fakes(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`lifecycle redrive` with `home` as LIFECYCLE_HOME, reading TopicConsumer and sending to AckingProducer."""
+    from lifecycle import redrive, topic_log
+
+    monkeypatch.setenv("LIFECYCLE_HOME", str(home))
+    monkeypatch.setattr(redrive, "require_topics", lambda *_args: None)
+    monkeypatch.setattr(redrive, "KafkaProducer", AckingProducer)
+    monkeypatch.setattr(AckingProducer, "sent", [])
+    monkeypatch.setattr(topic_log, "KafkaConsumer", TopicConsumer)
+    return home

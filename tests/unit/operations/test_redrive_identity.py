@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from redrive_fakes import AckingProducer, Record, TopicConsumer
+from redrive_fakes import AckingProducer, Record, TopicConsumer, redrive_on_fakes
 
-from lifecycle import cli, redrive, topic_log
+from lifecycle import cli, redrive
 from lifecycle.deadletter import deadletter_record
 from lifecycle.redrive import REDRIVEN_BEFORE, choose, parse_letter
 from lifecycle.redrive_audit import redriven
@@ -31,12 +31,7 @@ def _letter(at: int, origin_offset: int, event: str, prefix: str = "lifecycle", 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    monkeypatch.setattr(redrive, "require_topics", lambda *_args: None)
-    monkeypatch.setattr(redrive, "KafkaProducer", AckingProducer)
-    monkeypatch.setattr(AckingProducer, "sent", [])
-    monkeypatch.setattr(topic_log, "KafkaConsumer", TopicConsumer)
-    return tmp_path
+    return redrive_on_fakes(tmp_path, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, records: list[Record]) -> list[str]:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from redrive_fakes import AckingProducer, Record, TopicConsumer
+from redrive_fakes import AckingProducer, Record, TopicConsumer, redrive_on_fakes
 
-from lifecycle import cli, redrive, topic_log
+from lifecycle import cli
 from lifecycle.deadletter import deadletter_record
 
 pytestmark = pytest.mark.unit
@@ -25,13 +25,8 @@ def _letter(offset: int, origin: str, reason: str = "no purchase for serial SN-1
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    monkeypatch.setattr(redrive, "require_topics", lambda *_args: None)
-    monkeypatch.setattr(redrive, "KafkaProducer", AckingProducer)
-    monkeypatch.setattr(AckingProducer, "sent", [])
-    monkeypatch.setattr(topic_log, "KafkaConsumer", TopicConsumer)
     monkeypatch.setattr(TopicConsumer, "records", [_letter(0, "renewals"), _letter(1, "upgrades")])
-    return tmp_path
+    return redrive_on_fakes(tmp_path, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, list[str], str]:
