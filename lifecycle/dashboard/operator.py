@@ -12,8 +12,9 @@ from aiohttp import web
 from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.letter_detail import fetch
 from lifecycle.dashboard.queue import Filters
-from lifecycle.redrive import REDRIVEN_BEFORE, choose, parse_letter, send_back
+from lifecycle.redrive import REDRIVEN_BEFORE, choose, send_back
 from lifecycle.redrive_audit import Redriven
+from lifecycle.redrive_letters import parse_letter
 from lifecycle.settings import Settings
 
 HEADER = "X-Operator-Token"

@@ -13,7 +13,8 @@ import pytest
 
 from lifecycle.cli import build_parser
 from lifecycle.deadletter import deadletter_record
-from lifecycle.redrive import choose, parse_letter
+from lifecycle.redrive import choose
+from lifecycle.redrive_letters import parse_letter
 from lifecycle.samples import events as ev
 from schemas import InvalidMessage, decode_event
 from schemas.codec import EVENT_TYPES, FIRST_YEAR, LAST_YEAR, SCHEMA_VERSION, TEXT_PATTERN, load_schema

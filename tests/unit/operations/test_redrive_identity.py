@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from redrive_fakes import AckingProducer, Record, TopicConsumer, redrive_on_fakes
 
-from lifecycle import cli, redrive
+from lifecycle import cli
 from lifecycle.deadletter import deadletter_record
-from lifecycle.redrive import REDRIVEN_BEFORE, choose, parse_letter
+from lifecycle.redrive import REDRIVEN_BEFORE, choose
 from lifecycle.redrive_audit import redriven
+from lifecycle.redrive_letters import Letter, parse_letter
 
 pytestmark = pytest.mark.unit
 
@@ -113,7 +114,7 @@ def test_a_letter_of_another_prefix_sharing_the_home_is_sent(
     assert [topic for topic, _key, _value in AckingProducer.sent] == ["lifecycle.renewals", "staging.renewals"]
 
 
-def _parsed(record: Record) -> redrive.Letter:
+def _parsed(record: Record) -> Letter:
     letter = parse_letter(record.key, record.value, record.partition, record.offset)
     assert letter is not None
     return letter

@@ -15,7 +15,7 @@ from kafka.producer.future import FutureProduceResult, FutureRecordMetadata, Rec
 
 from lifecycle import redrive
 from lifecycle.errors import UserError
-from lifecycle.redrive import Letter
+from lifecycle.redrive_letters import Letter
 from lifecycle.settings import Settings
 
 pytestmark = pytest.mark.unit
