@@ -157,25 +157,37 @@ class Redriven:
 NOTHING = Redriven()
 
 
+def letter_named(line: Mapping[str, Any], deadletter_topic: str) -> tuple[int, int, str | None] | None:
+    """The letter of `deadletter_topic` an audit line sent back: partition, offset and `failed_at` (None from a line
+    that named only a position, which counts for the dead-letter topic of its `sent_to` prefix); else None."""
+    letter, sent_to = _object(line, "deadletter"), _object(line, "sent_to")
+    partition, offset = letter.get("partition"), letter.get("offset")
+    if not (isinstance(partition, int) and isinstance(offset, int)):
+        return None
+    if "topic" not in letter:
+        return (partition, offset, None) if _prefix(sent_to.get("topic")) == _prefix(deadletter_topic) else None
+    return (partition, offset, str(letter.get("failed_at"))) if letter["topic"] == deadletter_topic else None
+
+
 def redriven(lines: Iterable[dict[str, Any]], deadletter_topic: str) -> Redriven:
     """What these audit lines sent back from `deadletter_topic` (lines in another shape are passed over)."""
     letters: set[tuple[int, int, str, Origin]] = set()
     positions: set[tuple[int, int]] = set()
     originals: dict[OriginalId, datetime] = {}
     for line in lines:
-        letter, original, sent_to = (_object(line, name) for name in ("deadletter", "original", "sent_to"))
-        partition, offset = letter.get("partition"), letter.get("offset")
-        if not (isinstance(partition, int) and isinstance(offset, int)):
+        letter = _object(line, "deadletter")
+        if not (isinstance(letter.get("partition"), int) and isinstance(letter.get("offset"), int)):
             continue
-        if "topic" not in letter:  # written before the topic was kept: the prefix is the one it sent to
-            if _prefix(sent_to.get("topic")) == _prefix(deadletter_topic):
-                positions.add((partition, offset))
+        named = letter_named(line, deadletter_topic)
+        if "topic" not in letter:  # written before the topic was kept
+            if named is not None:
+                positions.add(named[:2])
             continue
-        found = _original(original)
+        found = _original(_object(line, "original"))
         if found is None:
             continue
-        if letter["topic"] == deadletter_topic:
-            letters.add((partition, offset, str(letter.get("failed_at")), found[:3]))
+        if named is not None:
+            letters.add((named[0], named[1], str(named[2]), found[:3]))
         # An original refused after its offset was committed names no position: a copy sent back that is refused
         # again has the same bytes, so only its letter can say it was sent back.
         if found[1] >= 0 and found[2] >= 0:
@@ -196,7 +208,7 @@ def instant(text: Any) -> datetime | None:
     return parsed if parsed is None or parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _object(line: dict[str, Any], name: str) -> dict[str, Any]:
+def _object(line: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = line.get(name)
     return value if isinstance(value, dict) else {}
 

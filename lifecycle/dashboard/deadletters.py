@@ -106,7 +106,7 @@ class DeadLetterReader(TopicTail):
     def letters(self) -> list[dict[str, Any]]:
         """Every letter kept, newest first, marked when redriven and linked to the letter it was redriven from."""
         newest = sorted(self.records.copy(), key=lambda item: item["failed_at"], reverse=True)
-        return annotate(newest, self.audit)
+        return annotate(newest, self.audit, self.settings.topic(DEADLETTER.suffix))
 
     def view(self, reason: str = "", limit: int = 100) -> dict[str, Any]:
         """The newest dead letters, newest first, optionally only those whose reason contains `reason`."""

@@ -10,7 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from lifecycle import redrive_audit
 
 PER_PAGE = 20
 MAX_PER_PAGE = 200
@@ -66,30 +69,55 @@ class Filters:
         )
 
 
-def annotate(letters: Iterable[Mapping[str, Any]], audit: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def annotate(
+    letters: Iterable[Mapping[str, Any]], audit: Iterable[Mapping[str, Any]], deadletter_topic: str
+) -> list[dict[str, Any]]:
     """Each letter with its `id`, `redriven` (when and by whom it was sent back) and `redrive_of` (the earlier
-    letter whose original, sent back, failed again as this one)."""
-    redriven: dict[str, list[dict[str, Any]]] = {}
-    sent_from: dict[tuple[str, int, int], str] = {}
+    letter whose original, sent back, failed again as this one).
+
+    An audit line marks a letter by its whole identity (topic, position, `failed_at`), so after the dead-letter
+    topic is recreated a new letter at an old position is not marked; a letter links to a send only when it
+    failed after that send.
+    """
+    redriven: dict[tuple[int, int], list[tuple[str | None, dict[str, Any]]]] = {}
+    sent_from: dict[tuple[str, int, int], list[tuple[datetime | None, str]]] = {}
     for line in audit:
-        try:
-            source, target = line["deadletter"], line["sent_to"]
-            earlier = letter_id(int(source["partition"]), int(source["offset"]))
-            sent_from[(str(target["topic"]), int(target["partition"]), int(target["offset"]))] = earlier
-        except (KeyError, TypeError, ValueError):
+        named = redrive_audit.letter_named(line, deadletter_topic)
+        target = line.get("sent_to")
+        if named is None or not isinstance(target, dict):
             continue
-        redriven.setdefault(earlier, []).append({"at": line.get("at"), "actor": line.get("actor"), "sent_to": target})
+        partition, offset, failed_at = named
+        mark = {"at": line.get("at"), "actor": line.get("actor"), "sent_to": target}
+        redriven.setdefault((partition, offset), []).append((failed_at, mark))
+        where = (target.get("topic"), target.get("partition"), target.get("offset"))
+        if isinstance(where[0], str) and isinstance(where[1], int) and isinstance(where[2], int):
+            sends = sent_from.setdefault((where[0], where[1], where[2]), [])
+            sends.append((redrive_audit.instant(line.get("at")), letter_id(partition, offset)))
     shown = []
     for letter in letters:
+        position = (int(letter["partition"]), int(letter["offset"]))
+        failed_at = str(letter.get("failed_at") or "")
+        marks = [mark for at, mark in redriven.get(position, []) if at is None or at == failed_at]
         origin = letter.get("origin") or {}
-        partition, offset = origin.get("partition"), origin.get("offset")
-        link: str | None = None
-        if isinstance(partition, int) and isinstance(offset, int):
-            link = sent_from.get((str(origin.get("topic")), partition, offset))
-        ident = letter_id(int(letter["partition"]), int(letter["offset"]))
+        link = _sent_from(sent_from, origin, redrive_audit.instant(failed_at))
         group = reason_group(str(letter.get("reason", "")), letter.get("serial"))
-        shown.append({**letter, "id": ident, "group": group, "redriven": redriven.get(ident, []), "redrive_of": link})
+        shown.append({**letter, "id": letter_id(*position), "group": group, "redriven": marks, "redrive_of": link})
     return shown
+
+
+def _sent_from(
+    sends: Mapping[tuple[str, int, int], list[tuple[datetime | None, str]]],
+    origin: Mapping[str, Any],
+    failed: datetime | None,
+) -> str | None:
+    """The letter whose original was sent to this letter's origin position, latest first, before this one failed."""
+    topic, partition, offset = origin.get("topic"), origin.get("partition"), origin.get("offset")
+    if not (isinstance(topic, str) and isinstance(partition, int) and isinstance(offset, int)):
+        return None
+    for at, earlier in reversed(sends.get((topic, partition, offset), [])):
+        if at is None or failed is None or at <= failed:
+            return earlier
+    return None
 
 
 def reason_groups(letters: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

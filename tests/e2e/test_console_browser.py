@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 from dashboard_fixtures import Dashboard
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from test_dashboard_browser import ARTIFACTS, browser, sign_in
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "dashboard_console"))
@@ -91,3 +91,23 @@ def test_look_up_a_serial_open_its_dead_letter_and_redrive_it(
     assert orjson.loads(sent.value)["serial"] == "SN-42"
     assert (HEADER, f"{settings.topic('deadletter')}/{partition}/{offset}".encode()) in sent.headers
     assert (settings.home / "audit" / "redrive.jsonl").read_text().count("deadletter_redriven") == 1
+
+    _redrive_again(page, settings, f"{partition}-{offset}")
+
+
+def _redrive_again(page: Page, settings: Settings, letter: str) -> None:
+    """Sent back once, the letter is left out of the next redrive unless the operator asks for it again."""
+    page.click("#dl-redrive-one")
+    expect(page.locator("#dl-confirm-text")).to_have_text(
+        'Send 0 letter(s) back to the topics they came from? (1 redriven before left out: tick "also those'
+        ' redriven before" to send them too)'
+    )
+    page.click("#dl-confirm-no")
+    page.check("#dl-again")
+    page.click("#dl-redrive-one")
+    expect(page.locator("#dl-confirm-text")).to_have_text("Send 1 letter(s) back to the topics they came from?")
+    page.click("#dl-confirm-yes")
+    expect(page.locator("#dl-result")).to_contain_text("Sent back 1", timeout=30_000)
+    expect(page.locator(f'#deadletters tr[data-letter="{letter}"] .badge')).to_have_text("redriven (2)")
+    assert len(read_with_headers(settings, "renewals")) == 2
+    assert (settings.home / "audit" / "redrive.jsonl").read_text().count("deadletter_redriven") == 2

@@ -14,6 +14,7 @@ from lifecycle.dashboard.queue import Filters, annotate, queue_view, reason_grou
 from lifecycle.deadletter import deadletter_record
 
 AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+LETTERS = "lc.deadletter"
 
 
 def letter(offset: int, reason: str, topic: str = "lc.renewals", serial: str = "SN-1", at: str = "") -> dict[str, Any]:
@@ -36,6 +37,7 @@ def test_filters_groups_and_pages() -> None:
         [letter(i, f"no purchase for serial SN-{i} after 30 days", serial=f"SN-{i}") for i in range(45)]
         + [letter(50, "schema: serial: is required", topic="lc.purchases", serial="SN-X")],
         [],
+        LETTERS,
     )
     view = queue_view(letters, Filters(), 3, 20)
     assert (view["total"], view["matched"], view["pages"], len(view["items"])) == (46, 46, 3, 6)
@@ -52,7 +54,9 @@ def test_filters_groups_and_pages() -> None:
 
 
 def test_time_filters_take_a_day_or_an_instant() -> None:
-    letters = annotate([letter(1, "a", at="2026-03-01T10:00:00Z"), letter(2, "b", at="2026-03-02T09:00:00Z")], [])
+    letters = annotate(
+        [letter(1, "a", at="2026-03-01T10:00:00Z"), letter(2, "b", at="2026-03-02T09:00:00Z")], [], LETTERS
+    )
     assert queue_view(letters, Filters(since="2026-03-02"), 1)["matched"] == 1
     assert queue_view(letters, Filters(until="2026-03-01"), 1)["matched"] == 1
     assert queue_view(letters, Filters(until="2026-03-02T08:59"), 1)["matched"] == 1
@@ -68,12 +72,45 @@ def test_a_redriven_letter_is_marked_and_the_one_that_failed_again_is_linked_to_
         },
     ]
     first = letter(1, "x")
-    again = {**letter(2, "x"), "origin": {"topic": "lc.renewals", "partition": 0, "offset": 900}}
-    shown = {item["id"]: item for item in annotate([first, again], audit)}
+    again = {
+        **letter(2, "x", at="2026-03-02T00:00:01Z"),
+        "origin": {"topic": "lc.renewals", "partition": 0, "offset": 900},
+    }
+    shown = {item["id"]: item for item in annotate([first, again], audit, LETTERS)}
     assert shown["0-1"]["redriven"][0]["actor"] == "cli"
     assert shown["0-2"]["redrive_of"] == "0-1"
     assert shown["0-2"]["redriven"] == []
     assert shown["0-1"]["redrive_of"] is None
+
+
+def _sent_back(topic: str, offset: int, failed_at: str, at: str = "2026-03-02T00:00:00Z") -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": "cli",
+        "deadletter": {"topic": topic, "partition": 0, "offset": offset, "failed_at": failed_at},
+        "original": {"topic": "lc.renewals", "partition": 0, "offset": 100 + offset, "sha256": "0" * 64},
+        "sent_to": {"topic": "lc.renewals", "partition": 0, "offset": 900},
+    }
+
+
+def test_a_letter_is_marked_only_by_a_line_naming_its_topic_and_failure() -> None:
+    first = letter(1, "x")
+    audit = [_sent_back(LETTERS, 1, first["failed_at"])]
+    assert annotate([first], audit, LETTERS)[0]["redriven"][0]["actor"] == "cli"
+    # The dead-letter topic recreated: another letter now sits at the same position.
+    newer = letter(1, "x", at="2026-03-05T00:00:00Z")
+    assert annotate([newer], audit, LETTERS)[0]["redriven"] == []
+    # Another prefix's dead-letter topic in the same home.
+    assert annotate([first], [_sent_back("other.deadletters", 1, first["failed_at"])], LETTERS)[0]["redriven"] == []
+
+
+def test_a_letter_links_only_to_a_send_made_before_it_failed() -> None:
+    origin = {"topic": "lc.renewals", "partition": 0, "offset": 900}
+    audit = [_sent_back(LETTERS, 1, "2026-03-01T10:00:00+00:00")]
+    before = {**letter(2, "x", at="2026-03-01T23:00:00Z"), "origin": origin}  # an older input at a recreated offset
+    after = {**letter(3, "x", at="2026-03-02T00:00:05Z"), "origin": origin}
+    shown = {item["id"]: item["redrive_of"] for item in annotate([before, after], audit, LETTERS)}
+    assert shown == {"0-2": None, "0-3": "0-1"}
 
 
 def test_the_detail_decodes_json_and_masks_personal_data_but_not_product_names() -> None:

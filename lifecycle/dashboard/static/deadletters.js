@@ -98,10 +98,12 @@ async function postRedrive(body) {
 async function askRedrive(selection) {
   const result = document.getElementById("dl-result");
   result.className = ""; result.textContent = "";
-  const { status, answer } = await postRedrive({ ...selection, confirm: false });
+  const again = document.getElementById("dl-again").checked;
+  const { status, answer } = await postRedrive({ ...selection, again, confirm: false });
   if (status !== 200) { result.className = "error"; result.textContent = answer.error || `HTTP ${status}`; return; }
-  DL.pending = { ...selection, expected: answer.count };
-  document.getElementById("dl-confirm-text").textContent = `Send ${answer.count} letter(s) back to the topics they came from?`;
+  DL.pending = { ...selection, again, expected: answer.count };
+  const before = answer.redriven_before ? ` (${answer.redriven_before} redriven before left out: tick "also those redriven before" to send them too)` : "";
+  document.getElementById("dl-confirm-text").textContent = `Send ${answer.count} letter(s) back to the topics they came from?${before}`;
   document.getElementById("dl-confirm").hidden = false;
 }
 
