@@ -166,7 +166,10 @@ class PartitionOrder:
         else:
             log.warning("%s: %s; reading again from %d", _name(tp), why, state.expected)
         if self.broker is not None:
-            await self.broker.seek(tp, state.expected)
+            try:
+                await self.broker.seek(tp, state.expected)
+            except Exception as exc:  # revoked meanwhile, or the consumer stopping: the next check seeks again
+                log.warning("%s: seeking to %d failed (%s); trying again later", _name(tp), state.expected, exc)
 
     def _moving(self, tp: Any) -> None:
         if self.stuck.pop(tp, None) is not None:

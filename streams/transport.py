@@ -72,6 +72,12 @@ class CheckpointConsumer(aiokafka.Consumer):
     def _new_consumer_thread(self) -> CommittedReadThread:
         return CommittedReadThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def _seek(self, partition: Any, offset: int) -> None:
+        # faust's own `_seek` calls aiokafka's `seek` from the app's thread, while the consumer's thread may be going
+        # through that partition's fetched records: the fetcher's dict changes under it, a KeyError that stops the
+        # worker. faust's recovery seeks on the consumer's thread (`seek_wait`); so does this.
+        await self._thread.seek_wait({partition: offset})
+
     @property
     def _read_offset(self) -> MutableMapping[Any, int | None]:
         return _NothingRead()

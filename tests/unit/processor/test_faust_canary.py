@@ -88,6 +88,17 @@ def test_the_fetch_loop_replaced_is_still_faust_s_and_uses_what_ours_uses() -> N
     assert "if self._suspend.is_set():" in source(type(faust.App("canary", autodiscover=False).flow_control).acquire)
 
 
+def test_a_seek_runs_on_the_consumer_s_thread_as_recovery_s_does() -> None:
+    # faust's `_seek` seeks from the app's thread (the race `CheckpointConsumer._seek` avoids); `seek_wait` is
+    # the thread's own way, a call queued to it that seeks aiokafka's consumer there.
+    assert "self._thread.seek(partition, offset)" in source(faust_consumer.ThreadDelegateConsumer._seek)
+    thread = faust_aiokafka.AIOKafkaConsumerThread
+    assert parameters(thread.seek_wait) == ["self", "partitions"]
+    assert "self.call_thread(self._seek_wait" in source(thread.seek_wait)
+    assert "consumer.seek(tp, offset)" in source(thread._seek_wait)
+    assert "await self._seek(partition, offset)" in source(faust_consumer.Consumer.seek)
+
+
 def test_the_consumer_state_read_or_trimmed_keeps_its_names() -> None:
     init = source(faust_consumer.Consumer.__init__)
     for name in ("_read_offset", "_acked", "_acked_index", "_committed_offset"):

@@ -29,6 +29,7 @@ class Broker:
     flow_active: bool = True
     generation: int = 1
     seeks: list[tuple[TP, int]] = field(default_factory=list)
+    failing_seeks: int = 0
 
     def assignment(self) -> set[TP]:
         return {PURCHASES, TP("p-processor-serial_to_state-changelog", 0)}
@@ -38,6 +39,9 @@ class Broker:
 
     async def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+        if self.failing_seeks:
+            self.failing_seeks -= 1
+            raise RuntimeError("partition not assigned")
 
     async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
         return dict.fromkeys(tps, self.earliest)
@@ -187,6 +191,18 @@ def test_an_idle_partition_with_waiting_messages_is_read_again_after_several_che
         assert s.broker.seeks == []
         asyncio.run(s.order.check_idle())
     assert s.broker.seeks == [(PURCHASES, 4)]  # the changelog partition is not the agent's
+
+
+def test_a_seek_that_fails_is_made_again_later_and_stops_nothing() -> None:
+    s = setup(Broker(offsets={PURCHASES: 4}, ends={PURCHASES: 9}, failing_seeks=1))
+    for _ in range(IDLE_CHECKS_BEFORE_RESEEK):
+        asyncio.run(s.order.check_idle())  # the idle check's seek fails: no exception leaves it
+    assert not admit(s.order, 7)  # not handled out of order; the seek waits its interval
+    s.clock.now += RESEEK_AFTER_SECONDS
+    assert not admit(s.order, 8)  # and then is made again
+    assert s.broker.seeks == [(PURCHASES, 4), (PURCHASES, 4)]
+    handle_in_order(s.order, range(4, 9))
+    assert s.order.commit_position(PURCHASES) == 9
 
 
 def test_an_idle_partition_whose_last_offsets_are_markers_moves_to_the_end_at_the_first_check() -> None:

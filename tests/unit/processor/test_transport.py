@@ -137,3 +137,24 @@ def test_a_worker_that_cannot_go_on_exits_with_its_code_and_one_line() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == EXIT_CODE
     assert done.stderr.splitlines()[-1] == "lifecycle worker: stopped: a changelog record was not delivered: detail"
+
+
+def test_a_seek_is_queued_to_the_consumer_s_thread_never_made_from_the_app_s() -> None:
+    class Thread:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, Any]] = []
+
+        def seek(self, partition: TP, offset: int) -> None:  # from the app's thread: races the fetcher
+            self.calls.append(("seek", (partition, offset)))
+
+        async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+            self.calls.append(("seek_wait", dict(partitions)))
+
+    async def scenario() -> list[tuple[str, Any]]:
+        consumer, _ = consumer_of([])
+        thread = Thread()
+        consumer._thread = thread  # type: ignore[assignment]
+        await consumer.seek(PURCHASES, 12)
+        return thread.calls
+
+    assert asyncio.run(scenario()) == [("seek_wait", {PURCHASES: 12})]
