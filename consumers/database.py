@@ -33,9 +33,9 @@ def explain_unparsable_dsn(exc: Exception, setting: str = "LIFECYCLE_DATABASE_UR
     return redact(f"{setting} is not a valid PostgreSQL DSN ({problem}): write a postgresql:// URL or key=value pairs")
 
 
-def app_dsn(settings: Settings) -> str:
-    """The DSN of the store, scheduler and notifier; the local stack's app role when none is set."""
-    return settings.database_url.get_secret_value() or credentials.app_dsn(settings)
+def process_dsn(settings: Settings, process: str) -> str:
+    """The DSN of `process` (store, scheduler or notifier); the local stack's role of that process when none is set."""
+    return settings.database_url.get_secret_value() or credentials.process_dsn(settings, process)
 
 
 def admin_dsn(settings: Settings) -> str:

@@ -1,8 +1,9 @@
 """`lifecycle db`: the PostgreSQL schema (yoyo migrations) and its least-privilege roles.
 
-Three roles (names from settings): the owner (NOLOGIN) owns every table and runs the migrations;
-the app role (store, scheduler, notifier) may only read and write rows; the read-only role (the
-dashboard) may only read, and its sessions default to read-only transactions. `migrate` connects
+The roles (names from settings): the owner (NOLOGIN) owns every table and runs the migrations;
+store, scheduler and notifier each log in as a role of their own, granted per table only what their
+SQL does (consumers/grants.py); the read-only role (the dashboard) may only read, and its sessions
+default to read-only transactions. `migrate` connects
 with LIFECYCLE_DATABASE_ADMIN_URL (a superuser, or a role with CREATEROLE that owns the database),
 creates missing roles, switches to the owner with SET ROLE, applies the migrations in
 consumers/migrations and grants the other roles their rights. Running it again changes nothing.

@@ -1,7 +1,9 @@
-"""The least-privilege roles: the owner (NOLOGIN) owns the tables, the app role writes rows, the read-only role reads.
+"""The least-privilege roles: the owner (NOLOGIN) owns the tables, each writing process has a login role of its
+own with the rights consumers/grants.py gives it, and the read-only role reads.
 
 `ensure_roles` creates missing roles (names and passwords from settings); `grant_privileges`, after the migrations,
-gives the app and read-only roles their rights. Running either again changes nothing.
+gives the other roles exactly their rights, and takes every right on the tables from the former shared app role.
+Running either again changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 from psycopg2.extensions import encrypt_password
 
+from consumers.grants import GRANTS
+from lifecycle.db_logins import WRITERS, writer_password, writer_role
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
 
-APP_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 YOYO_TABLES = ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock")
 
 
@@ -47,11 +50,12 @@ def _truth(cursor: Any, query: str, *params: Any) -> bool:
 
 
 def ensure_roles(connection: Connection, settings: Settings) -> None:
-    """Create the owner, app and read-only roles when missing, and let the owner create tables."""
+    """Create the owner, writer and read-only roles when missing, and let the owner create tables."""
     owner = settings.db_owner_role
     with connection.cursor() as cursor:
         _ensure_role(cursor, owner, "NOLOGIN", "")
-        _ensure_role(cursor, settings.db_app_role, "LOGIN", settings.db_app_password.get_secret_value())
+        for process in WRITERS:
+            _ensure_role(cursor, writer_role(settings, process), "LOGIN", writer_password(settings, process))
         _ensure_role(cursor, settings.db_readonly_role, "LOGIN", settings.db_readonly_password.get_secret_value())
         readonly = sql.Identifier(settings.db_readonly_role)
         cursor.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(readonly))
@@ -64,22 +68,45 @@ def ensure_roles(connection: Connection, settings: Settings) -> None:
         cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
 
-def grant_privileges(connection: Connection, settings: Settings) -> None:
-    """Rows only for the app role, SELECT only for the read-only role, nothing on the migration log."""
+def _strip(role: sql.Identifier) -> list[sql.Composed]:
+    """Every right of `role` on the schema's tables and sequences, and on those made later, taken away."""
+    return [
+        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(role),
+        sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(role),
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {}").format(role),
+    ]
+
+
+def privilege_statements(settings: Settings, former_app_role_exists: bool) -> list[sql.Composable]:
+    """The statements that leave every role exactly its rights, run as the owner in one transaction."""
     owner = sql.Identifier(settings.db_owner_role)
-    app = sql.Identifier(settings.db_app_role)
     readonly = sql.Identifier(settings.db_readonly_role)
     yoyo = sql.SQL(", ").join(sql.Identifier(name) for name in YOYO_TABLES)
-    statements = [
-        sql.SQL("SET ROLE {}").format(owner),
-        sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(sql.SQL(APP_RIGHTS), app),
-        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
+    statements: list[sql.Composable] = [sql.SQL("SET ROLE {}").format(owner)]
+    roles = {writer_role(settings, process) for process in WRITERS} | {settings.db_readonly_role}
+    if former_app_role_exists and settings.db_app_role not in roles:
+        statements += _strip(sql.Identifier(settings.db_app_role))
+    for process, tables in GRANTS.items():
+        role = sql.Identifier(writer_role(settings, process))
+        statements += _strip(role)  # a right dropped from the grant table goes at the next migrate
+        for table, rights in tables.items():
+            statement = sql.SQL("GRANT {} ON {} TO {}")
+            statements.append(statement.format(sql.SQL(", ").join(map(sql.SQL, rights)), sql.Identifier(table), role))
+    statements += [
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(readonly),
-        sql.SQL("REVOKE ALL ON {} FROM {}, {}").format(yoyo, app, readonly),
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {} ON TABLES TO {}").format(sql.SQL(APP_RIGHTS), app),
+        sql.SQL("REVOKE ALL ON {} FROM {}").format(yoyo, readonly),
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(readonly),
         sql.SQL("RESET ROLE"),
     ]
+    return statements
+
+
+def grant_privileges(connection: Connection, settings: Settings) -> None:
+    """Each writer role its rights of consumers/grants.py, SELECT for the read-only role, nothing on the yoyo log."""
     with connection.cursor() as cursor:
-        for statement in statements:
+        former = _truth(cursor, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)", settings.db_app_role)
+        # One transaction: a running process never sees its rights taken away and given back.
+        cursor.execute("BEGIN")
+        for statement in privilege_statements(settings, former):
             cursor.execute(statement)
+        cursor.execute("COMMIT")

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from lifecycle.db_logins import WRITERS, password_env
 from lifecycle.errors import UserError
 from lifecycle.redact import SECRET_SETTINGS
 
@@ -30,11 +31,12 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
         {
             "LIFECYCLE_DATABASE_ADMIN_URL",
             "LIFECYCLE_DATABASE_URL",
-            "LIFECYCLE_DB_APP_PASSWORD",
+            *(password_env(process) for process in WRITERS),
             "LIFECYCLE_DB_READONLY_PASSWORD",
         }
     ),
     "worker": _KAFKA,
+    # DATABASE_URL: on the local stack the DSN of the child's own role (lifecycle/stack/credentials.py).
     "store": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
     "scheduler": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
     "notifier": _KAFKA | {"LIFECYCLE_DATABASE_URL", "LIFECYCLE_SMTP_PASSWORD"},

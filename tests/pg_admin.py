@@ -17,3 +17,9 @@ def with_database(url: str, database: str) -> str:
     address, _, query = url.partition("?")
     base = address.rpartition("/")[0]
     return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
+def with_role(url: str, role: str) -> str:
+    """The same URL logging in as `role` (its password from the same password file)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{role}@{rest.partition('@')[2]}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from consumers.database import app_dsn
+from consumers.database import process_dsn
 from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
@@ -52,7 +52,7 @@ class Notifier:
     ) -> None:
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings)
-        self.ledger = PostgresLedger(app_dsn(settings))
+        self.ledger = PostgresLedger(process_dsn(settings, "notifier"))
         group = NOTIFIER.name(settings.topic_prefix)
         self.producer = KafkaProducer(acks="all", client_id=group, **client)
         self.consumer = KafkaConsumer(

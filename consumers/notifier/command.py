@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the notifier until SIGTERM or SIGINT."""
     from kafka.errors import KafkaError
 
-    from consumers.database import app_dsn
+    from consumers.database import process_dsn
     from consumers.notifier.app import Notifier
     from consumers.notifier.delivery import SmtpTransport, transport_for
     from consumers.notifier.ledger import PostgresLedger
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.templates / "notices").is_dir():
         raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")
     transport = transport_for(settings)  # refuses settings that would leak the SMTP password
-    ledger = PostgresLedger(app_dsn(settings))
+    ledger = PostgresLedger(process_dsn(settings, "notifier"))
     try:
         ledger.check()
         if isinstance(transport, SmtpTransport):

@@ -9,7 +9,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.database import DatabaseUnavailableError, app_dsn, connect
+from consumers.database import DatabaseUnavailableError, connect, process_dsn
 from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.signals import stop_on_signals
@@ -63,7 +63,7 @@ def run_store(
     `consumer_config` overrides KafkaConsumer options (tests shorten max_poll_interval_ms with it);
     `group` replaces the consumer group (benchmarks re-read the topic with a fresh one).
     """
-    dsn = app_dsn(settings)
+    dsn = process_dsn(settings, "store")
     check_schema(dsn)
     batch_size = batch_size or settings.store_batch_size
     kafka = kafka_python_config(settings)

@@ -35,7 +35,7 @@ HELD = "SELECT count(*), count(DISTINCT serial) FROM held_events"
 
 
 def readonly_dsn(settings: Settings) -> str:
-    """The dashboard's DSN: the read-only one, else the app DSN, else the local stack's read-only role."""
+    """The dashboard's DSN: the read-only one, else LIFECYCLE_DATABASE_URL, else the local stack's read-only role."""
     configured = settings.database_readonly_url.get_secret_value() or settings.database_url.get_secret_value()
     return configured or credentials.readonly_dsn(settings)
 

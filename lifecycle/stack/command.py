@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from lifecycle.db_logins import WRITERS
 from lifecycle.settings import Settings
-from lifecycle.stack.credentials import local_dsns, passfile_path
+from lifecycle.stack.credentials import local_dsns, passfile_path, process_dsn
 from lifecycle.stack.kafka import kafka_status, start_kafka, stop_kafka
 from lifecycle.stack.postgres import postgres_status, start_postgres, stop_postgres
 
@@ -30,6 +31,8 @@ def up(settings: Settings) -> int:
         say(f"postgresql: passwords in {passfile_path(settings)} (mode 0600); the DSNs name that file")
         for name, dsn in local_dsns(settings).items():
             say(f"export {name}={shlex.quote(dsn)}")
+        for process in WRITERS:  # each its own role, found with LIFECYCLE_DATABASE_URL empty
+            say(f"postgresql: {process} logs in with {process_dsn(settings, process)}")
     return 0
 
 

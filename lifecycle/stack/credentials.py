@@ -10,14 +10,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
+from lifecycle.db_logins import WRITERS, password_env, writer_role, writer_roles
 from lifecycle.settings import Settings
 from lifecycle.stack.files import write_file
 
 ADMIN_ROLE = "postgres"
 DATABASE = "lifecycle"
 PASSWORD_BYTES = 24
-# Which role each process logs in as: rows for the consumers, SELECT for the dashboard, the superuser to migrate.
-APP_PROCESSES = frozenset({"store", "scheduler", "notifier"})
+# Which role each process logs in as: its own for each writer (WRITERS), SELECT for the dashboard, the superuser
+# to migrate.
 READONLY_PROCESSES = frozenset({"dashboard"})
 ADMIN_PROCESSES = frozenset({"db"})
 
@@ -38,9 +39,9 @@ def admin_dsn(settings: Settings, database: str = DATABASE) -> str:
     return local_dsn(settings, ADMIN_ROLE, database)
 
 
-def app_dsn(settings: Settings) -> str:
-    """The app role's DSN: store, scheduler and notifier (rows only, no DDL)."""
-    return local_dsn(settings, settings.db_app_role)
+def process_dsn(settings: Settings, process: str) -> str:
+    """The DSN of the login role of `process` (store, scheduler or notifier): its own rows only, no DDL."""
+    return local_dsn(settings, writer_role(settings, process))
 
 
 def readonly_dsn(settings: Settings) -> str:
@@ -49,9 +50,10 @@ def readonly_dsn(settings: Settings) -> str:
 
 
 def local_dsns(settings: Settings) -> dict[str, str]:
-    """The DSN settings that reach the local stack, one role each (none carries a password)."""
+    """The DSN settings that reach the local stack shared by every process (none carries a password).
+
+    Store, scheduler and notifier each log in as a role of their own: `process_dsn`."""
     return {
-        "LIFECYCLE_DATABASE_URL": app_dsn(settings),
         "LIFECYCLE_DATABASE_READONLY_URL": readonly_dsn(settings),
         "LIFECYCLE_DATABASE_ADMIN_URL": admin_dsn(settings),
     }
@@ -59,13 +61,13 @@ def local_dsns(settings: Settings) -> dict[str, str]:
 
 def process_environment(settings: Settings, process: str) -> dict[str, str]:
     """The DSN settings one process gets on the local stack: the least-privileged role it needs."""
-    if process in APP_PROCESSES:
-        return {"LIFECYCLE_DATABASE_URL": app_dsn(settings)}
+    if process in WRITERS:
+        return {"LIFECYCLE_DATABASE_URL": process_dsn(settings, process)}
     if process in READONLY_PROCESSES:
         return {"LIFECYCLE_DATABASE_URL": "", "LIFECYCLE_DATABASE_READONLY_URL": readonly_dsn(settings)}
     if process in ADMIN_PROCESSES:
         # The roles keep the password file's passwords: `db migrate` must not set others.
-        passwords = {"LIFECYCLE_DB_APP_PASSWORD": "", "LIFECYCLE_DB_READONLY_PASSWORD": ""}
+        passwords = {password_env(writer): "" for writer in WRITERS} | {"LIFECYCLE_DB_READONLY_PASSWORD": ""}
         return {"LIFECYCLE_DATABASE_URL": "", "LIFECYCLE_DATABASE_ADMIN_URL": admin_dsn(settings), **passwords}
     return {}
 
@@ -88,10 +90,10 @@ def render_passfile(passwords: dict[str, str]) -> str:
 
 
 def ensure_passwords(settings: Settings) -> dict[str, str]:
-    """The passwords of the superuser, app and read-only roles: kept ones, new ones for roles without one."""
+    """The passwords of the superuser, writer and read-only roles: kept ones, new ones for roles without one."""
     path = passfile_path(settings)
     kept = parse_passfile(path.read_text()) if path.is_file() else {}
-    roles = (ADMIN_ROLE, settings.db_app_role, settings.db_readonly_role)
+    roles = (ADMIN_ROLE, *writer_roles(settings).values(), settings.db_readonly_role)
     passwords = {**kept, **{role: secrets.token_urlsafe(PASSWORD_BYTES) for role in roles if not kept.get(role)}}
     # lstat: a link in its place (mode 0777) is replaced too, never followed.
     if passwords != kept or path.lstat().st_mode & 0o777 != 0o600:

@@ -1,9 +1,10 @@
 """The local PostgreSQL cluster from Debian's packages, run as the `postgres` user under LIFECYCLE_HOME.
 
 Every login needs its password (`scram-sha-256`, TCP and socket alike); the passwords are generated once and
-kept in the stack's password file (lifecycle/stack/credentials.py). `stack up` creates the app and read-only
-roles with theirs, so store, scheduler and notifier log in as the app role and the dashboard as the read-only
-one; only `db migrate` (and the tests, which make a database each) use the superuser.
+kept in the stack's password file (lifecycle/stack/credentials.py). `stack up` creates the roles of store,
+scheduler and notifier and the read-only role with theirs, so each of those processes logs in as its own role
+and the dashboard as the read-only one; only `db migrate` (and the tests, which make a database each) use the
+superuser.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import psycopg2
 
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
-from lifecycle.stack.credentials import ADMIN_ROLE, app_dsn, ensure_passwords
+from lifecycle.stack.credentials import ADMIN_ROLE, ensure_passwords, readonly_dsn
 from lifecycle.stack.files import write_file
 from lifecycle.stack.jars import Say
 from lifecycle.stack.postgres_logins import create_database_and_roles, require_passwords
@@ -157,7 +158,7 @@ def start_postgres(settings: Settings, say: Say) -> None:
         write_file(paths.pid_file, f"{pid}\n", 0o644)
     require_passwords(settings, paths.hba, passwords[ADMIN_ROLE], postgres_owner())
     create_database_and_roles(settings, passwords)
-    say(f"postgresql: ready at 127.0.0.1:{settings.pg_port} (pid {pid}); DSN {app_dsn(settings)}")
+    say(f"postgresql: ready at 127.0.0.1:{settings.pg_port} (pid {pid}); read-only DSN {readonly_dsn(settings)}")
 
 
 def postgres_status(settings: Settings) -> tuple[bool, str]:
@@ -172,7 +173,10 @@ def postgres_status(settings: Settings) -> tuple[bool, str]:
     pid = running_pid(paths.pid_file, str(paths.data))
     if pid is None:
         return False, "postgresql: not running (started by this stack)"
-    return True, f"postgresql: running (pid {pid}) at 127.0.0.1:{settings.pg_port}; DSN {app_dsn(settings)}"
+    return (
+        True,
+        f"postgresql: running (pid {pid}) at 127.0.0.1:{settings.pg_port}; read-only DSN {readonly_dsn(settings)}",
+    )
 
 
 def stop_postgres(settings: Settings, say: Say) -> None:

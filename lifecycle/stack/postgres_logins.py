@@ -1,4 +1,4 @@
-"""The local cluster's logins: SCRAM for every connection, the superuser's password, the app and read-only roles."""
+"""The local cluster's logins: SCRAM for every connection, the superuser's password, the writer and read-only roles."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import psycopg2
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 from psycopg2.extensions import encrypt_password
 
+from lifecycle.db_logins import password_field, writer_roles
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 from lifecycle.stack.credentials import ADMIN_ROLE, DATABASE, admin_dsn, passfile_path
@@ -58,7 +59,7 @@ def require_passwords(
 
 
 def create_database_and_roles(settings: Settings, passwords: dict[str, str]) -> None:
-    """The `lifecycle` database, and the owner, app and read-only roles with the password file's passwords."""
+    """The `lifecycle` database, and the owner, writer and read-only roles with the password file's passwords."""
     from consumers.roles import ensure_roles
 
     connection = connect_admin(settings, "postgres")
@@ -69,10 +70,8 @@ def create_database_and_roles(settings: Settings, passwords: dict[str, str]) -> 
                 cursor.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         connection.close()
-    logins = settings.replace(
-        db_app_password=passwords[settings.db_app_role],
-        db_readonly_password=passwords[settings.db_readonly_role],
-    )
+    writers = {password_field(process): passwords[role] for process, role in writer_roles(settings).items()}
+    logins = settings.replace(**writers, db_readonly_password=passwords[settings.db_readonly_role])
     connection = connect_admin(settings, DATABASE)
     try:
         ensure_roles(connection, logins)

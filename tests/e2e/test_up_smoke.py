@@ -190,7 +190,7 @@ def pipeline_sessions(dsn: str) -> dict[str, set[tuple[str, bool]]]:
 
 
 def check_least_privilege_sessions(dsn: str, home: Path, text: Callable[[], str]) -> None:
-    """store, scheduler and notifier log in as the app role, the dashboard as the read-only one; no password shown."""
+    """store, scheduler and notifier log in as their own roles, the dashboard as the read-only one; no password."""
     wanted = {"store", "notifier", "dashboard"}  # the scheduler holds a session only while it sweeps
 
     def all_in() -> dict[str, set[tuple[str, bool]]]:
@@ -198,7 +198,7 @@ def check_least_privilege_sessions(dsn: str, home: Path, text: Callable[[], str]
         return seen if seen.keys() >= wanted else {}
 
     sessions = wait_for("sessions of store, notifier and dashboard", all_in, 60)
-    expected = {"store": "lifecycle_app", "scheduler": "lifecycle_app", "notifier": "lifecycle_app"}
+    expected = {"store": "lifecycle_store", "scheduler": "lifecycle_scheduler", "notifier": "lifecycle_notifier"}
     expected["dashboard"] = "lifecycle_readonly"
     for process, logins in sessions.items():
         assert logins == {(expected.get(process, "a role of its own"), False)}, (process, logins)

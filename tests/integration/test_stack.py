@@ -83,12 +83,15 @@ def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
     kafka_port, pg_port = free_port_pair(), free_port()
     env = stack_env(stack_home, kafka_port, pg_port)
     passfile = stack_home / "postgres" / "pgpass"
-    dsn = f"postgresql://lifecycle_app@127.0.0.1:{pg_port}/lifecycle?passfile={passfile}"
+    dsn = f"postgresql://lifecycle_readonly@127.0.0.1:{pg_port}/lifecycle?passfile={passfile}"
+    store_dsn = f"postgresql://lifecycle_store@127.0.0.1:{pg_port}/lifecycle?passfile={passfile}"
     try:
         up = stack(env, "up")
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"kafka: ready at 127.0.0.1:{kafka_port}" in up.stdout
-        assert f"export LIFECYCLE_DATABASE_URL={shlex.quote(dsn)}" in up.stdout
+        assert f"export LIFECYCLE_DATABASE_READONLY_URL={shlex.quote(dsn)}" in up.stdout
+        assert f"postgresql: store logs in with {store_dsn}" in up.stdout
+        assert "export LIFECYCLE_DATABASE_URL=" not in up.stdout  # each process finds its own role
 
         status = stack(env, "status")
         assert status.returncode == 0, status.stdout
@@ -96,7 +99,7 @@ def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
         assert kafka_line.startswith("kafka: running (pid ")
         assert f"at 127.0.0.1:{kafka_port}, answers metadata requests" in kafka_line
         assert pg_line.startswith("postgresql: running (pid ")
-        assert pg_line.endswith(f"DSN {dsn}")
+        assert pg_line.endswith(f"read-only DSN {dsn}")
 
         admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kafka_port}")
         try:
@@ -144,14 +147,16 @@ def login(pg_port: int, role: str, passfile: Path | None = None, password: str =
 
 
 def assert_least_privilege_logins(home: Path, pg_port: int, outputs: str) -> None:
-    """The app and read-only roles are no superusers; no login without its password; no password printed."""
+    """The processes' roles are no superusers; no login without its password; no password printed."""
     passfile = home / "postgres" / "pgpass"
     assert passfile.stat().st_mode & 0o777 == 0o600
     passwords = parse_passfile(passfile.read_text())
-    assert set(passwords) == {"postgres", "lifecycle_app", "lifecycle_readonly"}
-    assert len(set(passwords.values())) == 3
+    writers = {"lifecycle_store", "lifecycle_scheduler", "lifecycle_notifier"}
+    assert set(passwords) == {"postgres", "lifecycle_readonly", *writers}
+    assert len(set(passwords.values())) == len(passwords)
 
-    assert login(pg_port, "lifecycle_app", passfile) == ("lifecycle_app", False, "off")
+    for role in writers:
+        assert login(pg_port, role, passfile) == (role, False, "off")
     assert login(pg_port, "lifecycle_readonly", passfile) == ("lifecycle_readonly", False, "on")
     assert login(pg_port, "postgres", passfile)[:2] == ("postgres", True)
     for role in passwords:

@@ -36,7 +36,17 @@ def test_compose_environment_uses_known_settings_and_shows_security_options() ->
     assert {"LIFECYCLE_KAFKA_SECURITY_PROTOCOL", "LIFECYCLE_KAFKA_SASL_USERNAME", "LIFECYCLE_KAFKA_SSL_CAFILE"} <= set(
         environment
     )
-    assert "sslmode=" in environment["LIFECYCLE_DATABASE_URL"]
+    assert "LIFECYCLE_DATABASE_URL" not in environment  # the worker reads no database
+
+
+def test_each_process_that_writes_rows_logs_in_as_its_own_role_and_the_migration_sets_every_password() -> None:
+    services = compose()["services"]
+    for name in ("store", "scheduler", "notifier"):
+        dsn = services[name]["environment"]["LIFECYCLE_DATABASE_URL"]
+        assert dsn.startswith(f"postgresql://lifecycle_{name}:${{LIFECYCLE_DB_{name.upper()}_PASSWORD:?"), name
+        assert "sslmode=" in dsn
+        assert f"LIFECYCLE_DB_{name.upper()}_PASSWORD" in services["migrate"]["environment"]
+    assert "LIFECYCLE_DATABASE_URL" not in services["dashboard"]["environment"]
 
 
 def test_dashboard_is_published_on_loopback_and_checks_each_process_port() -> None:

@@ -78,3 +78,23 @@ def test_config_map_only_sets_known_settings_and_secrets_come_from_secrets() -> 
         config["data"]
     )
     assert config["data"]["LIFECYCLE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+
+
+def _secret_keys(container: dict[str, Any]) -> dict[str, str]:
+    return {
+        variable["name"]: variable["valueFrom"]["secretKeyRef"]["key"]
+        for variable in container.get("env", [])
+        if "secretKeyRef" in variable.get("valueFrom", {})
+    }
+
+
+def test_each_process_that_writes_rows_has_its_own_dsn_and_the_migration_every_password() -> None:
+    deployments = _deployments()
+    for name in ("store", "scheduler", "notifier"):
+        keys = _secret_keys(deployments[name]["spec"]["template"]["spec"]["containers"][0])
+        assert keys["LIFECYCLE_DATABASE_URL"] == f"database-{name}-url"
+    (job,) = k8s_documents("Job")
+    migrate = _secret_keys(job["spec"]["template"]["spec"]["containers"][0])
+    assert {f"LIFECYCLE_DB_{name.upper()}_PASSWORD" for name in ("store", "scheduler", "notifier", "readonly")} <= set(
+        migrate
+    )

@@ -37,7 +37,7 @@ def test_the_secret_settings_are_the_settings_kept_out_of_repr() -> None:
         "LIFECYCLE_SMTP_PASSWORD",
         "LIFECYCLE_KAFKA_SASL_PASSWORD",
         "LIFECYCLE_DASHBOARD_TOKEN",
-        "LIFECYCLE_DB_APP_PASSWORD",
+        "LIFECYCLE_DB_STORE_PASSWORD",
     } <= set(SECRET_SETTINGS)
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from ledger_contract import LedgerContract
+from pg_admin import with_role
 
-from consumers.database import app_dsn
 from consumers.db import migrate
 from consumers.notifier.ledger import PostgresLedger
 from lifecycle.settings import Settings
@@ -16,9 +16,9 @@ from lifecycle.settings import Settings
 class TestPostgresLedger(LedgerContract):
     @pytest.fixture
     def ledger(self, settings: Settings) -> Iterator[PostgresLedger]:
-        """A PostgresLedger on this test's own database, migrated as `lifecycle db migrate` does."""
+        """A PostgresLedger as the notifier's role on this test's own database, migrated as `db migrate` does."""
         migrate(settings)
-        ledger = PostgresLedger(app_dsn(settings))
+        ledger = PostgresLedger(with_role(settings.database_url.get_secret_value(), settings.db_notifier_role))
         ledger.check()
         yield ledger
         ledger.close()

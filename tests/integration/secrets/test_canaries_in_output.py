@@ -25,13 +25,15 @@ CANARIES = {
     "LIFECYCLE_SMTP_PASSWORD": SMTP_CANARY,
     "LIFECYCLE_KAFKA_SASL_PASSWORD": "saslcanary-0b6e11",
     "LIFECYCLE_DASHBOARD_TOKEN": "tokencanary-93c0aa",
-    "LIFECYCLE_DB_APP_PASSWORD": "apppwcanary-5d7f02",
+    "LIFECYCLE_DB_STORE_PASSWORD": "storepwcanary-5d7f02",
+    "LIFECYCLE_DB_SCHEDULER_PASSWORD": "schedpwcanary-2a61be",
+    "LIFECYCLE_DB_NOTIFIER_PASSWORD": "notipwcanary-8e03d7",
     "LIFECYCLE_DB_READONLY_PASSWORD": "ropwcanary-c4e913",
 }
 MALFORMED_DSNS = {
-    "unclosed IPv6 host": f"postgresql://lifecycle_app:{DB_CANARY}@[::1/lifecycle",  # libpq quotes the whole URI
-    "one slash": f"postgresql:/lifecycle_app:{DB_CANARY}@127.0.0.1/lifecycle",  # "missing = after <the DSN>"
-    "bad percent escape": f"postgresql://lifecycle_app:{DB_CANARY}%zz@127.0.0.1:1/lifecycle",
+    "unclosed IPv6 host": f"postgresql://lifecycle_store:{DB_CANARY}@[::1/lifecycle",  # libpq quotes the whole URI
+    "one slash": f"postgresql:/lifecycle_store:{DB_CANARY}@127.0.0.1/lifecycle",  # "missing = after <the DSN>"
+    "bad percent escape": f"postgresql://lifecycle_store:{DB_CANARY}%zz@127.0.0.1:1/lifecycle",
 }
 COMMANDS = {"store": ["store"], "scheduler": ["scheduler", "--once"], "notifier": ["notifier"]}
 

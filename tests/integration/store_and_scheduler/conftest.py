@@ -1,4 +1,4 @@
-"""Fixtures of the store's integration tests: the app role after the migrations, and a running store."""
+"""Fixtures of the store's integration tests: the store's role after the migrations, and a running store."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from lifecycle.settings import Settings
 
 @pytest.fixture
 def app_settings(topics: Settings) -> Settings:
-    """Settings whose database URL logs in as the DML-only app role, after the migrations."""
+    """Settings whose database URL logs in as the store's own role (consumers/grants.py), after the migrations."""
     migrate(topics)
-    return topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
+    return topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_store_role))
 
 
 @pytest.fixture
 def running_store(app_settings: Settings) -> Iterator[Settings]:
-    """`run_store` in a thread (batches of 50) as the app role; stopped, and checked for failures, afterwards."""
+    """`run_store` in a thread (batches of 50) as the store's role; stopped, and checked for failures, afterwards."""
     stop = threading.Event()
     failures: list[BaseException] = []
 

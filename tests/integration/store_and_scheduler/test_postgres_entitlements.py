@@ -18,6 +18,6 @@ class TestPostgresEntitlements(EntitlementsContract):
     def repository(self, settings: Settings) -> Iterator[PostgresEntitlements]:
         """PostgresEntitlements as the app role on this test's own database, migrated as `lifecycle db migrate` does."""
         migrate(settings)
-        repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_app_role))
+        repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_store_role))
         yield repository
         repository.close()

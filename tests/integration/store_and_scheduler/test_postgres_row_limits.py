@@ -26,9 +26,9 @@ TOPIC = "p.entitlements"
 
 @pytest.fixture
 def repository(settings: Settings) -> Iterator[PostgresEntitlements]:
-    """PostgresEntitlements as the app role on this test's migrated database (with index entitlements_by_email)."""
+    """PostgresEntitlements as the store's role on this test's migrated database (with index entitlements_by_email)."""
     migrate(settings)
-    repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_app_role))
+    repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_store_role))
     yield repository
     repository.close()
 

@@ -39,15 +39,17 @@ def scheduler(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 @pytest.fixture
 def held_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
-    """Migrated database whose held_events the store wrote from three holds records; the app role's environment."""
+    """Migrated database whose held_events the store's role wrote from three holds records; the scheduler's
+    role's environment."""
     migrate(topics)
-    settings = topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
+    admin = topics.database_url.get_secret_value()
+    settings = topics.replace(database_url=role_dsn(admin, topics.db_scheduler_role))
     documents = [
         holds("SN-A", ("rn-a", "renewal", "2027-01-01T09:00:00Z"), ("up-a", "upgrade", "2027-01-20T09:00:00Z")),
         holds("SN-B", ("ppi-b", "purchase", "2027-01-05T12:00:00Z")),
         holds("SN-C", ("rn-c", "renewal", "2027-01-20T00:00:00Z")),
     ]
-    connection = psycopg2.connect(settings.database_url.get_secret_value())
+    connection = psycopg2.connect(role_dsn(admin, topics.db_store_role))
     try:
         write_batch(connection, Batch(holds=[holds_record(encoded(document)) for document in documents]))
     finally:

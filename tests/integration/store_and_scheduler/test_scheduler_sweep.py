@@ -41,7 +41,7 @@ CATCH_UP = [
 ]
 
 
-def app_dsn(dsn: str, role: str) -> str:
+def role_dsn(dsn: str, role: str) -> str:
     scheme, _, rest = dsn.partition("://")
     return f"{scheme}://{role}@{rest.partition('@')[2]}"
 
@@ -56,6 +56,11 @@ def execute(dsn: str, statement: str) -> list[tuple[Any, ...]]:
         return rows
     finally:
         connection.close()
+
+
+def as_store(settings: Settings) -> str:
+    """The DSN of these settings logging in as the store's role: the one that writes entitlements."""
+    return role_dsn(settings.database_url.get_secret_value(), settings.db_store_role)
 
 
 def store(dsn: str, snapshots: Sequence[dict[str, Any]], releases: Sequence[dict[str, Any]] = ()) -> None:
@@ -84,11 +89,12 @@ def summary(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 @pytest.fixture
 def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
-    """Migrated database holding four entitlements and two releases; processes log in as the app role."""
+    """Migrated database holding four entitlements and two releases (written as the store's role); processes log
+    in as the scheduler's role."""
     migrate(topics)
-    settings = topics.replace(database_url=app_dsn(topics.database_url.get_secret_value(), topics.db_app_role))
+    settings = topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_scheduler_role))
     store(
-        settings.database_url.get_secret_value(),
+        as_store(settings),
         [
             snapshot("A", 3, expires_on="2027-03-15"),
             snapshot("B", 1, expires_on="2027-03-20"),
@@ -126,9 +132,7 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
     assert (again["event_ids"], again["sent_before"]) == ([], len(FIRST_SWEEP))
 
     # A week of downtime later, with rows stored long ago: everything due since the watermark, nothing before.
-    execute(
-        settings.database_url.get_secret_value(), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'"
-    )
+    execute(as_store(settings), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
     catch_up = summary(scheduler(env, "--as-of", T3))
     assert (catch_up["after"], catch_up["event_ids"]) == ("2027-03-08T12:00:00+00:00", CATCH_UP)
     swept = execute(settings.database_url.get_secret_value(), "SELECT swept_until FROM scheduler_watermarks")
@@ -136,7 +140,7 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
 
     # An entitlement that reaches the store late still gets the reminders it is owed, within the same day; the
     # overdue expiry and version check went out today already.
-    store(settings.database_url.get_secret_value(), [snapshot("E", 1, expires_on="2027-03-20")])
+    store(as_store(settings), [snapshot("E", 1, expires_on="2027-03-20")])
     late = summary(scheduler(env, "--as-of", "2027-03-15T02:00:00Z"))
     assert late["event_ids"] == ["tick:E:reminder:2027-02-18:30", "tick:E:reminder:2027-03-13:7"]
 

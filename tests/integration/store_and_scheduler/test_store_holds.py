@@ -107,7 +107,7 @@ def test_migrate_creates_held_events_with_the_roles_rights_and_it_rolls_back(
     assert first.returncode == 0, first.stderr
     assert "0004_held_events" in first.stdout
 
-    app = role_dsn(topics.database_url.get_secret_value(), topics.db_app_role)
+    app = role_dsn(topics.database_url.get_secret_value(), topics.db_store_role)
     readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
     insert = (
         "INSERT INTO held_events (serial, event_id, type, occurred_at, held_since)"

@@ -74,7 +74,7 @@ def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: 
     again = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
     assert (again.returncode, again.stdout.strip()) == (0, "schema up to date")
 
-    app = role_dsn(topics.database_url.get_secret_value(), topics.db_app_role)
+    app = role_dsn(topics.database_url.get_secret_value(), topics.db_store_role)
     readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
     query(
         app, "INSERT INTO releases (family, version, line, released_on, event_id) VALUES ('f', '1', 'home', now(), 'e')"

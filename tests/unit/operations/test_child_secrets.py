@@ -117,4 +117,12 @@ def test_on_the_local_stack_only_the_migration_gets_the_superuser(tmp_path: Path
     assert [name for name, env in envs.items() if "postgresql://postgres@" in str(env)] == ["db"]
     assert [name for name, env in envs.items() if "generated-token-0123" in str(env)] == ["dashboard"]
     assert envs["dashboard"]["LIFECYCLE_DATABASE_READONLY_URL"].startswith("postgresql://lifecycle_readonly@")
-    assert envs["store"]["LIFECYCLE_DATABASE_URL"].startswith("postgresql://lifecycle_app@")
+    for process in ("store", "scheduler", "notifier"):  # each its own role, no other's DSN
+        assert envs[process]["LIFECYCLE_DATABASE_URL"].startswith(f"postgresql://lifecycle_{process}@")
+        assert [name for name, env in envs.items() if f"lifecycle_{process}@" in str(env)] == [process]
+
+
+def test_only_the_migration_gets_the_passwords_of_the_roles() -> None:
+    passwords = {"LIFECYCLE_DB_STORE_PASSWORD", "LIFECYCLE_DB_SCHEDULER_PASSWORD", "LIFECYCLE_DB_NOTIFIER_PASSWORD"}
+    assert passwords | {"LIFECYCLE_DB_READONLY_PASSWORD"} <= CHILD_SECRETS["db"]
+    assert [name for name in CHILD_SECRETS if passwords & CHILD_SECRETS[name]] == ["db"]

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from consumers.database import admin_dsn, app_dsn
+from consumers.database import admin_dsn, process_dsn
 from lifecycle.dashboard.store_view import readonly_dsn
 from lifecycle.settings import Settings
 from lifecycle.stack.credentials import ensure_passwords, parse_passfile, passfile_path, process_environment
 from lifecycle.up import database_environments
+
+ROLES = {"postgres", "lifecycle_store", "lifecycle_scheduler", "lifecycle_notifier", "lifecycle_readonly"}
+WRITERS = ("store", "scheduler", "notifier")
 
 
 @pytest.fixture
@@ -23,12 +26,12 @@ def test_the_passwords_are_generated_once_into_a_file_only_its_owner_reads(stack
     passwords = ensure_passwords(stack_settings)
     path = passfile_path(stack_settings)
 
-    assert set(passwords) == {"postgres", "lifecycle_app", "lifecycle_readonly"}
-    assert len(set(passwords.values())) == 3
+    assert set(passwords) == ROLES
+    assert len(set(passwords.values())) == len(ROLES)
     assert all(len(password) >= 32 for password in passwords.values())
     assert path.stat().st_mode & 0o777 == 0o600
     assert parse_passfile(path.read_text()) == passwords
-    assert "*:*:*:lifecycle_app:" + passwords["lifecycle_app"] in path.read_text().splitlines()
+    assert "*:*:*:lifecycle_store:" + passwords["lifecycle_store"] in path.read_text().splitlines()
     assert ensure_passwords(stack_settings) == passwords
 
 
@@ -41,18 +44,20 @@ def test_a_widened_file_is_made_private_again_and_a_missing_role_gets_a_password
     passwords = ensure_passwords(stack_settings)
 
     assert passwords["postgres"] == "kept-password"
-    assert len(passwords["lifecycle_app"]) >= 32
-    assert len(passwords["lifecycle_readonly"]) >= 32
+    assert all(len(passwords[role]) >= 32 for role in ROLES - {"postgres"})
     assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_with_no_dsn_set_each_process_finds_its_own_role_on_the_local_stack(stack_settings: Settings) -> None:
     passfile = "passfile=" + str(passfile_path(stack_settings)).replace(" ", "%20")
 
-    assert app_dsn(stack_settings).startswith("postgresql://lifecycle_app@127.0.0.1:25999/lifecycle?")
+    writers = [process_dsn(stack_settings, process) for process in WRITERS]
+
+    for process, dsn in zip(WRITERS, writers, strict=True):
+        assert dsn.startswith(f"postgresql://lifecycle_{process}@127.0.0.1:25999/lifecycle?")
     assert readonly_dsn(stack_settings).startswith("postgresql://lifecycle_readonly@127.0.0.1:25999/lifecycle?")
     assert admin_dsn(stack_settings).startswith("postgresql://postgres@127.0.0.1:25999/lifecycle?")
-    for dsn in (app_dsn(stack_settings), readonly_dsn(stack_settings), admin_dsn(stack_settings)):
+    for dsn in (*writers, readonly_dsn(stack_settings), admin_dsn(stack_settings)):
         assert dsn.endswith(passfile)
         assert ":" not in dsn.partition("://")[2].partition("@")[0]  # no password in the DSN
 
@@ -61,7 +66,7 @@ def test_a_configured_dsn_wins_over_the_local_stack(stack_settings: Settings) ->
     configured = Settings.from_env({"LIFECYCLE_DATABASE_URL": "postgresql://app@db.example/lifecycle"})
 
     assert (
-        app_dsn(configured)
+        process_dsn(configured, "store")
         == admin_dsn(configured)
         == readonly_dsn(configured)
         == configured.database_url.get_secret_value()
@@ -71,10 +76,13 @@ def test_a_configured_dsn_wins_over_the_local_stack(stack_settings: Settings) ->
 
 
 @pytest.mark.parametrize("process", ["store", "scheduler", "notifier"])
-def test_the_consumers_get_the_app_role_alone(stack_settings: Settings, process: str) -> None:
+def test_each_consumer_gets_its_own_role_alone(stack_settings: Settings, process: str) -> None:
     env = database_environments(stack_settings, external=False)(process)
 
-    assert env == {"LIFECYCLE_DATABASE_URL": app_dsn(stack_settings)}
+    assert env == {"LIFECYCLE_DATABASE_URL": process_dsn(stack_settings, process)}
+    assert process_dsn(Settings.from_env(env), process) == process_dsn(stack_settings, process)
+    others = [process_dsn(stack_settings, other) for other in WRITERS if other != process]
+    assert env["LIFECYCLE_DATABASE_URL"] not in others
 
 
 def test_the_dashboard_gets_the_read_only_role_and_no_other_dsn(stack_settings: Settings) -> None:
@@ -88,7 +96,8 @@ def test_only_the_migration_gets_the_superuser_and_it_keeps_the_roles_passwords(
     env = process_environment(stack_settings, "db")
 
     assert env["LIFECYCLE_DATABASE_ADMIN_URL"].startswith("postgresql://postgres@")
-    assert env["LIFECYCLE_DATABASE_URL"] == env["LIFECYCLE_DB_APP_PASSWORD"] == ""
-    assert env["LIFECYCLE_DB_READONLY_PASSWORD"] == ""
+    assert env["LIFECYCLE_DATABASE_URL"] == env["LIFECYCLE_DB_READONLY_PASSWORD"] == ""
+    for process in WRITERS:
+        assert env[f"LIFECYCLE_DB_{process.upper()}_PASSWORD"] == ""
     for process in ("worker", "topics", "emit", "store", "dashboard"):
         assert "postgresql://postgres@" not in str(process_environment(stack_settings, process))
