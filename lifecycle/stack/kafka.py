@@ -50,7 +50,7 @@ def format_storage(paths: KafkaPaths, say: Say) -> None:
         *_java_command(paths, "kafka.tools.StorageTool"),
         *("format", "--standalone", "-t", _cluster_id(), "-c", str(paths.properties)),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, umask=0o077)
     if result.returncode != 0:
         raise UserError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
@@ -83,6 +83,8 @@ def start_kafka(settings: Settings, say: Say) -> None:
     _java()
     for folder in (paths.root, paths.data, paths.logs):
         folder.mkdir(parents=True, exist_ok=True)
+    # The broker's records hold personal data and it runs as whoever started the stack: no one else reads them.
+    paths.root.chmod(0o700)
     fetch_jars(paths.jars, say)
     paths.properties.write_text(server_properties(paths, port))
     paths.log4j.write_text(log4j_config(paths))
@@ -95,6 +97,7 @@ def start_kafka(settings: Settings, say: Say) -> None:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=0o077,  # its segments, indexes and logs: owner only
         )
     paths.pid_file.write_text(f"{process.pid}\n")
     while not (port_open("127.0.0.1", port) and answers_metadata(port)):

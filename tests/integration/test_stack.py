@@ -113,6 +113,10 @@ def test_up_status_and_down_on_spare_ports(stack_home: Path) -> None:
             cursor.execute("SELECT current_database()")
             assert cursor.fetchone() == ("lifecycle",)
         assert "Kafka Server started" in (stack_home / "kafka" / "logs" / "server.log").read_text()
+        assert (stack_home / "kafka").stat().st_mode & 0o777 == 0o700  # the broker's records: owner only
+        segments = [path for path in (stack_home / "kafka" / "data").rglob("*") if path.is_file()]
+        assert segments
+        assert all(path.stat().st_mode & 0o077 == 0 for path in segments), [oct(p.stat().st_mode) for p in segments]
 
         again = stack(env, "up")
         assert again.returncode == 0
