@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg2
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
+from lifecycle.db_logins import dsn_env, writer_dsn
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 from lifecycle.settings import Settings
@@ -34,8 +35,17 @@ def explain_unparsable_dsn(exc: Exception, setting: str = "LIFECYCLE_DATABASE_UR
 
 
 def process_dsn(settings: Settings, process: str) -> str:
-    """The DSN of `process` (store, scheduler or notifier); the local stack's role of that process when none is set."""
-    return settings.database_url.get_secret_value() or credentials.process_dsn(settings, process)
+    """The DSN of `process` (store, scheduler or notifier): its own setting, else DATABASE_URL, else the local stack's.
+
+    One DSN for all three must log in as a role with the rights of each (the owner, or a role they share).
+    """
+    own = writer_dsn(settings, process) or settings.database_url.get_secret_value()
+    return own or credentials.process_dsn(settings, process)
+
+
+def process_setting(settings: Settings, process: str) -> str:
+    """The setting `process_dsn` comes from, for error messages."""
+    return dsn_env(process) if writer_dsn(settings, process) else "LIFECYCLE_DATABASE_URL"
 
 
 def admin_dsn(settings: Settings) -> str:

@@ -7,6 +7,8 @@ default to read-only transactions. `migrate` connects
 with LIFECYCLE_DATABASE_ADMIN_URL (a superuser, or a role with CREATEROLE that owns the database),
 creates missing roles, switches to the owner with SET ROLE, applies the migrations in
 consumers/migrations and grants the other roles their rights. Running it again changes nothing.
+The former shared app role keeps its rights until `migrate --revoke-former-role`, run once every
+process logs in as its own role: an upgrade rolls out the new DSNs first, then revokes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from consumers.database import admin_dsn, admin_setting, connect
-from consumers.roles import ensure_roles, grant_privileges
+from consumers.roles import REVOKE_FLAG, ensure_roles, grant_privileges
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
@@ -47,8 +49,10 @@ def apply_migrations(dsn: str, owner: str) -> list[str]:
         backend.connection.close()
 
 
-def migrate(settings: Settings, with_roles: bool = True) -> list[str]:
-    """Roles, migrations and grants; return the ids of the migrations applied now."""
+def migrate(settings: Settings, with_roles: bool = True, revoke_former_role: bool = False) -> list[str]:
+    """Roles, migrations and grants (and the former app role's rights taken); the ids of the migrations applied now."""
+    if revoke_former_role and not with_roles:
+        raise UserError(f"{REVOKE_FLAG} changes roles: drop --no-roles")
     dsn = admin_dsn(settings)
     setting = admin_setting(settings)
     connection = connect(dsn, "lifecycle-migrate", setting)
@@ -58,7 +62,7 @@ def migrate(settings: Settings, with_roles: bool = True) -> list[str]:
             ensure_roles(connection, settings)
         applied = apply_migrations(dsn, settings.db_owner_role)
         if with_roles:
-            grant_privileges(connection, settings)
+            grant_privileges(connection, settings, revoke_former_role)
         return applied
     finally:
         connection.close()
@@ -83,6 +87,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-roles", action="store_true", help="only apply migrations: no roles or grants (the DSN is the owner)"
     )
+    parser.add_argument(
+        REVOKE_FLAG,
+        action="store_true",
+        help="also take every right from the former shared role (LIFECYCLE_DB_APP_ROLE): once no process uses it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +101,6 @@ def run(args: argparse.Namespace) -> int:
         pending = pending_migrations(settings)
         print("\n".join(pending) if pending else "up to date")
         return 0
-    applied = migrate(settings, with_roles=not args.no_roles)
+    applied = migrate(settings, with_roles=not args.no_roles, revoke_former_role=args.revoke_former_role)
     print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema up to date")
     return 0

@@ -2,8 +2,9 @@
 own with the rights consumers/grants.py gives it, and the read-only role reads.
 
 `ensure_roles` creates missing roles (names and passwords from settings); `grant_privileges`, after the migrations,
-gives the other roles exactly their rights, and takes every right on the tables from the former shared app role.
-Running either again changes nothing.
+gives the other roles exactly their rights. The former shared app role keeps its rights, so processes still
+logging in as it keep working while the new DSNs roll out, until `lifecycle db migrate --revoke-former-role`
+takes them. Running either again changes nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +18,27 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 from psycopg2.extensions import encrypt_password
 
-from consumers.grants import GRANTS
-from lifecycle.db_logins import WRITERS, writer_password, writer_role
+from consumers.grants import GRANTS, Rights
+from lifecycle.db_logins import WRITERS, check_distinct_roles, writer_password, writer_role
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
 
 YOYO_TABLES = ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock")
+# Two migrations granting at once would fail with "tuple concurrently updated": the second waits for the first.
+GRANT_LOCK_KEY = 0x6C63_726F_6C65_73  # "lcroles"
+REVOKE_FLAG = "--revoke-former-role"
+# Whether the role has any right on a table of the schema, or default privileges the owner gave it.
+_HAS_RIGHTS = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS acl
+    WHERE c.relnamespace = 'public'::regnamespace AND acl.grantee = %s::regrole
+) OR EXISTS (
+    SELECT 1 FROM pg_default_acl AS d CROSS JOIN LATERAL aclexplode(d.defaclacl) AS acl
+    WHERE acl.grantee = %s::regrole
+)
+"""
 
 
 def _ensure_role(cursor: Any, role: str, options: str, password: str) -> None:
@@ -51,10 +65,11 @@ def _truth(cursor: Any, query: str, *params: Any) -> bool:
 
 def ensure_roles(connection: Connection, settings: Settings) -> None:
     """Create the owner, writer and read-only roles when missing, and let the owner create tables."""
+    check_distinct_roles(settings)
     owner = settings.db_owner_role
     with connection.cursor() as cursor:
         _ensure_role(cursor, owner, "NOLOGIN", "")
-        for process in WRITERS:
+        for process in WRITERS:  # a role two processes share: created once, the last password set
             _ensure_role(cursor, writer_role(settings, process), "LOGIN", writer_password(settings, process))
         _ensure_role(cursor, settings.db_readonly_role, "LOGIN", settings.db_readonly_password.get_secret_value())
         readonly = sql.Identifier(settings.db_readonly_role)
@@ -77,18 +92,28 @@ def _strip(role: sql.Identifier) -> list[sql.Composed]:
     ]
 
 
-def privilege_statements(settings: Settings, former_app_role_exists: bool) -> list[sql.Composable]:
-    """The statements that leave every role exactly its rights, run as the owner in one transaction."""
+def role_rights(settings: Settings) -> dict[str, dict[str, Rights]]:
+    """Writer role -> table -> rights: the union of the rows of every process that logs in as that role."""
+    rights: dict[str, dict[str, dict[str, None]]] = {}
+    for process in WRITERS:
+        tables = rights.setdefault(writer_role(settings, process), {})
+        for table, granted in GRANTS[process].items():
+            tables.setdefault(table, {}).update(dict.fromkeys(granted))  # ordered, each right once
+    return {role: {table: tuple(granted) for table, granted in tables.items()} for role, tables in rights.items()}
+
+
+def privilege_statements(settings: Settings, revoke_former_role: bool = False) -> list[sql.Composable]:
+    """The statements that leave every role exactly its rights (the former app role none if asked), run as the owner."""
+    check_distinct_roles(settings)
     owner = sql.Identifier(settings.db_owner_role)
     readonly = sql.Identifier(settings.db_readonly_role)
     yoyo = sql.SQL(", ").join(sql.Identifier(name) for name in YOYO_TABLES)
     statements: list[sql.Composable] = [sql.SQL("SET ROLE {}").format(owner)]
-    roles = {writer_role(settings, process) for process in WRITERS} | {settings.db_readonly_role}
-    if former_app_role_exists and settings.db_app_role not in roles:
+    if revoke_former_role:
         statements += _strip(sql.Identifier(settings.db_app_role))
-    for process, tables in GRANTS.items():
-        role = sql.Identifier(writer_role(settings, process))
-        statements += _strip(role)  # a right dropped from the grant table goes at the next migrate
+    for name, tables in role_rights(settings).items():
+        role = sql.Identifier(name)
+        statements += _strip(role)  # once per role; a right dropped from the grant table goes at the next migrate
         for table, rights in tables.items():
             statement = sql.SQL("GRANT {} ON {} TO {}")
             statements.append(statement.format(sql.SQL(", ").join(map(sql.SQL, rights)), sql.Identifier(table), role))
@@ -101,12 +126,36 @@ def privilege_statements(settings: Settings, former_app_role_exists: bool) -> li
     return statements
 
 
-def grant_privileges(connection: Connection, settings: Settings) -> None:
-    """Each writer role its rights of consumers/grants.py, SELECT for the read-only role, nothing on the yoyo log."""
+def former_role_in_use(settings: Settings) -> bool:
+    """Whether the former app role's name is one of the current roles (then it keeps that role's rights)."""
+    current = {writer_role(settings, process) for process in WRITERS}
+    return settings.db_app_role in current | {settings.db_readonly_role, settings.db_owner_role}
+
+
+def grant_privileges(connection: Connection, settings: Settings, revoke_former_role: bool = False) -> None:
+    """Give each role its rights in one transaction; the former app role keeps its own unless `revoke_former_role`."""
+    former = settings.db_app_role
     with connection.cursor() as cursor:
-        former = _truth(cursor, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)", settings.db_app_role)
+        exists = _truth(cursor, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)", former)
+        revoke = revoke_former_role and exists and not former_role_in_use(settings)
         # One transaction: a running process never sees its rights taken away and given back.
         cursor.execute("BEGIN")
-        for statement in privilege_statements(settings, former):
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (GRANT_LOCK_KEY,))
+        for statement in privilege_statements(settings, revoke):
             cursor.execute(statement)
         cursor.execute("COMMIT")
+        if revoke:
+            log.info("role %s (the former shared role) has no rights left on the tables", former)
+        elif revoke_former_role:
+            log.info("role %s (the former shared role) is %s: nothing to revoke", former, _why_kept(exists))
+        elif exists and not former_role_in_use(settings) and _truth(cursor, _HAS_RIGHTS, former, former):
+            log.warning(
+                "role %s (the former shared role) still has its rights on the tables: once every process logs in "
+                "as its own role, run `lifecycle db migrate %s` to take them",
+                former,
+                REVOKE_FLAG,
+            )
+
+
+def _why_kept(exists: bool) -> str:
+    return "one of the current roles" if exists else "absent"

@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-samples", action="store_true", help="do not emit the sample event stream")
     parser.add_argument(
-        "--external", action="store_true", help="start no local stack: use LIFECYCLE_KAFKA_BOOTSTRAP and DATABASE_URL"
+        "--external",
+        action="store_true",
+        help="start no local stack: use LIFECYCLE_KAFKA_BOOTSTRAP and the DATABASE_*_URL settings",
     )
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from lifecycle.db_logins import WRITERS, password_env
+from lifecycle.db_logins import WRITERS, dsn_env, password_env
 from lifecycle.errors import UserError
 from lifecycle.redact import SECRET_SETTINGS
 
@@ -36,10 +36,11 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
         }
     ),
     "worker": _KAFKA,
-    # DATABASE_URL: on the local stack the DSN of the child's own role (lifecycle/stack/credentials.py).
-    "store": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
-    "scheduler": _KAFKA | {"LIFECYCLE_DATABASE_URL"},
-    "notifier": _KAFKA | {"LIFECYCLE_DATABASE_URL", "LIFECYCLE_SMTP_PASSWORD"},
+    # Its own DSN setting (on the local stack the DSN of its own role: lifecycle/stack/credentials.py), never
+    # another's; DATABASE_URL, the DSN when none of its own is set.
+    "store": _KAFKA | {dsn_env("store"), "LIFECYCLE_DATABASE_URL"},
+    "scheduler": _KAFKA | {dsn_env("scheduler"), "LIFECYCLE_DATABASE_URL"},
+    "notifier": _KAFKA | {dsn_env("notifier"), "LIFECYCLE_DATABASE_URL", "LIFECYCLE_SMTP_PASSWORD"},
     "dashboard": _KAFKA
     | {"LIFECYCLE_DATABASE_READONLY_URL", "LIFECYCLE_DASHBOARD_TOKEN", "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN"},
     "samples": frozenset(),

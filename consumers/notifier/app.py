@@ -52,7 +52,7 @@ class Notifier:
     ) -> None:
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings)
-        self.ledger = PostgresLedger(process_dsn(settings, "notifier"))
+        self.ledger = PostgresLedger(process_dsn(settings, COMPONENT))
         group = NOTIFIER.name(settings.topic_prefix)
         self.producer = KafkaProducer(acks="all", client_id=group, **client)
         self.consumer = KafkaConsumer(

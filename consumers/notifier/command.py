@@ -33,18 +33,19 @@ def run(args: argparse.Namespace) -> int:
     """Run the notifier until SIGTERM or SIGINT."""
     from kafka.errors import KafkaError
 
-    from consumers.database import process_dsn
+    from consumers.database import process_dsn, process_setting
     from consumers.notifier.app import Notifier
     from consumers.notifier.delivery import SmtpTransport, transport_for
+    from consumers.notifier.handler import COMPONENT
     from consumers.notifier.ledger import PostgresLedger
 
     settings = Settings.from_env()
     if not (args.templates / "notices").is_dir():
         raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")
     transport = transport_for(settings)  # refuses settings that would leak the SMTP password
-    ledger = PostgresLedger(process_dsn(settings, "notifier"))
+    ledger = PostgresLedger(process_dsn(settings, COMPONENT))
     try:
-        ledger.check()
+        ledger.check(process_setting(settings, COMPONENT))
         if isinstance(transport, SmtpTransport):
             transport.probe()  # a wrong certificate, host name or login stops here, in one line
         require_topics(settings, (*NOTIFIER.reads, DEADLETTER))
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         ledger.close()
 
     stop_on_signals(notifier.stop.set)  # after the current notice
-    metrics.serve("notifier", settings)
+    metrics.serve(COMPONENT, settings)
     if not settings.smtp_host:
         logging.getLogger(__name__).info("no SMTP host: writing .eml files to %s", settings.outbox)
     notifier.run()

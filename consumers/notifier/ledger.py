@@ -11,7 +11,9 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
+from consumers.notifier.handler import COMPONENT
 from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError
+from consumers.privileges import check_privileges
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 
@@ -87,15 +89,15 @@ class PostgresLedger:
 
         return self._run(one)
 
-    def check(self) -> None:
-        """Fail with a UserError when the database cannot be reached or was never migrated."""
+    def check(self, setting: str = "LIFECYCLE_DATABASE_URL") -> None:
+        """Fail with a UserError when the database cannot be reached, was never migrated or grants too little."""
         try:
-            self._execute("SELECT count(*) FROM delivery_ledger WHERE false", ())
+            self._run(lambda connection: check_privileges(connection, COMPONENT))
         except LedgerUnavailableError as exc:
-            raise UserError(f"{exc}; check LIFECYCLE_DATABASE_URL") from None
-        except psycopg2.errors.UndefinedTable:
+            raise UserError(f"{exc}; check {setting}") from None
+        except UserError:
             self.close()
-            raise UserError("the delivery_ledger table does not exist: run `lifecycle db migrate` first") from None
+            raise
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
         """Record that the notice is being handled (once) and return where its delivery stands."""

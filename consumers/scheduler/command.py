@@ -17,7 +17,8 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from consumers.database import DatabaseUnavailableError, connect, process_dsn
+from consumers.database import DatabaseUnavailableError, connect, process_dsn, process_setting
+from consumers.privileges import check_privileges
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
 from consumers.signals import stop_on_signals
@@ -53,7 +54,7 @@ def sweep_once(
     settings: Settings, producer: KafkaProducer, as_of: datetime, since: datetime | None = None
 ) -> SweepReport:
     """One sweep with a fresh database connection."""
-    connection = connect(process_dsn(settings, "scheduler"), "lifecycle-scheduler")
+    connection = connect(process_dsn(settings, COMPONENT), "lifecycle-scheduler")
     try:
         publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
         return sweep(connection, publish, settings.policy(), as_of, since)
@@ -64,7 +65,7 @@ def sweep_once(
 def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     as_of = args.as_of or datetime.now(UTC)
     if args.dry_run:
-        connection = connect(process_dsn(settings, "scheduler"), "lifecycle-scheduler")
+        connection = connect(process_dsn(settings, COMPONENT), "lifecycle-scheduler")
         try:
             report, _ = find_due_ticks(connection, settings.policy(), as_of, args.since)
         finally:
@@ -78,11 +79,18 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _check_database(settings: Settings) -> None:
-    """Refuse to start on a wrong DSN (UserError); an unreachable database is only logged, and retried each sweep."""
+    """Refuse to start on a wrong DSN or missing rights (UserError); an unreachable database is logged, retried."""
     try:
-        connect(process_dsn(settings, "scheduler"), "lifecycle-scheduler").close()
+        connection = connect(
+            process_dsn(settings, COMPONENT), "lifecycle-scheduler", process_setting(settings, COMPONENT)
+        )
     except DatabaseUnavailableError as exc:
         log.warning("%s; the scheduler retries at each interval", exc)
+        return
+    try:
+        check_privileges(connection, COMPONENT)
+    finally:
+        connection.close()
 
 
 def _run_forever(settings: Settings) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.database import DatabaseUnavailableError, connect, process_dsn
+from consumers.database import DatabaseUnavailableError, connect, process_dsn, process_setting
 from consumers.deadletters import KafkaDeadLetters
 from consumers.kafka_loop import Backoff, run_batches
+from consumers.privileges import check_privileges
 from consumers.signals import stop_on_signals
 from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
@@ -34,10 +35,10 @@ def group_id(settings: Settings) -> str:
     return STORE.name(settings.topic_prefix)
 
 
-def check_schema(dsn: str) -> None:
-    """Fail with a clear line for a wrong DSN or missing tables; an unreachable database is retried later."""
+def check_schema(dsn: str, setting: str = "LIFECYCLE_DATABASE_URL") -> None:
+    """Fail with a clear line for a wrong DSN, missing tables or rights; an unreachable database is retried later."""
     try:
-        connection = connect(dsn, "lifecycle-store")
+        connection = connect(dsn, "lifecycle-store", setting)
     except DatabaseUnavailableError as exc:
         log.warning("%s; the store retries", exc)
         return
@@ -47,6 +48,7 @@ def check_schema(dsn: str) -> None:
             row = cursor.fetchone()
         if not (row and row[0]):
             raise UserError("the entitlement tables do not exist: run `lifecycle db migrate` first")
+        check_privileges(connection, COMPONENT)
     finally:
         connection.close()
 
@@ -63,8 +65,8 @@ def run_store(
     `consumer_config` overrides KafkaConsumer options (tests shorten max_poll_interval_ms with it);
     `group` replaces the consumer group (benchmarks re-read the topic with a fresh one).
     """
-    dsn = process_dsn(settings, "store")
-    check_schema(dsn)
+    dsn = process_dsn(settings, COMPONENT)
+    check_schema(dsn, process_setting(settings, COMPONENT))
     batch_size = batch_size or settings.store_batch_size
     kafka = kafka_python_config(settings)
     consumer = KafkaConsumer(

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from lifecycle.db_logins import WRITERS, password_env, writer_role, writer_roles
+from lifecycle.db_logins import WRITERS, dsn_env, password_env, writer_role, writer_roles
 from lifecycle.settings import Settings
 from lifecycle.stack.files import write_file
 
@@ -50,9 +50,9 @@ def readonly_dsn(settings: Settings) -> str:
 
 
 def local_dsns(settings: Settings) -> dict[str, str]:
-    """The DSN settings that reach the local stack shared by every process (none carries a password).
+    """The DSN settings `stack up` prints: the dashboard's read-only one and the superuser's (neither has a password).
 
-    Store, scheduler and notifier each log in as a role of their own: `process_dsn`."""
+    Store, scheduler and notifier need none: with no DSN set, each logs in as its own role (`process_dsn`)."""
     return {
         "LIFECYCLE_DATABASE_READONLY_URL": readonly_dsn(settings),
         "LIFECYCLE_DATABASE_ADMIN_URL": admin_dsn(settings),
@@ -61,8 +61,8 @@ def local_dsns(settings: Settings) -> dict[str, str]:
 
 def process_environment(settings: Settings, process: str) -> dict[str, str]:
     """The DSN settings one process gets on the local stack: the least-privileged role it needs."""
-    if process in WRITERS:
-        return {"LIFECYCLE_DATABASE_URL": process_dsn(settings, process)}
+    if process in WRITERS:  # its own setting: one a caller exported for another database is not used
+        return {"LIFECYCLE_DATABASE_URL": "", dsn_env(process): process_dsn(settings, process)}
     if process in READONLY_PROCESSES:
         return {"LIFECYCLE_DATABASE_URL": "", "LIFECYCLE_DATABASE_READONLY_URL": readonly_dsn(settings)}
     if process in ADMIN_PROCESSES:

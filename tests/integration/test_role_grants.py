@@ -15,11 +15,14 @@ from store_samples import encoded, holds, release, snapshot
 from consumers.db import migrate
 from consumers.grants import GRANTS
 from consumers.notifier.ledger import PostgresLedger
+from consumers.privileges import check_privileges
 from consumers.scheduler import queries
+from consumers.store.command import check_schema
 from consumers.store.holds import holds_record
 from consumers.store.mapping import Batch, entitlement_row, release_row
 from consumers.store.repository import write_batch
-from lifecycle.db_logins import WRITERS, writer_role
+from lifecycle.db_logins import WRITERS, role_field, writer_role
+from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -35,8 +38,8 @@ PROBES = {
 
 
 @pytest.fixture
-def migrated(settings: Settings, topic_prefix: str) -> Iterator[Settings]:
-    """This test's database migrated; a former app role of its own had every right and keeps none."""
+def former_role(settings: Settings, topic_prefix: str) -> Iterator[Settings]:
+    """This test's database migrated, and a former app role of its own with every right, as the shared role had."""
     former = f"lc_former_{topic_prefix}"
     admin = settings.database_url.get_secret_value()
     run(admin, f'CREATE ROLE "{former}" LOGIN')
@@ -46,12 +49,17 @@ def migrated(settings: Settings, topic_prefix: str) -> Iterator[Settings]:
         run(admin, f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{former}"')
         owner = settings.db_owner_role
         run(admin, f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public GRANT ALL ON TABLES TO "{former}"')
-        migrated = settings.replace(db_app_role=former)
-        migrate(migrated)
-        yield migrated
+        yield settings.replace(db_app_role=former)
     finally:
         run(admin, f'DROP OWNED BY "{former}"')
         run(admin, f'DROP ROLE "{former}"')
+
+
+@pytest.fixture
+def migrated(former_role: Settings) -> Settings:
+    """Migrated again once every process has its own role: the former role's rights revoked."""
+    migrate(former_role, revoke_former_role=True)
+    return former_role
 
 
 def run(dsn: str, statement: str, *, read_write: bool = False) -> list[tuple[object, ...]]:
@@ -80,8 +88,9 @@ def columns(admin: str) -> dict[str, str]:
     return {str(table): str(column) for table, column in rows if "yoyo" not in str(table)}
 
 
-def test_the_former_app_role_keeps_no_right_on_any_table(migrated: Settings) -> None:
-    admin, former = migrated.database_url.get_secret_value(), migrated.db_app_role
+def former_rights(settings: Settings) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The tables the former app role has a right on, and the count of its default privileges."""
+    admin, former = settings.database_url.get_secret_value(), settings.db_app_role
     rights = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
     on_tables = run(
         admin,
@@ -92,7 +101,31 @@ def test_the_former_app_role_keeps_no_right_on_any_table(migrated: Settings) -> 
         admin,
         f"SELECT count(*) FROM pg_default_acl, aclexplode(defaclacl) AS acl WHERE acl.grantee = '{former}'::regrole",
     )
-    assert (on_tables, defaults) == ([], [(0,)])
+    return on_tables, defaults
+
+
+def test_the_former_app_role_keeps_no_right_on_any_table(migrated: Settings) -> None:
+    assert former_rights(migrated) == ([], [(0,)])
+
+
+def test_a_migrate_leaves_the_former_role_its_rights_until_the_revoke(
+    former_role: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    migrate(former_role)  # the upgrade's first phase: old pods keep working
+
+    on_tables, defaults = former_rights(former_role)
+    assert {str(table) for (table,) in on_tables} >= {table for rows in GRANTS.values() for table in rows}
+    assert defaults != [(0,)]
+    lines = [record.getMessage() for record in caplog.records if former_role.db_app_role in record.getMessage()]
+    assert len(lines) == 1
+    assert "--revoke-former-role" in lines[0]
+
+    migrate(former_role, revoke_former_role=True)
+    caplog.clear()
+    migrate(former_role)
+
+    assert former_rights(former_role) == ([], [(0,)])
+    assert not [record for record in caplog.records if "still has its rights" in record.getMessage()]
 
 
 def logins(settings: Settings) -> dict[str, str]:
@@ -179,3 +212,47 @@ def test_each_process_runs_its_own_statements_as_its_role(migrated: Settings) ->
         ledger.record_sent(notice["notice_id"], "outbox", "<m@example>", "someone@example.com")
     finally:
         ledger.close()
+
+
+def test_a_process_whose_role_lacks_a_right_refuses_to_start_in_one_line(migrated: Settings) -> None:
+    dsns = logins(migrated)
+    ledger = PostgresLedger(dsns["store"])  # the notifier, given the store's DSN
+    try:
+        with pytest.raises(UserError) as refused:
+            ledger.check()
+    finally:
+        ledger.close()
+    store_role = writer_role(migrated, "store")
+    assert str(refused.value) == (
+        f"the notifier's role {store_role} lacks SELECT, INSERT, UPDATE on delivery_ledger: "
+        "run `lifecycle db migrate`, or log in as the notifier's own role (LIFECYCLE_DATABASE_NOTIFIER_URL)"
+    )
+    with pytest.raises(UserError, match=r"^the store's role .* lacks .*: run `lifecycle db migrate`"):
+        check_schema(dsns["scheduler"])
+    admin = migrated.database_url.get_secret_value()
+    for process in WRITERS:  # each process's own role, and the superuser, pass
+        for dsn in (dsns[process], admin):
+            connection = psycopg2.connect(dsn)
+            try:
+                check_privileges(connection, process)
+            finally:
+                connection.close()
+
+
+def test_a_role_the_three_processes_share_may_do_what_each_of_them_does(settings: Settings, topic_prefix: str) -> None:
+    shared_role = f"lc_shared_{topic_prefix}"
+    shared = settings.replace(**{role_field(process): shared_role for process in WRITERS})
+    admin = settings.database_url.get_secret_value()
+    try:
+        migrate(shared)
+        connection = psycopg2.connect(admin)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'SET ROLE "{shared_role}"')
+            for process in WRITERS:
+                check_privileges(connection, process)
+        finally:
+            connection.close()
+    finally:
+        run(admin, f'DROP OWNED BY "{shared_role}"')
+        run(admin, f'DROP ROLE "{shared_role}"')

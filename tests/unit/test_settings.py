@@ -150,6 +150,9 @@ def test_the_passwords_tokens_and_dsns_are_the_secret_settings() -> None:
         "LIFECYCLE_DATABASE_URL",
         "LIFECYCLE_DATABASE_READONLY_URL",
         "LIFECYCLE_DATABASE_ADMIN_URL",
+        "LIFECYCLE_DATABASE_STORE_URL",
+        "LIFECYCLE_DATABASE_SCHEDULER_URL",
+        "LIFECYCLE_DATABASE_NOTIFIER_URL",
     }
 
 

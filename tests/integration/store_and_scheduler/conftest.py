@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from store_helpers import role_dsn
+from pg_admin import with_role
 
 from consumers.db import migrate
 from consumers.store.command import run_store
@@ -17,7 +17,7 @@ from lifecycle.settings import Settings
 def app_settings(topics: Settings) -> Settings:
     """Settings whose database URL logs in as the store's own role (consumers/grants.py), after the migrations."""
     migrate(topics)
-    return topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_store_role))
+    return topics.replace(database_url=with_role(topics.database_url.get_secret_value(), topics.db_store_role))
 
 
 @pytest.fixture

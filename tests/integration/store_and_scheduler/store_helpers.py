@@ -1,4 +1,4 @@
-"""Helpers of the store's integration tests: other roles, plain queries, producing, waiting for the store's commits."""
+"""Helpers of the store's integration tests: plain queries, producing, waiting for the store's commits."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from consumers.store.command import group_id
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
-
-
-def role_dsn(dsn: str, role: str) -> str:
-    """The same database, logged in as another role (the local cluster trusts local connections)."""
-    scheme, _, rest = dsn.partition("://")
-    return f"{scheme}://{role}@{rest.partition('@')[2]}"
 
 
 def query(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:

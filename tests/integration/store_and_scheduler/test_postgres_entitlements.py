@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from entitlements_contract import EntitlementsContract
-from store_helpers import role_dsn
+from pg_admin import with_role
 
 from consumers.db import migrate
 from consumers.store.postgres import PostgresEntitlements
@@ -18,6 +18,6 @@ class TestPostgresEntitlements(EntitlementsContract):
     def repository(self, settings: Settings) -> Iterator[PostgresEntitlements]:
         """PostgresEntitlements as the app role on this test's own database, migrated as `lifecycle db migrate` does."""
         migrate(settings)
-        repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_store_role))
+        repository = PostgresEntitlements(with_role(settings.database_url.get_secret_value(), settings.db_store_role))
         yield repository
         repository.close()

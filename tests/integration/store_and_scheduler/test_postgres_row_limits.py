@@ -9,7 +9,7 @@ from typing import Any
 import psycopg2.errors
 import pytest
 from fake_deadletters import FakeDeadLetters
-from store_helpers import role_dsn
+from pg_admin import with_role
 from store_samples import FakeRecord, encoded, snapshot
 
 import consumers.store.documents
@@ -28,7 +28,7 @@ TOPIC = "p.entitlements"
 def repository(settings: Settings) -> Iterator[PostgresEntitlements]:
     """PostgresEntitlements as the store's role on this test's migrated database (with index entitlements_by_email)."""
     migrate(settings)
-    repository = PostgresEntitlements(role_dsn(settings.database_url.get_secret_value(), settings.db_store_role))
+    repository = PostgresEntitlements(with_role(settings.database_url.get_secret_value(), settings.db_store_role))
     yield repository
     repository.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
-from store_helpers import role_dsn
+from pg_admin import with_role
 from store_samples import encoded, holds
 from topic_reading import read_topic
 
@@ -43,13 +43,13 @@ def held_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings,
     role's environment."""
     migrate(topics)
     admin = topics.database_url.get_secret_value()
-    settings = topics.replace(database_url=role_dsn(admin, topics.db_scheduler_role))
+    settings = topics.replace(database_url=with_role(admin, topics.db_scheduler_role))
     documents = [
         holds("SN-A", ("rn-a", "renewal", "2027-01-01T09:00:00Z"), ("up-a", "upgrade", "2027-01-20T09:00:00Z")),
         holds("SN-B", ("ppi-b", "purchase", "2027-01-05T12:00:00Z")),
         holds("SN-C", ("rn-c", "renewal", "2027-01-20T00:00:00Z")),
     ]
-    connection = psycopg2.connect(role_dsn(admin, topics.db_store_role))
+    connection = psycopg2.connect(with_role(admin, topics.db_store_role))
     try:
         write_batch(connection, Batch(holds=[holds_record(encoded(document)) for document in documents]))
     finally:

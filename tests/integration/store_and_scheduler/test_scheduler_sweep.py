@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
+from pg_admin import with_role
 from store_samples import encoded, release, snapshot
 from topic_reading import read_topic
 
@@ -41,11 +42,6 @@ CATCH_UP = [
 ]
 
 
-def role_dsn(dsn: str, role: str) -> str:
-    scheme, _, rest = dsn.partition("://")
-    return f"{scheme}://{role}@{rest.partition('@')[2]}"
-
-
 def execute(dsn: str, statement: str) -> list[tuple[Any, ...]]:
     connection = psycopg2.connect(dsn)
     try:
@@ -60,7 +56,7 @@ def execute(dsn: str, statement: str) -> list[tuple[Any, ...]]:
 
 def as_store(settings: Settings) -> str:
     """The DSN of these settings logging in as the store's role: the one that writes entitlements."""
-    return role_dsn(settings.database_url.get_secret_value(), settings.db_store_role)
+    return with_role(settings.database_url.get_secret_value(), settings.db_store_role)
 
 
 def store(dsn: str, snapshots: Sequence[dict[str, Any]], releases: Sequence[dict[str, Any]] = ()) -> None:
@@ -92,7 +88,7 @@ def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Sett
     """Migrated database holding four entitlements and two releases (written as the store's role); processes log
     in as the scheduler's role."""
     migrate(topics)
-    settings = topics.replace(database_url=role_dsn(topics.database_url.get_secret_value(), topics.db_scheduler_role))
+    settings = topics.replace(database_url=with_role(topics.database_url.get_secret_value(), topics.db_scheduler_role))
     store(
         as_store(settings),
         [

@@ -11,8 +11,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 from health_probe import get_health
+from pg_admin import with_role
 from ports import free_port
-from store_helpers import produce, query, role_dsn, wait_for
+from store_helpers import produce, query, wait_for
 from store_samples import encoded, snapshot
 
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
@@ -58,7 +59,7 @@ def test_an_idle_store_stays_live_and_ready(store_process: str) -> None:
 
 
 def test_a_store_stuck_on_a_locked_table_answers_503_then_recovers(store_process: str, app_settings: Settings) -> None:
-    admin_dsn = role_dsn(app_settings.database_url.get_secret_value(), "postgres")
+    admin_dsn = with_role(app_settings.database_url.get_secret_value(), "postgres")
     blocker = psycopg2.connect(admin_dsn)
     try:
         with blocker.cursor() as cursor:

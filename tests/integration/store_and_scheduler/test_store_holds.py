@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
-from store_helpers import all_committed, produce, query, role_dsn, wait_for
+from pg_admin import with_role
+from store_helpers import all_committed, produce, query, wait_for
 from store_samples import encoded, holds
 from topic_reading import read_topic
 from yoyo import get_backend, read_migrations
@@ -107,8 +108,8 @@ def test_migrate_creates_held_events_with_the_roles_rights_and_it_rolls_back(
     assert first.returncode == 0, first.stderr
     assert "0004_held_events" in first.stdout
 
-    app = role_dsn(topics.database_url.get_secret_value(), topics.db_store_role)
-    readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
+    app = with_role(topics.database_url.get_secret_value(), topics.db_store_role)
+    readonly = with_role(topics.database_url.get_secret_value(), topics.db_readonly_role)
     insert = (
         "INSERT INTO held_events (serial, event_id, type, occurred_at, held_since)"
         " VALUES ('S', 'e', 'renewal', now(), now())"

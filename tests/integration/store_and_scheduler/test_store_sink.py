@@ -8,7 +8,8 @@ import sys
 import orjson
 import psycopg2
 import pytest
-from store_helpers import all_committed, produce, query, role_dsn, wait_for
+from pg_admin import with_role
+from store_helpers import all_committed, produce, query, wait_for
 from store_samples import encoded, release, snapshot
 from topic_reading import read_topic
 
@@ -74,8 +75,8 @@ def test_migrate_creates_least_privilege_roles(topics: Settings, lifecycle_env: 
     again = subprocess.run(command, env=lifecycle_env, capture_output=True, text=True, timeout=120, check=False)
     assert (again.returncode, again.stdout.strip()) == (0, "schema up to date")
 
-    app = role_dsn(topics.database_url.get_secret_value(), topics.db_store_role)
-    readonly = role_dsn(topics.database_url.get_secret_value(), topics.db_readonly_role)
+    app = with_role(topics.database_url.get_secret_value(), topics.db_store_role)
+    readonly = with_role(topics.database_url.get_secret_value(), topics.db_readonly_role)
     query(
         app, "INSERT INTO releases (family, version, line, released_on, event_id) VALUES ('f', '1', 'home', now(), 'e')"
     )

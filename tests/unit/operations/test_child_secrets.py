@@ -118,7 +118,10 @@ def test_on_the_local_stack_only_the_migration_gets_the_superuser(tmp_path: Path
     assert [name for name, env in envs.items() if "generated-token-0123" in str(env)] == ["dashboard"]
     assert envs["dashboard"]["LIFECYCLE_DATABASE_READONLY_URL"].startswith("postgresql://lifecycle_readonly@")
     for process in ("store", "scheduler", "notifier"):  # each its own role, no other's DSN
-        assert envs[process]["LIFECYCLE_DATABASE_URL"].startswith(f"postgresql://lifecycle_{process}@")
+        assert envs[process][f"LIFECYCLE_DATABASE_{process.upper()}_URL"].startswith(
+            f"postgresql://lifecycle_{process}@"
+        )
+        assert envs[process]["LIFECYCLE_DATABASE_URL"] == ""
         assert [name for name, env in envs.items() if f"lifecycle_{process}@" in str(env)] == [process]
 
 

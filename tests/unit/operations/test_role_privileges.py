@@ -1,15 +1,18 @@
-"""`db migrate` leaves each role its rights: a writer its row of consumers/grants.py, the former app role none."""
+"""`db migrate` leaves each role its rights: a writer its rows of consumers/grants.py, the former role until revoked."""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
 from psycopg2 import sql
 
+from consumers.db import add_arguments, migrate
 from consumers.grants import GRANTS
-from consumers.roles import grant_privileges, privilege_statements
-from lifecycle.db_logins import WRITERS, writer_role
+from consumers.roles import GRANT_LOCK_KEY, ensure_roles, grant_privileges, privilege_statements
+from lifecycle.db_logins import WRITERS, role_field, writer_role
+from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -27,8 +30,8 @@ def render(statement: sql.Composable) -> str:
     return statement.string
 
 
-def statements(settings: Settings = SETTINGS, former_app_role_exists: bool = True) -> list[str]:
-    return [render(statement) for statement in privilege_statements(settings, former_app_role_exists)]
+def statements(settings: Settings = SETTINGS, revoke_former_role: bool = False) -> list[str]:
+    return [render(statement) for statement in privilege_statements(settings, revoke_former_role)]
 
 
 def naming(role: str, texts: list[str]) -> list[str]:
@@ -74,21 +77,63 @@ def test_the_read_only_role_gets_select_alone_and_nothing_on_the_migration_log()
     ]
 
 
-def test_the_former_app_role_loses_every_right_when_it_exists() -> None:
-    texts = naming("lifecycle_app", statements())
-    assert texts == [
+def test_the_former_app_role_keeps_its_rights_until_the_revoke_is_asked_for() -> None:
+    # Two phases: processes still logging in as it keep working while their new DSNs roll out.
+    assert naming("lifecycle_app", statements()) == []
+    assert naming("lifecycle_app", statements(revoke_former_role=True)) == [
         'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "lifecycle_app"',
         'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "lifecycle_app"',
         'ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM "lifecycle_app"',
     ]
-    assert naming("lifecycle_app", statements(former_app_role_exists=False)) == []
 
 
-def test_a_writer_that_kept_the_former_name_keeps_its_own_rights() -> None:
-    reused = SETTINGS.replace(db_store_role="lifecycle_app")
-    texts = naming("lifecycle_app", statements(reused))
-    assert texts[-1] == 'GRANT SELECT, INSERT, UPDATE, DELETE ON "held_events" TO "lifecycle_app"'
-    assert sum("REVOKE ALL ON ALL TABLES" in text for text in texts) == 1
+def final_rights(role: str, texts: list[str]) -> dict[str, set[str]]:
+    """What `role` holds per table once the statements have run in order (a REVOKE ALL takes every right)."""
+    rights: dict[str, set[str]] = {}
+    for text in naming(role, texts):
+        if text.startswith("REVOKE ALL ON ALL TABLES"):
+            rights = {}
+        elif text.startswith("GRANT") and " ON ALL " not in text:
+            granted, _, rest = text.removeprefix("GRANT ").partition(" ON ")
+            rights.setdefault(rest.split('"')[1], set()).update(granted.split(", "))
+    return rights
+
+
+def union(processes: tuple[str, ...]) -> dict[str, set[str]]:
+    rights: dict[str, set[str]] = {}
+    for process in processes:
+        for table, granted in GRANTS[process].items():
+            rights.setdefault(table, set()).update(granted)
+    return rights
+
+
+@pytest.mark.parametrize("sharing", [WRITERS, ("store", "scheduler"), ("scheduler", "notifier")])
+def test_a_role_processes_share_is_stripped_once_then_granted_the_rights_of_each(sharing: tuple[str, ...]) -> None:
+    shared = SETTINGS.replace(**{role_field(process): "lc_shared" for process in sharing})
+    texts = statements(shared)
+
+    assert final_rights("lc_shared", texts) == union(sharing)
+    assert sum(text.startswith("REVOKE ALL ON ALL TABLES") for text in naming("lc_shared", texts)) == 1
+    for process in set(WRITERS) - set(sharing):
+        assert final_rights(writer_role(shared, process), texts) == union((process,))
+
+
+@pytest.mark.parametrize("process", WRITERS)
+@pytest.mark.parametrize("other", ["db_readonly_role", "db_owner_role"])
+def test_a_writer_role_that_is_the_read_only_or_the_owner_role_is_refused_in_one_line(process: str, other: str) -> None:
+    clash = SETTINGS.replace(**{role_field(process): getattr(SETTINGS, other)})
+
+    class Untouched:
+        def cursor(self) -> None:
+            raise AssertionError("no statement may run")
+
+    with pytest.raises(UserError) as refused:
+        privilege_statements(clash)
+    with pytest.raises(UserError):
+        ensure_roles(Untouched(), clash)  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"LIFECYCLE_DB_{process.upper()}_ROLE and LIFECYCLE_{other.upper()} are both" in message
 
 
 class RecordingCursor:
@@ -110,15 +155,58 @@ class RecordingCursor:
         return (True,)
 
 
-def test_the_rights_change_in_one_transaction() -> None:
-    cursor = RecordingCursor()
+class Connection:
+    def __init__(self) -> None:
+        self.recording = RecordingCursor()
 
-    class Connection:
-        def cursor(self) -> RecordingCursor:
-            return cursor
+    def cursor(self) -> RecordingCursor:
+        return self.recording
 
+
+def test_the_rights_change_in_one_transaction_behind_a_lock() -> None:
+    connection = Connection()
+    grant_privileges(connection, SETTINGS)  # type: ignore[arg-type]
+
+    executed = connection.recording.executed
+    begin, commit = executed.index("BEGIN"), executed.index("COMMIT")
+    # Two migrations at once: the second waits here, not failing with "tuple concurrently updated".
+    assert executed[begin + 1] == "SELECT pg_advisory_xact_lock(%s)"
+    assert executed[begin + 2 : commit] == statements()
+    assert GRANT_LOCK_KEY.bit_length() < 64
+
+
+def test_a_former_role_with_rights_is_named_in_one_line_with_how_to_revoke_it(caplog: pytest.LogCaptureFixture) -> None:
     grant_privileges(Connection(), SETTINGS)  # type: ignore[arg-type]
 
-    body = cursor.executed[cursor.executed.index("BEGIN") + 1 : -1]
-    assert cursor.executed[-1] == "COMMIT"
-    assert body == statements()
+    [line] = [record.getMessage() for record in caplog.records if "lifecycle_app" in record.getMessage()]
+    assert "still has its rights" in line
+    assert "lifecycle db migrate --revoke-former-role" in line
+
+
+def test_the_revoke_strips_the_former_role_in_the_grant_transaction() -> None:
+    connection = Connection()
+    grant_privileges(connection, SETTINGS, revoke_former_role=True)  # type: ignore[arg-type]
+
+    executed = connection.recording.executed
+    body = executed[executed.index("BEGIN") + 2 : executed.index("COMMIT")]
+    assert body == statements(revoke_former_role=True)
+
+
+def test_a_writer_that_kept_the_former_name_keeps_its_own_rights() -> None:
+    reused = SETTINGS.replace(db_store_role="lifecycle_app")
+    connection = Connection()
+    grant_privileges(connection, reused, revoke_former_role=True)  # type: ignore[arg-type]
+
+    texts = naming("lifecycle_app", connection.recording.executed)
+    assert texts[-1] == 'GRANT SELECT, INSERT, UPDATE, DELETE ON "held_events" TO "lifecycle_app"'
+    assert sum("REVOKE ALL ON ALL TABLES" in text for text in texts) == 1
+
+
+def test_db_migrate_takes_the_revoke_flag_and_refuses_it_without_the_roles() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+
+    assert parser.parse_args(["migrate", "--revoke-former-role"]).revoke_former_role
+    assert not parser.parse_args(["migrate"]).revoke_former_role
+    with pytest.raises(UserError, match="--revoke-former-role changes roles: drop --no-roles"):
+        migrate(SETTINGS, with_roles=False, revoke_former_role=True)

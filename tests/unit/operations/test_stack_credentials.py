@@ -79,10 +79,11 @@ def test_a_configured_dsn_wins_over_the_local_stack(stack_settings: Settings) ->
 def test_each_consumer_gets_its_own_role_alone(stack_settings: Settings, process: str) -> None:
     env = database_environments(stack_settings, external=False)(process)
 
-    assert env == {"LIFECYCLE_DATABASE_URL": process_dsn(stack_settings, process)}
+    own = f"LIFECYCLE_DATABASE_{process.upper()}_URL"
+    assert env == {"LIFECYCLE_DATABASE_URL": "", own: process_dsn(stack_settings, process)}
     assert process_dsn(Settings.from_env(env), process) == process_dsn(stack_settings, process)
     others = [process_dsn(stack_settings, other) for other in WRITERS if other != process]
-    assert env["LIFECYCLE_DATABASE_URL"] not in others
+    assert env[own] not in others
 
 
 def test_the_dashboard_gets_the_read_only_role_and_no_other_dsn(stack_settings: Settings) -> None:
