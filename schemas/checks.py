@@ -77,21 +77,23 @@ def check_calendar(document: dict[str, Any], bounded: bool) -> None:
             check_date(name, document[name], bounded)
 
 
-def check_instant(name: str, value: str, bounded: bool = True) -> None:
-    """Refuse an instant that is not RFC 3339 with a zone, or (bounded) whose year is out of range."""
+def check_instant(name: str, value: str, bounded: bool = True) -> datetime:
+    """The instant; refuse one that is not RFC 3339 with a zone, or (bounded) whose year is out of range."""
     instant = parse_instant(value, name)
     if FIRST_YEAR < instant.year < LAST_YEAR:
-        return  # a zone moves it less than a day: in UTC it stays within the years
+        return instant  # a zone moves it less than a day: in UTC it stays within the years
     # The written date first: moving year 1 or 9999 to UTC can leave the calendar.
     if bounded and not (_in_range(instant.date()) and _in_range(instant.astimezone(UTC).date())):
         raise _out_of_range(name, value, " (UTC)")
+    return instant
 
 
-def check_date(name: str, value: str, bounded: bool = True) -> None:
-    """Refuse a date that is not a calendar date, or (bounded) whose year is out of range."""
+def check_date(name: str, value: str, bounded: bool = True) -> date:
+    """The date; refuse one that is not a calendar date, or (bounded) whose year is out of range."""
     day = parse_date(value, name)
     if bounded and not _in_range(day):
         raise _out_of_range(name, value, "")
+    return day
 
 
 def _in_range(day: date) -> bool:

@@ -3,18 +3,22 @@ watermark."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 from psycopg2.extras import execute_values
 
 from lifecycle.rules import Catalog, Release, catalog_from_releases
+from lifecycle.rules.due import SnapshotDates
+from schemas.checks import FIRST_YEAR
 
 SWEEP_WATERMARK = "sweep"
+# Rows read (and ticks checked, published and noted) a page at a time, so a sweep's memory stays bounded.
+PAGE_ROWS = 2000
+FIRST_INSTANT = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class Watermark:
 class Candidate:
     """An entitlement that could have something due; `changed`: stored since the last sweep looked."""
 
-    snapshot: dict[str, Any]
+    serial: str
+    dates: SnapshotDates
     changed: bool
 
 
@@ -107,23 +112,21 @@ def supported_versions(connection: Connection) -> list[tuple[str, str]]:
         return [(family, version) for family, version in cursor]
 
 
-def held_since_cutoff(connection: Connection, cutoff: datetime) -> list[tuple[str, datetime]]:
-    """Each serial with an event held since before `cutoff`, and its oldest held_since, by serial."""
+def held_since_cutoff(
+    connection: Connection, cutoff: datetime, after_serial: str = "", limit: int = PAGE_ROWS
+) -> list[tuple[str, datetime]]:
+    """Each serial after `after_serial` with an event held since before `cutoff`, and its oldest held_since (never
+    before the contract's first year: a row stored before that bound, even BC, reads as held since then); by serial,
+    at most `limit`."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT serial, min(held_since) FROM held_events WHERE held_since < %s GROUP BY serial ORDER BY serial",
-            (cutoff,),
+            """
+            SELECT serial, GREATEST(min(held_since), %(first)s) FROM held_events
+            WHERE held_since < %(cutoff)s AND serial > %(after)s GROUP BY serial ORDER BY serial LIMIT %(limit)s
+            """,
+            {"first": FIRST_INSTANT, "cutoff": cutoff, "after": after_serial, "limit": limit},
         )
         return [(serial, held_since) for serial, held_since in cursor]
-
-
-_SELECT = "SELECT serial, document::text, {changed} FROM entitlements WHERE "
-
-
-def _fetch(connection: Connection, where: str, changed: str, params: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(_SELECT.format(changed=changed) + where, params)
-        yield from cursor
 
 
 def candidates(
@@ -132,24 +135,35 @@ def candidates(
     expiring_until: date,
     changed_since: datetime | None,
     versions: list[tuple[str, str]],
+    after_serial: str = "",
+    limit: int = PAGE_ROWS,
 ) -> list[Candidate]:
     """Active entitlements expiring by `expiring_until`, rows stored since `changed_since` (None: every row),
-    and rows still marked supported on one of `versions`; each once."""
+    and rows still marked supported on one of `versions`: those after `after_serial`, by serial, at most `limit`."""
     changed = "true" if changed_since is None else "stored_at >= %(changed_since)s"
     params: dict[str, Any] = {
         "changed_since": changed_since,
         "expiring_until": expiring_until,
         "families": [family for family, _ in versions],
         "versions": [version for _, version in versions],
+        "after": after_serial,
+        "limit": limit,
     }
-    queries = [
-        "status = 'active' AND expires_on <= %(expiring_until)s",
-        changed,
-        "version_supported AND (family, version) IN (SELECT * FROM unnest(%(families)s::text[], %(versions)s::text[]))",
-    ]
-    found: dict[str, Candidate] = {}
-    for where in queries:
-        for serial, document, is_changed in _fetch(connection, where, changed, params):
-            if serial not in found:
-                found[serial] = Candidate(orjson.loads(document), bool(is_changed))
-    return [found[serial] for serial in sorted(found)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES.format(changed=changed), params)
+        return [
+            Candidate(serial, SnapshotDates(status, program, expires_on, family, version, supported), bool(is_changed))
+            for serial, status, program, expires_on, family, version, supported, is_changed in cursor
+        ]
+
+
+# The columns the due rules read (`SnapshotDates`), which the store writes from the snapshot: never the document.
+_CANDIDATES = """
+SELECT serial, status, program, expires_on, family, version, version_supported, {changed} FROM entitlements
+WHERE serial > %(after)s AND (
+    (status = 'active' AND expires_on <= %(expiring_until)s)
+    OR {changed}
+    OR (version_supported AND (family, version) IN (SELECT * FROM unnest(%(families)s::text[], %(versions)s::text[])))
+)
+ORDER BY serial LIMIT %(limit)s
+"""

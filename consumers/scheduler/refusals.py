@@ -1,4 +1,5 @@
-"""Ticks the contract refuses: left out of the sweep with one log line each, so one stored row cannot stop it."""
+"""Ticks the contract refuses, and rows the rules cannot compute with: left out of the sweep with one log line each,
+so one stored row cannot stop it."""
 
 from __future__ import annotations
 
@@ -44,6 +45,19 @@ def valid_ticks(ticks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 shown(exc),
             )
     return accepted
+
+
+def refused_row(serial: str, problem: Exception) -> None:
+    """Log and count (the first time) a stored row whose ticks cannot be computed, left out of the sweep."""
+    if not _first_refusal(f"row:{serial}"):
+        return
+    metrics.EVENTS.labels(COMPONENT, "rejected").inc()
+    log.warning(
+        "row of serial %s left out, its ticks cannot be computed (%s: %s): fix the stored row",
+        shown(serial),
+        type(problem).__name__,
+        shown(problem),
+    )
 
 
 def _first_refusal(event_id: str) -> bool:

@@ -8,7 +8,12 @@ the processor re-checks every tick). Reminders fall due at UTC midnight, so a sw
 crosses no midnight only needs the overdue and the changed rows. Every sweep also ticks each serial
 with an event held longer than the hold period (`hold_expiry_ticks` decides): one tick id per serial
 and UTC day. A due tick the tick contract refuses (a stored row no tick can be made of) is left out
-(logged the first time, counted in each sweep's summary), and the rest of the sweep goes on (`refusals.valid_ticks`).
+(logged the first time, counted in each sweep's summary), and the rest of the sweep goes on (`refusals.valid_ticks`);
+so is a stored row whose ticks cannot be computed (a date the rules' arithmetic cannot hold, `refusals.refused_row`).
+
+Rows are read a page at a time by serial (`pages.due_pages`): each page's ticks are checked against the
+ledger, published and noted before the next page is read, and the watermark moves only once every page
+went out, so a sweep that fails part way covers the whole window again and the ledger keeps what went out.
 
 The tick ledger (`scheduler_ticks`) keeps what was sent: each due tick is published once, and an
 overdue expiry or version check again at most once per UTC day of the sweep, so neither a row that
@@ -19,30 +24,26 @@ sweeps from an instant and sends again what was sent before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
+from consumers.scheduler.pages import Page, Window, due_pages
 from consumers.scheduler.queries import (
     Watermark,
     advance_watermark,
-    candidates,
     database_now,
-    held_since_cutoff,
     load_catalog,
     read_watermark,
     record_sent,
-    sent_days,
     supported_versions,
 )
-from consumers.scheduler.refusals import valid_ticks
-from lifecycle.rules import Policy, due_ticks
+from lifecycle.rules import Policy
 from lifecycle.rules.calendar import utc_day
 from lifecycle.rules.catalog import support_ends_on
-from lifecycle.rules.holds_due import hold_cutoff, hold_expiry_ticks
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANGE_MARGIN = timedelta(minutes=10)
 # How far back a changed row's ticks are looked for, and how long the ledger remembers a tick it sent.
 LOOKBACK_DAYS = 400
-# Overdue, these stay due until the processor acts on them: sent again, at most once per sweep day.
-REPEATED_KINDS = frozenset({"expiry", "version_check"})
 
 Publish = Callable[[Sequence[dict[str, Any]]], None]
 
@@ -66,7 +65,7 @@ class SweepReport:
     candidates: int
     ticks: list[dict[str, Any]] = field(default_factory=list)
     sent_before: int = 0  # due ticks not sent again: the ledger has them
-    refused: int = 0  # due ticks the tick contract refuses: left out, logged
+    refused: int = 0  # due ticks the tick contract refuses, and rows whose ticks cannot be computed: left out, logged
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -96,51 +95,61 @@ def _expiring_until(after: datetime, until: datetime, policy: Policy) -> date:
     return day + timedelta(days=longest_lead(policy)) if crosses_midnight(after, until) else day
 
 
-def to_send(ticks: list[dict[str, Any]], sent_on: dict[str, date], sweep_day: date) -> list[dict[str, Any]]:
-    """The due ticks never sent, and overdue expiries and version checks last sent before `sweep_day`."""
-    return [
-        tick
-        for tick in ticks
-        if (last := sent_on.get(tick["event_id"])) is None or (tick["kind"] in REPEATED_KINDS and last < sweep_day)
-    ]
+def sweep_window(
+    connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None
+) -> tuple[Window, Watermark]:
+    """What a sweep as of `as_of` looks for, and the watermark to store once all of it is published (reads only)."""
+    rows_seen_at = database_now(connection)
+    previous = read_watermark(connection)
+    after = since or (previous.swept_until if previous else EPOCH)
+    catalog = load_catalog(connection)
+    window = Window(
+        after=after,
+        as_of=as_of,
+        lookback=min(after, max(EPOCH, as_of - timedelta(days=LOOKBACK_DAYS))),
+        changed_since=previous.rows_seen_at - CHANGE_MARGIN if previous else None,
+        expiring_until=_expiring_until(after, as_of, policy),
+        versions=[
+            (family, version)
+            for family, version in supported_versions(connection)
+            if support_ends_on(catalog, family, version) is not None
+        ],
+        catalog=catalog,
+        policy=policy,
+        resend=since is not None,
+    )
+    return window, Watermark(max(as_of, after), rows_seen_at)
+
+
+def _report(window: Window, pages: Iterable[Page]) -> SweepReport:
+    """The sweep's totals over its pages (only the ticks to send are kept)."""
+    rows = sent_before = refused = 0
+    ticks: list[dict[str, Any]] = []
+    for page in pages:
+        rows, sent_before, refused = rows + page.rows, sent_before + page.sent_before, refused + page.refused
+        ticks.extend(page.ticks)
+    return SweepReport(window.after, window.as_of, rows, ticks, sent_before, refused)
 
 
 def find_due_ticks(
     connection: Connection, policy: Policy, as_of: datetime, since: datetime | None = None
 ) -> tuple[SweepReport, Watermark]:
     """The ticks due as of `as_of`, and the watermark to store once they are published (reads only)."""
-    rows_seen_at = database_now(connection)
-    previous = read_watermark(connection)
-    after = since or (previous.swept_until if previous else EPOCH)
-    changed_since = previous.rows_seen_at - CHANGE_MARGIN if previous else None
-    catalog = load_catalog(connection)
-    versions = [
-        (family, version)
-        for family, version in supported_versions(connection)
-        if support_ends_on(catalog, family, version) is not None
-    ]
-    found = candidates(
-        connection,
-        expiring_until=_expiring_until(after, as_of, policy),
-        changed_since=changed_since,
-        versions=versions,
-    )
-    held = held_since_cutoff(connection, hold_cutoff(as_of, policy.hold_days))
-    lookback = min(after, max(EPOCH, as_of - timedelta(days=LOOKBACK_DAYS)))
-    due = [
-        tick
-        for candidate in found
-        for tick in due_ticks(candidate.snapshot, lookback if candidate.changed else after, as_of, policy, catalog)
-    ]
-    due.extend(hold_expiry_ticks(held, as_of, policy.hold_days))
-    refused = len(due)
-    due = valid_ticks(due)
-    refused -= len(due)
-    sent_on = {} if since else sent_days(connection, [tick["event_id"] for tick in due])
-    connection.rollback()  # end the read transaction before talking to Kafka
-    ticks = to_send(due, sent_on, utc_day(as_of))
-    report = SweepReport(after, as_of, len(found), ticks, len(due) - len(ticks), refused)
-    return report, Watermark(max(as_of, after), rows_seen_at)
+    window, watermark = sweep_window(connection, policy, as_of, since)
+    report = _report(window, due_pages(connection, window))
+    connection.rollback()
+    return report, watermark
+
+
+def _published(connection: Connection, publish: Publish, pages: Iterable[Page], sweep_day: date) -> Iterator[Page]:
+    """Each page once its ticks are published (flushed and acknowledged) and noted in the ledger (committed)."""
+    for page in pages:
+        connection.rollback()  # end the page's read transaction before talking to Kafka
+        if page.ticks:
+            publish(page.ticks)
+            record_sent(connection, page.ticks, sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
+            connection.commit()  # what went out stays noted, even when a later page fails
+        yield page
 
 
 def sweep(
@@ -150,14 +159,15 @@ def sweep(
     as_of: datetime,
     since: datetime | None = None,
 ) -> SweepReport:
-    """Find, publish (flushed and acknowledged) and only then advance the watermark."""
-    report, watermark = find_due_ticks(connection, policy, as_of, since)
-    publish(report.ticks)
+    """Find, publish and note page by page, and only once every page went out advance the watermark."""
+    window, watermark = sweep_window(connection, policy, as_of, since)
     sweep_day = utc_day(as_of)
-    record_sent(connection, report.ticks, sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
-    advance_watermark(connection, watermark, len(report.ticks))  # commits the ledger too
+    report = _report(window, _published(connection, publish, due_pages(connection, window), sweep_day))
+    # The ledger forgets what was sent long ago, also on a sweep that sent nothing.
+    record_sent(connection, [], sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
+    advance_watermark(connection, watermark, len(report.ticks))  # commits
     log.info(
-        "swept (%s, %s]: %d candidates, %d ticks, %d sent before, %d refused by the tick contract",
+        "swept (%s, %s]: %d candidates, %d ticks, %d sent before, %d refused (by the tick contract or unreadable)",
         report.after,
         as_of,
         report.candidates,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from consumers.store.documents import storable_document
-from schemas import parse_instant
+from schemas.checks import check_instant
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,10 @@ class Holds:
 
 
 def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Holds:
-    """Decode and validate one holds document; raise InvalidMessage saying what is wrong."""
+    """Decode and validate one holds document; raise InvalidMessage saying what is wrong.
+
+    Its instants are held to the years of the events it lists, and kept in UTC (so a stored one is never BC).
+    """
     _, document = storable_document(raw, "holds")
     serial = document["serial"]
     rows: dict[str, HeldRow] = {}
@@ -44,8 +47,8 @@ def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Ho
                 serial=serial,
                 event_id=item["event_id"],
                 type=item["type"],
-                occurred_at=parse_instant(item["occurred_at"], f"held[{index}].occurred_at"),
-                held_since=parse_instant(item["since"], f"held[{index}].since"),
+                occurred_at=check_instant(f"held[{index}].occurred_at", item["occurred_at"]).astimezone(UTC),
+                held_since=check_instant(f"held[{index}].since", item["since"]).astimezone(UTC),
             ),
         )
     return Holds(serial, tuple(rows.values()), partition, offset)

@@ -10,7 +10,8 @@ from consumers.record import Record
 from consumers.store.documents import check_storable, json_text, storable_document
 from consumers.store.holds import Holds, holds_record
 from consumers.store.keys import check_key, check_partition
-from schemas import InvalidMessage, decode_event, parse_date, parse_instant
+from schemas import InvalidMessage, decode_event, parse_date
+from schemas.checks import check_date, check_instant
 
 MAX_BIGINT = 2**63 - 1
 
@@ -70,6 +71,10 @@ def entitlement_row(raw: bytes | None) -> EntitlementRow:
     if document["revision"] > MAX_BIGINT:
         raise InvalidMessage(f"revision: {document['revision']} is larger than {MAX_BIGINT}")
     product, support = document["product"], document["support"]
+    # Held to the years of the events a snapshot is made from: a stored date outside them breaks the rules' arithmetic.
+    if document["registered_at"] is not None:
+        check_instant("registered_at", document["registered_at"])
+    check_instant("purchased_at", document["purchased_at"])
     return EntitlementRow(
         serial=document["serial"],
         account_id=document["account_id"],
@@ -79,11 +84,11 @@ def entitlement_row(raw: bytes | None) -> EntitlementRow:
         family=product["family"],
         version=product["version"],
         channel=document["channel"],
-        starts_on=None if support["starts_on"] is None else parse_date(support["starts_on"], "support.starts_on"),
-        expires_on=None if support["expires_on"] is None else parse_date(support["expires_on"], "support.expires_on"),
+        starts_on=None if support["starts_on"] is None else check_date("support.starts_on", support["starts_on"]),
+        expires_on=None if support["expires_on"] is None else check_date("support.expires_on", support["expires_on"]),
         version_supported=document["version_supported"],
         revision=document["revision"],
-        updated_at=parse_instant(document["updated_at"], "updated_at"),
+        updated_at=check_instant("updated_at", document["updated_at"]),
         document=text,
     )
 

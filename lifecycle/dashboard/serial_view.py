@@ -28,7 +28,12 @@ ORDER BY serial LIMIT %(limit)s
 """
 CURRENT = "SELECT document, stored_at FROM entitlements WHERE serial = %s"
 REVISIONS_OF = "SELECT document FROM entitlement_revisions WHERE serial = %s ORDER BY revision DESC LIMIT %s"
-HELD = "SELECT event_id, type, occurred_at, held_since FROM held_events WHERE serial = %s ORDER BY occurred_at"
+# Instants as ISO text from PostgreSQL: a row stored before the store held them to the contract's years (even BC)
+# is shown as stored, where the driver's datetime could not hold it.
+HELD = """
+SELECT event_id, type, to_json(occurred_at) #>> '{}' AS occurred_at, to_json(held_since) #>> '{}' AS held_since
+FROM held_events WHERE serial = %s ORDER BY held_events.occurred_at
+"""
 NOTICES = """
 SELECT notice_id, kind, due_on, status, skip_reason, attempts, transport, recipient, last_error, sent_at, updated_at
 FROM delivery_ledger WHERE serial = %s ORDER BY due_on DESC, notice_id LIMIT 500

@@ -144,8 +144,11 @@ def due_ticks(
     snapshot: Snapshot, after: datetime, until: datetime, policy: Policy, catalog: Catalog
 ) -> list[dict[str, Any]]:
     """The scheduler's ticks for this entitlement snapshot in (after, until], in due order."""
-    dates = SnapshotDates.of(snapshot)
-    return [
-        tick_event(snapshot["serial"], d.kind, d.day, d.lead_days)
-        for d in falls_due(dates, after, until, policy, catalog)
-    ]
+    return dated_ticks(snapshot["serial"], SnapshotDates.of(snapshot), after, until, policy, catalog)
+
+
+def dated_ticks(
+    serial: str, dates: Dated, after: datetime, until: datetime, policy: Policy, catalog: Catalog
+) -> list[dict[str, Any]]:
+    """The scheduler's ticks for the entitlement of `serial` with these facts in (after, until], in due order."""
+    return [tick_event(serial, d.kind, d.day, d.lead_days) for d in falls_due(dates, after, until, policy, catalog)]

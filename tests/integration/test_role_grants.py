@@ -196,7 +196,7 @@ def test_each_process_runs_its_own_statements_as_its_role(migrated: Settings) ->
         versions = queries.supported_versions(scheduler)
         assert queries.held_since_cutoff(scheduler, as_of) == []
         found = queries.candidates(scheduler, expiring_until=as_of.date(), changed_since=None, versions=versions)
-        assert [candidate.snapshot["serial"] for candidate in found] == ["SN-G"]
+        assert [candidate.serial for candidate in found] == ["SN-G"]
         queries.record_sent(scheduler, [{"event_id": "tick:SN-G", "serial": "SN-G"}], as_of.date(), as_of.date())
         queries.advance_watermark(scheduler, queries.Watermark(as_of, as_of), 1)
         assert queries.read_watermark(scheduler) == queries.Watermark(as_of, as_of)

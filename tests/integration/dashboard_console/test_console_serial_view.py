@@ -47,6 +47,20 @@ def test_a_serial_is_found_by_serial_account_or_email_and_shown_whole_with_perso
     assert NAME not in text
 
 
+def test_a_held_event_stored_before_the_year_bounds_is_shown_as_stored(dashboard: Dashboard, pg_dsn: str) -> None:
+    insert_serial(pg_dsn, "SN-44")
+    with psycopg2.connect(pg_dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO held_events (serial, event_id, type, occurred_at, held_since)"
+            " VALUES ('SN-44', 'rn-bc', 'renewal', '0001-01-01T00:00:00+05:00', '0001-01-01T00:00:00+05:00')"
+        )  # 1 BC in UTC
+    status, shown = dashboard.get("/api/serials/SN-44")
+    assert status == 200, shown
+    held = {h["event_id"]: h for h in shown["held"]}
+    assert held["rn-bc"]["held_since"].startswith("-0000-12-31T19:00:00") or "BC" in held["rn-bc"]["held_since"]
+    assert held["case-7"]["held_since"][:4].isdigit()
+
+
 def test_the_serial_page_is_served_behind_the_token(dashboard: Dashboard) -> None:
     assert dashboard.get("/serial", token=None)[0] == 401
     status, page = dashboard.get("/serial")

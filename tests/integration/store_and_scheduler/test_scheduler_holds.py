@@ -97,3 +97,15 @@ def test_the_hold_period_comes_from_the_settings(held_env: tuple[Settings, dict[
     assert dry["event_ids"] == ["tick:SN-A:hold_expiry:2027-02-05"]
     assert [tick["kind"] for tick in dry["tick_events"]] == ["hold_expiry"]
     assert read_topic(settings, "ticks") == []
+
+
+def test_a_held_event_stored_before_the_year_bounds_cannot_stop_the_sweep(
+    held_env: tuple[Settings, dict[str, str]], topics: Settings
+) -> None:
+    _, env = held_env
+    with psycopg2.connect(topics.database_url.get_secret_value()) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO held_events (serial, event_id, type, occurred_at, held_since)"
+            " VALUES ('SN-Z', 'rn-z', 'renewal', '0001-01-01T00:00:00+05:00', '0001-01-01T00:00:00+05:00')"
+        )  # 1 BC in UTC: read as held since the contract's first year, so long past its hold period
+    assert scheduler(env, "--as-of", PAST, "--dry-run")["event_ids"] == [*EXPIRED, "tick:SN-Z:hold_expiry:2027-02-05"]

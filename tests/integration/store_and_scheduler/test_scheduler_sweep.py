@@ -16,8 +16,9 @@ from pg_admin import with_role
 from store_samples import encoded, release, snapshot
 from topic_reading import read_topic
 
+import consumers.scheduler.pages as pages_module
 from consumers.db import migrate
-from consumers.scheduler.sweep import sweep
+from consumers.scheduler.sweep import find_due_ticks, sweep
 from consumers.store.mapping import Batch, entitlement_row, release_row
 from consumers.store.repository import write_batch
 from lifecycle.rules import Policy
@@ -188,3 +189,18 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
     finally:
         connection.close()
     assert execute(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+
+
+@pytest.mark.parametrize("page_rows", [1, 3])
+def test_a_sweep_read_a_few_rows_a_page_finds_the_same_ticks(
+    scheduler_env: tuple[Settings, dict[str, str]], monkeypatch: pytest.MonkeyPatch, page_rows: int
+) -> None:
+    settings, _ = scheduler_env
+    monkeypatch.setattr(pages_module, "PAGE_ROWS", page_rows)
+    connection = psycopg2.connect(settings.database_url.get_secret_value())
+    try:
+        report, _ = find_due_ticks(connection, settings.policy(), datetime(2027, 3, 8, 12, tzinfo=UTC))
+    finally:
+        connection.close()
+    assert [tick["event_id"] for tick in report.ticks] == FIRST_SWEEP
+    assert report.candidates == 4

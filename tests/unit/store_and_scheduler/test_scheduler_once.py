@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from consumers.scheduler.sweep import to_send
+from consumers.scheduler.pages import to_send
 from lifecycle.rules.due import tick_event
 
 pytestmark = pytest.mark.unit

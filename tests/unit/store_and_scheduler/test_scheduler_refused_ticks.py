@@ -3,72 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from scheduler_fakes import AS_OF, Connection, FakeProducer, Ledger
 from store_samples import snapshot
 
 import consumers.scheduler.refusals as refusals_module
 import consumers.scheduler.sweep as sweep_module
 from consumers.scheduler.publisher import TickPublisher
-from consumers.scheduler.queries import Candidate, Watermark
 from lifecycle import metrics
 from lifecycle.rules import Policy
 
 pytestmark = pytest.mark.unit
 
 SHOWN_CHARS = 80  # of a serial in a log line
-AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
 HOLD_SINCE = datetime(2027, 1, 1, 9, tzinfo=UTC)  # held long past the 30 days' hold period by AS_OF
 GOOD = snapshot("AAA", expires_on="2027-03-14")  # an overdue expiry: due every sweep day
-
-
-class FakeProducer:
-    """Keeps the key of every tick sent; every send succeeds."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send(self, topic: str, key: bytes, value: bytes) -> Any:
-        self.sent.append(key)
-        return self
-
-    def get(self, timeout: float) -> None:
-        pass
-
-    def flush(self, timeout: float) -> None:
-        pass
-
-
-class Connection:
-    def rollback(self) -> None:
-        pass
-
-
-class Ledger:
-    """The tick ledger and the watermark in memory, patched over the scheduler's queries."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]], held: list[Any]) -> None:
-        self.sent_on: dict[str, date] = {}
-        self.advanced = 0
-        m = sweep_module
-        watermark = Watermark(datetime(2027, 3, 15, 11, tzinfo=UTC), datetime(2027, 3, 15, 11, tzinfo=UTC))
-        monkeypatch.setattr(m, "database_now", lambda c: AS_OF)
-        monkeypatch.setattr(m, "read_watermark", lambda c: watermark)
-        monkeypatch.setattr(m, "load_catalog", lambda c: {})
-        monkeypatch.setattr(m, "supported_versions", lambda c: [])
-        monkeypatch.setattr(m, "candidates", lambda c, **kw: [Candidate(row, False) for row in rows])
-        monkeypatch.setattr(m, "held_since_cutoff", lambda c, cutoff: held)
-        monkeypatch.setattr(m, "sent_days", lambda c, ids: {i: self.sent_on[i] for i in ids if i in self.sent_on})
-        monkeypatch.setattr(m, "record_sent", self.record_sent)
-        monkeypatch.setattr(m, "advance_watermark", self.advance_watermark)
-
-    def record_sent(self, connection: Any, ticks: list[dict[str, Any]], day: date, forget_before: date) -> None:
-        self.sent_on.update((tick["event_id"], day) for tick in ticks)
-
-    def advance_watermark(self, connection: Any, watermark: Watermark, ticks: int) -> None:
-        self.advanced += 1
 
 
 @pytest.fixture(autouse=True)
@@ -76,9 +28,9 @@ def _no_refusal_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(refusals_module, "_refused_before", {})
 
 
-def _sweep(producer: FakeProducer) -> sweep_module.SweepReport:
+def _sweep(producer: FakeProducer, policy: Policy | None = None) -> sweep_module.SweepReport:
     publish = TickPublisher(cast(Any, producer), "p.ticks")
-    return sweep_module.sweep(cast(Any, Connection()), publish, Policy({}), AS_OF)
+    return sweep_module.sweep(cast(Any, Connection()), publish, policy or Policy({}), AS_OF)
 
 
 def _refused_count() -> float:
@@ -111,6 +63,23 @@ def test_a_refused_tick_is_left_out_and_the_valid_ones_are_published_recorded_an
     second = _sweep(producer)  # the next interval: the valid ticks are in the ledger, nothing goes again
     assert producer.sent == [b"AAA", b"HHH"]
     assert (ledger.advanced, second.ticks, second.sent_before, second.refused) == (2, [], 2, 1)
+
+
+def test_a_row_whose_ticks_cannot_be_computed_is_left_out_logged_once_and_the_sweep_goes_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A reminder 30 days before 0001-01-10 is before the first day a date can hold: the rules cannot compute it.
+    ancient = snapshot("SN-ANCIENT", expires_on="0001-01-10")
+    ledger = Ledger(monkeypatch, [GOOD, ancient, snapshot("ZZZ", expires_on="2027-03-14")], [("HHH", HOLD_SINCE)])
+    producer = FakeProducer()
+    refused_before = _refused_count()
+    with caplog.at_level(logging.WARNING, logger="consumers.scheduler"):
+        reports = [_sweep(producer, Policy.with_lead_days((30, 7, 1))) for _ in range(2)]
+    assert producer.sent == [b"AAA", b"ZZZ", b"HHH"]
+    assert (ledger.advanced, [report.refused for report in reports]) == (2, [1, 1])
+    assert _refused_count() == refused_before + 1
+    [line] = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert line.startswith("row of serial 'SN-ANCIENT' left out, its ticks cannot be computed (OverflowError: ")
 
 
 def test_a_refused_tick_is_logged_once_with_its_serial_escaped_and_cut(
