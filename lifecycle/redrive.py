@@ -33,8 +33,10 @@ from lifecycle.admin import require_topics
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
-from lifecycle.redrive_audit import OriginalId, Redriven
+from lifecycle.redrive_audit import OriginalId
 from lifecycle.redrive_letters import Letter, parse_letter
+from lifecycle.redriven import NOTHING, Redriven
+from lifecycle.redriven import redriven as read_redriven
 from lifecycle.settings import Settings
 from lifecycle.topic_log import records_to_end
 from lifecycle.topics import ALL_TOPICS, DEADLETTER
@@ -68,7 +70,7 @@ def choose(
     reason: str = "",
     origin: str = "",
     component: str = "",
-    redriven: Redriven = redrive_audit.NOTHING,
+    redriven: Redriven = NOTHING,
 ) -> Choice:
     """The letters that match every filter given (reason text, origin topic, component), each original once,
     none from a latest-state topic, none `redriven` names or holding an original it names; those that do not
@@ -129,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _redrive(settings: Settings, args: argparse.Namespace) -> int:
     topic = settings.topic(DEADLETTER.suffix)
-    redriven = redrive_audit.NOTHING if args.again else redrive_audit.redriven(redrive_audit.read(settings), topic)
+    redriven = NOTHING if args.again else read_redriven(redrive_audit.read(settings), topic)
     records = records_to_end(settings, topic)
     letters = (parse_letter(record.key, record.value, record.partition, record.offset) for record in records)
     choice = choose(

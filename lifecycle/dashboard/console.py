@@ -11,6 +11,7 @@ from aiohttp import web
 from kafka.errors import KafkaError
 
 from lifecycle import redrive_audit
+from lifecycle import redriven as audited
 from lifecycle.dashboard import auth, operator
 from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.letter_detail import detail, fetch
@@ -118,7 +119,7 @@ async def api_redrive(request: web.Request) -> web.Response:
         audit = [] if body.get("again") is True else await asyncio.to_thread(redrive_audit.read, sampler.settings)
     except UserError as exc:
         return web.json_response({"error": str(exc)}, status=503)
-    redriven = redrive_audit.redriven(audit, sampler.settings.topic(DEADLETTER.suffix))
+    redriven = audited.redriven(audit, sampler.settings.topic(DEADLETTER.suffix))
     # Letters the audit names are left out here; other letters of an original it names are passed over on sending.
     shown = {(item["partition"], item["offset"]): item for item in reader.letters()}
     named = {position for position in wanted if position in shown and _named(redriven, shown[position])}
@@ -143,7 +144,7 @@ async def api_redrive(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-def _named(redriven: redrive_audit.Redriven, letter: dict[str, Any]) -> bool:
+def _named(redriven: audited.Redriven, letter: dict[str, Any]) -> bool:
     """Whether the audit names this letter (as the dashboard summarizes it)."""
     origin = letter["origin"]
     partition, offset = (value if isinstance(value, int) else -1 for value in (origin["partition"], origin["offset"]))

@@ -13,8 +13,8 @@ from lifecycle.dashboard.deadletters import DeadLetterReader
 from lifecycle.dashboard.letter_detail import fetch
 from lifecycle.dashboard.queue import Filters
 from lifecycle.redrive import REDRIVEN_BEFORE, choose, send_back
-from lifecycle.redrive_audit import Redriven
 from lifecycle.redrive_letters import parse_letter
+from lifecycle.redriven import Redriven
 from lifecycle.settings import Settings
 
 HEADER = "X-Operator-Token"

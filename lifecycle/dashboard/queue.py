@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lifecycle import redrive_audit
+from lifecycle import redriven as audited
 
 PER_PAGE = 20
 MAX_PER_PAGE = 200
@@ -82,7 +82,7 @@ def annotate(
     redriven: dict[tuple[int, int], list[tuple[str | None, dict[str, Any]]]] = {}
     sent_from: dict[tuple[str, int, int], list[tuple[datetime | None, str]]] = {}
     for line in audit:
-        named = redrive_audit.letter_named(line, deadletter_topic)
+        named = audited.letter_named(line, deadletter_topic)
         target = line.get("sent_to")
         if named is None or not isinstance(target, dict):
             continue
@@ -92,14 +92,14 @@ def annotate(
         where = (target.get("topic"), target.get("partition"), target.get("offset"))
         if isinstance(where[0], str) and isinstance(where[1], int) and isinstance(where[2], int):
             sends = sent_from.setdefault((where[0], where[1], where[2]), [])
-            sends.append((redrive_audit.instant(line.get("at")), letter_id(partition, offset)))
+            sends.append((audited.instant(line.get("at")), letter_id(partition, offset)))
     shown = []
     for letter in letters:
         position = (int(letter["partition"]), int(letter["offset"]))
         failed_at = str(letter.get("failed_at") or "")
         marks = [mark for at, mark in redriven.get(position, []) if at is None or at == failed_at]
         origin = letter.get("origin") or {}
-        link = _sent_from(sent_from, origin, redrive_audit.instant(failed_at))
+        link = _sent_from(sent_from, origin, audited.instant(failed_at))
         group = reason_group(str(letter.get("reason", "")), letter.get("serial"))
         shown.append({**letter, "id": letter_id(*position), "group": group, "redriven": marks, "redrive_of": link})
     return shown

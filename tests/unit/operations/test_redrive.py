@@ -9,8 +9,8 @@ import orjson
 
 from lifecycle.deadletter import deadletter_record
 from lifecycle.redrive import LATEST_STATE, REDRIVEN_BEFORE, choose
-from lifecycle.redrive_audit import Redriven
 from lifecycle.redrive_letters import Letter, parse_letter
+from lifecycle.redriven import Redriven
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 FAILED_AT = "2026-11-01T00:00:00Z"

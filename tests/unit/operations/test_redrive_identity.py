@@ -14,8 +14,8 @@ from redrive_fakes import AckingProducer, Record, TopicConsumer, redrive_on_fake
 from lifecycle import cli
 from lifecycle.deadletter import deadletter_record
 from lifecycle.redrive import REDRIVEN_BEFORE, choose
-from lifecycle.redrive_audit import redriven
 from lifecycle.redrive_letters import Letter, parse_letter
+from lifecycle.redriven import redriven
 
 pytestmark = pytest.mark.unit
 
