@@ -12,6 +12,8 @@ SCHEMA_VERSION = 1
 # releases fit with room to spare, and the rules' month arithmetic stays far from year 9999.
 FIRST_YEAR = 1990
 LAST_YEAR = 2100
+FIRST_INSTANT = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(LAST_YEAR, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 # Fields that must be real calendar dates or instants, beyond what the patterns check.
 INSTANT_FIELDS = ("occurred_at", "purchased_at", "updated_at")
 DATE_FIELDS = ("released_on", "due_on")
@@ -86,6 +88,16 @@ def check_instant(name: str, value: str, bounded: bool = True) -> datetime:
     if bounded and not (_in_range(instant.date()) and _in_range(instant.astimezone(UTC).date())):
         raise _out_of_range(name, value, " (UTC)")
     return instant
+
+
+def clamped_instant(name: str, value: str) -> datetime:
+    """The instant in UTC, moved into the events' years when outside them (a clock, not an event's own time)."""
+    instant = parse_instant(value, name)
+    if instant.year < FIRST_YEAR:  # compared before moving to UTC: year 1 or 9999 may leave the calendar there
+        return FIRST_INSTANT
+    if instant.year > LAST_YEAR:
+        return LAST_INSTANT
+    return min(max(instant.astimezone(UTC), FIRST_INSTANT), LAST_INSTANT)
 
 
 def check_date(name: str, value: str, bounded: bool = True) -> date:

@@ -75,6 +75,7 @@ class Notifier:
             settings.mail_from,
             max_age_days=settings.notice_max_age_days,
             daily_cap=settings.notice_daily_cap_per_recipient,
+            defer_attempts=settings.notice_defer_attempts,
             now=now,
         )
         self.backoff = backoff or Backoff()

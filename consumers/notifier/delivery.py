@@ -1,4 +1,4 @@
-"""Deliver an email: over SMTP, or as an .eml file in the outbox; failures are transient or permanent."""
+"""Deliver an email: over SMTP, or as an .eml file in the outbox; failures are those of delivery_errors."""
 
 from __future__ import annotations
 
@@ -14,19 +14,18 @@ from pathlib import Path
 from typing import Protocol
 
 from consumers.notifier import smtp_replies, smtp_security
+from consumers.notifier.delivery_errors import (
+    DeferredDeliveryError,
+    DeliveryUnknownError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from consumers.notifier.smtp_client import VerdictAwareSMTP
 from consumers.notifier.smtp_replies import Refusal, reply_text
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class TransientDeliveryError(Exception):
-    """Worth retrying later: a 4xx reply, a refused or dropped connection, a timeout."""
-
-
-class PermanentDeliveryError(Exception):
-    """Retrying cannot help: the server answered 5xx for this message."""
 
 
 class Transport(Protocol):
@@ -41,7 +40,16 @@ class Transport(Protocol):
 
 def _error(refusal: Refusal) -> Exception:
     """The delivery error a refusal calls for."""
-    return PermanentDeliveryError(refusal.message) if refusal.permanent else TransientDeliveryError(refusal.message)
+    if refusal.permanent:
+        return PermanentDeliveryError(refusal.message)
+    return DeferredDeliveryError(refusal.message) if refusal.deferred else TransientDeliveryError(refusal.message)
+
+
+def _unconfirmed(exc: BaseException) -> DeliveryUnknownError:
+    """The error for a connection lost while the server had the whole message and had not answered."""
+    return DeliveryUnknownError(
+        f"the SMTP server did not confirm delivery after DATA ({type(exc).__name__}: {reply_text(str(exc))})"
+    )
 
 
 class SmtpTransport:
@@ -53,13 +61,14 @@ class SmtpTransport:
     name = "smtp"
 
     def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        # `timeout` bounds every step but the wait for the verdict on a message (smtp_client.DATA_REPLY_TIMEOUT).
         self._settings = settings
         self._timeout = timeout
         self._mode = smtp_security.check(settings)
         self._context = smtp_security.tls_context(settings) if self._mode != smtp_security.NONE else None
-        self._client: smtplib.SMTP | None = None
+        self._client: VerdictAwareSMTP | None = None
 
-    def _session(self) -> tuple[smtplib.SMTP, bool]:
+    def _session(self) -> tuple[VerdictAwareSMTP, bool]:
         """The open connection, or a new one (second item True); a failure to open one is temporary."""
         if self._client is not None:
             return self._client, False
@@ -82,15 +91,17 @@ class SmtpTransport:
         log.info("SMTP %s:%d ready (TLS: %s)", self._settings.smtp_host, self._settings.smtp_port, self._mode)
 
     def send(self, notice_id: str, message: EmailMessage) -> None:
-        """Send one message; raise TransientDeliveryError or PermanentDeliveryError on failure."""
+        """Send one message; raise a TransientDeliveryError, PermanentDeliveryError or DeliveryUnknownError."""
         client, fresh = self._session()
         try:
             refused = client.send_message(message)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
             self.close()
+            if client.awaiting_verdict:  # never resent here: the server may have taken it
+                raise _unconfirmed(exc) from None
             if fresh:
                 raise TransientDeliveryError("SMTP server closed the connection") from None
-            # The server dropped an idle connection: try once more on a new one.
+            # The server dropped an idle connection before this message went out: try once more on a new one.
             self.send(notice_id, message)
             return
         except smtplib.SMTPRecipientsRefused as exc:
@@ -103,11 +114,16 @@ class SmtpTransport:
             # For instance a non-ASCII address and a server without SMTPUTF8: this message can never go.
             self._reset()
             raise PermanentDeliveryError(f"SMTP server cannot take this message: {reply_text(str(exc))}") from exc
+        except smtplib.SMTPDataError as exc:
+            self._reset()
+            raise _error(smtp_replies.of_data(exc.smtp_code, exc.smtp_error)) from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise _error(smtp_replies.of_reply(exc.smtp_code, exc.smtp_error)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
+            if client.awaiting_verdict:
+                raise _unconfirmed(exc) from None
             raise TransientDeliveryError(
                 f"SMTP connection failed: {type(exc).__name__}: {reply_text(str(exc))}"
             ) from exc

@@ -10,7 +10,13 @@ from typing import Any
 
 import schemas
 from consumers.deadletters import DeadLetters
-from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
+from consumers.notifier.delivery import Transport
+from consumers.notifier.delivery_errors import (
+    DeferredDeliveryError,
+    DeliveryUnknownError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger_port import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
@@ -22,6 +28,10 @@ from schemas.checks import newer_version
 from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
+# Dead-letter reasons' leading words (`lifecycle redrive --reason '…'` picks them out).
+DEFERRED = "delivery deferred by the SMTP server"
+UNCONFIRMED = "delivery unknown"
+UNCONFIRMED_ADVICE = "it may have been delivered; redrive to send it again"
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +72,11 @@ def decode_notice(raw: bytes | None) -> dict[str, Any]:
     return schemas.validate("notice", document)
 
 
+def deferred_reason(tries: int, error: str) -> str:
+    """The dead-letter reason of a notice the server deferred on each of `tries` tries."""
+    return f"{DEFERRED}: deferred {tries} times, last: {error}; redrive once the recipient's mailbox or domain accepts"
+
+
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
@@ -73,7 +88,9 @@ class NoticeHandler:
     A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
     on the retry, not sent again; only a crash between the send and the record sends it twice.
     At most `daily_cap` notices go to one address per UTC day (0: no cap), counted by the ledger; the
-    rest are skipped. Reasons and errors recorded or logged have the recipient's address and name masked.
+    rest are skipped. A notice the server defers (4xx to its recipient or data) is tried `defer_attempts` times,
+    counted by the ledger, then dead-lettered; one the server may or may not have taken (no reply to its data)
+    is dead-lettered, never resent unasked. Reasons and errors recorded or logged have the recipient masked.
     """
 
     def __init__(
@@ -86,6 +103,7 @@ class NoticeHandler:
         *,
         max_age_days: int,
         daily_cap: int = 0,
+        defer_attempts: int = 5,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.renderer = renderer
@@ -95,6 +113,7 @@ class NoticeHandler:
         self.mail_from = mail_from
         self.max_age_days = max_age_days
         self.daily_cap = daily_cap
+        self.defer_attempts = defer_attempts
         self.now = now
         self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
 
@@ -114,7 +133,8 @@ class NoticeHandler:
                 self.ledger.record_sent(notice["notice_id"], *unrecorded)
                 del self._sent_unrecorded[notice["notice_id"]]
                 return Outcome.SENT
-            if self.ledger.begin(notice).done:
+            entry = self.ledger.begin(notice)
+            if entry.done:
                 return Outcome.DUPLICATE
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
             stale = staleness(notice, self.now().astimezone(UTC).date(), self.max_age_days)
@@ -122,7 +142,7 @@ class NoticeHandler:
                 self.ledger.record_skipped(notice["notice_id"], stale.reason, stale.detail)
                 metrics.NOTICES_SKIPPED.labels(notice["kind"], stale.reason).inc()
                 return Outcome.SKIPPED
-            return self._deliver(record, notice)
+            return self._deliver(record, notice, entry.attempts)
         except LedgerUnavailableError as exc:
             raise RetryLaterError(str(exc)) from exc
         except LedgerRejectedError as exc:
@@ -130,11 +150,12 @@ class NoticeHandler:
             self.dead_letters.send(record, mask_recipient(reason, notice))
             return Outcome.DEAD_LETTERED
 
-    def _deliver(self, record: Record, notice: Mapping[str, Any]) -> Outcome:
+    def _deliver(self, record: Record, notice: Mapping[str, Any], failed_before: int) -> Outcome:
         notice_id = notice["notice_id"]
         try:
             recipient = recipient_of(notice)
-            message = build_message(notice, self.renderer.render(notice), self.mail_from)
+            today = self.now().astimezone(UTC).date()
+            message = build_message(notice, self.renderer.render(notice, today), self.mail_from)
         except (MissingRecipientError, RenderError) as exc:
             reason = str(exc) if isinstance(exc, MissingRecipientError) else f"cannot render notice: {exc}"
             return self._dead_letter(record, notice, reason)
@@ -142,6 +163,14 @@ class NoticeHandler:
             return self._skip_over_cap(notice, recipient.addr_spec)
         try:
             self.transport.send(notice_id, message)
+        except DeferredDeliveryError as exc:
+            if failed_before + 1 >= self.defer_attempts:
+                return self._dead_letter(record, notice, deferred_reason(failed_before + 1, str(exc)))
+            error = mask_recipient(str(exc), notice)
+            self.ledger.record_failure(notice_id, error)
+            raise RetryLaterError(error) from exc
+        except DeliveryUnknownError as exc:
+            return self._dead_letter(record, notice, f"{UNCONFIRMED}: {exc}; {UNCONFIRMED_ADVICE}")
         except TransientDeliveryError as exc:
             error = mask_recipient(str(exc), notice)
             self.ledger.record_failure(notice_id, error)

@@ -31,6 +31,8 @@ _LITERAL = r"\[[^\[\]\\\s\x00-\x1f\x7f-\x9f]*\]"
 _MAILBOX = re.compile(rf"(?P<local>{_DOT_ATOM}|{_QUOTED})@(?P<domain>{_DOT_ATOM}|{_LITERAL})")
 _ENCODED_WORD_OPENER = "=?"
 MAX_ADDRESS_CHARS = 254  # RFC 5321's path limit, as the contract bounds a contact's email
+MAX_NAME_CHARS = 200  # a display name in the To header, as contact names are bounded upstream
+MAX_LINE_OCTETS = 998  # RFC 5322 §2.1.1: longest line of a message, CRLF aside
 
 
 def header_text(value: str) -> str:
@@ -78,7 +80,7 @@ def recipient_of(notice: Mapping[str, Any]) -> Address:
         raise MissingRecipientError("no recipient address")
     name = recipient.get("name") if isinstance(recipient, Mapping) else None
     address = mailbox(email.strip())
-    display_name = header_text(name) if isinstance(name, str) else ""
+    display_name = header_text(name)[:MAX_NAME_CHARS].rstrip() if isinstance(name, str) else ""
     return Address(display_name=display_name, username=address.username, domain=address.domain)
 
 
@@ -98,6 +100,13 @@ def message_id(notice_id: str, mail_from: str) -> str:
     return f"<notice.{digest}@{domain}>"
 
 
+def check_written(written: bytes) -> None:
+    """Raise RenderError when a line of the written message is longer than RFC 5322 allows."""
+    longest = max((len(line.rstrip(b"\r")) for line in written.split(b"\n")), default=0)
+    if longest > MAX_LINE_OCTETS:
+        raise RenderError(f"cannot build the email: a line of {longest} octets, over the {MAX_LINE_OCTETS} allowed")
+
+
 def build_message(notice: Mapping[str, Any], rendered: RenderedNotice, mail_from: str) -> EmailMessage:
     """The email for `notice`: From, To, Subject, Date, Message-ID and a text part with an HTML alternative."""
     message = EmailMessage()
@@ -109,7 +118,7 @@ def build_message(notice: Mapping[str, Any], rendered: RenderedNotice, mail_from
         message["Message-ID"] = message_id(str(notice["notice_id"]), mail_from)
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
-        message.as_bytes()  # written once here, so a message that cannot be written is refused, not sent
+        check_written(message.as_bytes())  # written once here: one that cannot be written is refused, not sent
     except (MissingRecipientError, RenderError):
         raise
     except (ValueError, TypeError, MessageError) as exc:

@@ -131,9 +131,9 @@ class NoticeRenderer:
         self._text = _environment(templates_dir, html=False)
         self._html = _environment(templates_dir, html=True)
 
-    def render(self, notice: Mapping[str, Any]) -> RenderedNotice:
-        """Render one notice; raise RenderError when a required field is missing or malformed."""
-        context = template_context(notice)
+    def render(self, notice: Mapping[str, Any], today: date | None = None) -> RenderedNotice:
+        """Render one notice as read on `today` (UTC); raise RenderError when a field is missing or malformed."""
+        context = template_context(notice, today)
         kind = notice["kind"]
         try:
             subject = self._text.get_template(f"notices/{kind}.subject.j2").render(context)
@@ -146,8 +146,8 @@ class NoticeRenderer:
         return RenderedNotice(subject=one_line(subject), text=text, html=html)
 
 
-def template_context(notice: Mapping[str, Any]) -> dict[str, Any]:
-    """The names a template sees: the notice's data (with optional keys defaulted) and its envelope."""
+def template_context(notice: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """The names a template sees: the notice's data (with optional keys defaulted), its envelope, and `days_left`."""
     data = notice.get("data")
     if not isinstance(data, Mapping):
         raise RenderError("data: expected an object")
@@ -159,4 +159,22 @@ def template_context(notice: Mapping[str, Any]) -> dict[str, Any]:
         context["lead_days"] = notice["lead_days"]
     for name in ("notice_id", "kind", "serial", "account_id", "due_on"):
         context[name] = notice[name]
+    left = days_left(context, today)
+    if left is not None:  # else undefined: a template that prints it fails, naming it
+        context["days_left"] = left
     return context
+
+
+def days_left(context: Mapping[str, Any], today: date | None) -> object:
+    """Days of support left on `today`, today counting (1 on the last day, expires_on - 1); without a day, `lead_days`.
+
+    A reminder delivered late says what is left when it is read, not what was left on its due date; on expires_on
+    and after it is never sent (freshness.py), so it never says 0.
+    """
+    fallback = context.get("lead_days")
+    if today is None or not isinstance(context.get("expires_on"), str):
+        return fallback
+    try:
+        return (date.fromisoformat(context["expires_on"]) - today).days
+    except ValueError:
+        return fallback  # the template's date filters name the malformed date

@@ -1,4 +1,4 @@
-"""What an SMTP server's refusal means: this message can never go (permanent) or a later try may (temporary)."""
+"""What an SMTP server's refusal means: the message can never go, it alone is deferred, or the server takes no mail."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lifecycle.personal import mask_address, mask_personal
 # refused greeting or sender (MAIL FROM) other than "message too large". Dead-lettering on them would set every
 # notice aside until the setup is fixed, so they are temporary: the notifier pauses and retries, sending nothing.
 AUTH_REQUIRED = 530
+CLOSING = 421  # the server is shutting the connection down: about the server, never one message
 TOO_LARGE = 552
 _RELAY_DENIED = re.compile(r"\brelay(?:ing)?\b.*\b(?:denied|not permitted|refused)\b|unable to relay", re.IGNORECASE)
 SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE_SMTP_PASSWORD; retried until accepted"
@@ -20,10 +21,15 @@ SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE
 
 @dataclass(frozen=True)
 class Refusal:
-    """How to meet one refusal: dead-letter the notice (permanent) or try it again later; one line saying why."""
+    """How to meet one refusal: dead-letter the notice (permanent) or try it again later; one line saying why.
+
+    `deferred`: a temporary refusal of this message alone (a 4xx to its recipient or its data), retried a
+    bounded number of times; other temporary refusals are about the server and hold every notice.
+    """
 
     permanent: bool
     message: str
+    deferred: bool = False
 
 
 def reply_text(raw: bytes | str) -> str:
@@ -37,6 +43,14 @@ def of_reply(code: int, raw: bytes | str) -> Refusal:
     if code == AUTH_REQUIRED:
         return Refusal(False, f"SMTP {code} {text}: the server asks for a login; {SETUP_ADVICE}")
     return Refusal(500 <= code < 600, f"SMTP {code} {text}".strip())
+
+
+def of_data(code: int, raw: bytes | str) -> Refusal:
+    """The server's reply to DATA or to the message: a 4xx other than 421 defers this message alone."""
+    refusal = of_reply(code, raw)
+    if 400 <= code < 500 and code not in (CLOSING, AUTH_REQUIRED):
+        return Refusal(False, f"message deferred: {refusal.message}", deferred=True)
+    return refusal
 
 
 def of_setup_step(exc: smtplib.SMTPResponseException) -> Refusal:
@@ -54,7 +68,7 @@ def recipients_detail(recipients: Mapping[str, tuple[int, bytes | str]]) -> str:
 
 
 def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
-    """Every recipient refused (RCPT): permanent when all replies are 5xx, unless one asks for a login."""
+    """All recipients refused (RCPT): permanent when all are 5xx (bar login or relay refusals), else deferred or 421."""
     codes = [code for code, _ in recipients.values()]
     detail = recipients_detail(recipients)
     if AUTH_REQUIRED in codes:
@@ -64,4 +78,6 @@ def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
         return Refusal(False, f"the server does not relay for the notifier: {detail}; {SETUP_ADVICE}")
     if codes and all(500 <= code < 600 for code in codes):
         return Refusal(True, f"recipient refused: {detail}")
-    return Refusal(False, f"recipient deferred: {detail}")
+    if CLOSING in codes:
+        return Refusal(False, f"the server is closing the connection: {detail}")
+    return Refusal(False, f"recipient deferred: {detail}", deferred=True)

@@ -12,6 +12,7 @@ import contextlib
 import smtplib
 import ssl
 
+from consumers.notifier.smtp_client import VerdictAwareSMTP, VerdictAwareSMTPSSL
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 from lifecycle.settings import Settings
@@ -97,15 +98,15 @@ def _explain(exc: BaseException, stage: str, settings: Settings, mode: str) -> S
     return SessionError(redact(f"{prefix}: {detail}", (settings.smtp_password.get_secret_value(),)), configuration)
 
 
-def open_session(settings: Settings, mode: str, context: ssl.SSLContext | None, timeout: float) -> smtplib.SMTP:
+def open_session(settings: Settings, mode: str, context: ssl.SSLContext | None, timeout: float) -> VerdictAwareSMTP:
     """A connected (TLS as `mode` says) and logged-in client; SessionError with one line when that fails."""
     stage = "connect"
-    client: smtplib.SMTP | None = None
+    client: VerdictAwareSMTP | None = None
     try:
         if mode == IMPLICIT:
-            client = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout, context=context)
+            client = VerdictAwareSMTPSSL(settings.smtp_host, settings.smtp_port, timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+            client = VerdictAwareSMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
         if mode == STARTTLS:
             stage = "starttls"
             client.starttls(context=context)

@@ -104,7 +104,7 @@ def _row_ticks(found: Sequence[Candidate], window: Window) -> tuple[list[dict[st
             ticks.extend(
                 dated_ticks(candidate.serial, candidate.dates, after, window.as_of, window.policy, window.catalog)
             )
-        except Exception as exc:  # a stored row the rules cannot compute with (a date near year 1): the rest go on
+        except (ValueError, OverflowError) as exc:  # a stored row the rules cannot compute with (a date near year 1)
             refused += 1
             refused_row(candidate.serial, exc)
     return ticks, refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
@@ -13,12 +13,11 @@ from psycopg2.extras import execute_values
 
 from lifecycle.rules import Catalog, Release, catalog_from_releases
 from lifecycle.rules.due import SnapshotDates
-from schemas.checks import FIRST_YEAR
+from schemas.checks import FIRST_INSTANT
 
 SWEEP_WATERMARK = "sweep"
 # Rows read (and ticks checked, published and noted) a page at a time, so a sweep's memory stays bounded.
 PAGE_ROWS = 2000
-FIRST_INSTANT = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANGE_MARGIN = timedelta(minutes=10)
 # How far back a changed row's ticks are looked for, and how long the ledger remembers a tick it sent.
 LOOKBACK_DAYS = 400
+# Ticks a sweep's summary lists by id (and a dry run shows whole): a page at a time is held, not a whole first sweep.
+TICKS_LISTED = 1_000
 
 Publish = Callable[[Sequence[dict[str, Any]]], None]
 
@@ -63,19 +65,23 @@ class SweepReport:
     after: datetime
     until: datetime
     candidates: int
-    ticks: list[dict[str, Any]] = field(default_factory=list)
+    ticks: list[dict[str, Any]] = field(default_factory=list)  # the first TICKS_LISTED of them
     sent_before: int = 0  # due ticks not sent again: the ledger has them
     refused: int = 0  # due ticks the tick contract refuses, and rows whose ticks cannot be computed: left out, logged
+    tick_count: int = 0  # all the ticks due (published, unless a dry run)
 
     def summary(self) -> dict[str, Any]:
+        listed: dict[str, Any] = {"event_ids": [tick["event_id"] for tick in self.ticks]}
+        if self.tick_count > len(self.ticks):
+            listed["event_ids_not_listed"] = self.tick_count - len(self.ticks)
         return {
             "after": self.after.isoformat(),
             "as_of": self.until.isoformat(),
             "candidates": self.candidates,
-            "ticks": len(self.ticks),
+            "ticks": self.tick_count,
             "sent_before": self.sent_before,
             "refused": self.refused,
-            "event_ids": [tick["event_id"] for tick in self.ticks],
+            **listed,
         }
 
 
@@ -122,13 +128,14 @@ def sweep_window(
 
 
 def _report(window: Window, pages: Iterable[Page]) -> SweepReport:
-    """The sweep's totals over its pages (only the ticks to send are kept)."""
-    rows = sent_before = refused = 0
+    """The sweep's totals over its pages; of the ticks only the first TICKS_LISTED are kept, to be listed."""
+    rows = sent_before = refused = count = 0
     ticks: list[dict[str, Any]] = []
     for page in pages:
         rows, sent_before, refused = rows + page.rows, sent_before + page.sent_before, refused + page.refused
-        ticks.extend(page.ticks)
-    return SweepReport(window.after, window.as_of, rows, ticks, sent_before, refused)
+        count += len(page.ticks)
+        ticks.extend(page.ticks[: max(0, TICKS_LISTED - len(ticks))])
+    return SweepReport(window.after, window.as_of, rows, ticks, sent_before, refused, count)
 
 
 def find_due_ticks(
@@ -165,13 +172,13 @@ def sweep(
     report = _report(window, _published(connection, publish, due_pages(connection, window), sweep_day))
     # The ledger forgets what was sent long ago, also on a sweep that sent nothing.
     record_sent(connection, [], sweep_day, sweep_day - timedelta(days=LOOKBACK_DAYS))
-    advance_watermark(connection, watermark, len(report.ticks))  # commits
+    advance_watermark(connection, watermark, report.tick_count)  # commits
     log.info(
         "swept (%s, %s]: %d candidates, %d ticks, %d sent before, %d refused (by the tick contract or unreadable)",
         report.after,
         as_of,
         report.candidates,
-        len(report.ticks),
+        report.tick_count,
         report.sent_before,
         report.refused,
     )

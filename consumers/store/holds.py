@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from consumers.store.documents import storable_document
-from schemas.checks import check_instant
+from schemas.checks import check_instant, clamped_instant
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Holds:
 def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Holds:
     """Decode and validate one holds document; raise InvalidMessage saying what is wrong.
 
-    Its instants are held to the years of the events it lists, and kept in UTC (so a stored one is never BC).
+    Its events' instants are held to the contract's years, arrival times moved into them; all kept in UTC.
     """
     _, document = storable_document(raw, "holds")
     serial = document["serial"]
@@ -48,7 +48,9 @@ def holds_record(raw: bytes | None, partition: int = -1, offset: int = -1) -> Ho
                 event_id=item["event_id"],
                 type=item["type"],
                 occurred_at=check_instant(f"held[{index}].occurred_at", item["occurred_at"]).astimezone(UTC),
-                held_since=check_instant(f"held[{index}].since", item["since"]).astimezone(UTC),
+                # When it arrived, by the broker's clock or the producer's (a record time of 0 or -1, a clock set
+                # wrong): moved into the events' years rather than refused, so the hold is kept and still runs out.
+                held_since=clamped_instant(f"held[{index}].since", item["since"]),
             ),
         )
     return Holds(serial, tuple(rows.values()), partition, offset)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from consumers.record import Record
 from consumers.store.documents import check_storable, json_text, storable_document
 from consumers.store.holds import Holds, holds_record
 from consumers.store.keys import check_key, check_partition
+from lifecycle.rules.support import LAST_EXPIRY
 from schemas import InvalidMessage, decode_event, parse_date
-from schemas.checks import check_date, check_instant
+from schemas.checks import FIRST_INSTANT, FIRST_YEAR, check_date, check_instant
 
 MAX_BIGINT = 2**63 - 1
 
@@ -85,10 +86,10 @@ def entitlement_row(raw: bytes | None) -> EntitlementRow:
         version=product["version"],
         channel=document["channel"],
         starts_on=None if support["starts_on"] is None else check_date("support.starts_on", support["starts_on"]),
-        expires_on=None if support["expires_on"] is None else check_date("support.expires_on", support["expires_on"]),
+        expires_on=None if support["expires_on"] is None else _expiry(support["expires_on"]),
         version_supported=document["version_supported"],
         revision=document["revision"],
-        updated_at=check_instant("updated_at", document["updated_at"]),
+        updated_at=_last_change(document["updated_at"]),
         document=text,
     )
 
@@ -166,3 +167,30 @@ def sort_batch(
         except InvalidMessage as exc:
             batch.rejected.append(Rejected(record, str(exc)))
     return batch
+
+
+def _expiry(value: str) -> date:
+    """`support.expires_on`: from 1990 through the rules' last expiry (stacked renewals run past the events' 2100)."""
+    day = check_date("support.expires_on", value, bounded=False)
+    if not date(FIRST_YEAR, 1, 1) <= day <= LAST_EXPIRY:
+        raise _past_expiries("support.expires_on", value)
+    return day
+
+
+def _last_change(value: str) -> datetime:
+    """`updated_at`: an event's instant or a change as time passes (support that ends), so up to the last expiry."""
+    instant = check_instant("updated_at", value, bounded=False)
+    # The year first: moving year 1 or 9999 to UTC can leave the calendar.
+    if not (FIRST_YEAR <= instant.year <= LAST_EXPIRY.year and FIRST_INSTANT <= instant <= _AFTER_LAST_EXPIRY):
+        raise _past_expiries("updated_at", value)
+    return instant
+
+
+_AFTER_LAST_EXPIRY = datetime.combine(LAST_EXPIRY, time.max, UTC)
+
+
+def _past_expiries(name: str, value: str) -> InvalidMessage:
+    return InvalidMessage(
+        f"{name}: {value!r} is outside {FIRST_YEAR}-01-01 through {LAST_EXPIRY.isoformat()}, "
+        "the days a support period can end on; send the real date"
+    )

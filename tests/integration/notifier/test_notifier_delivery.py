@@ -115,7 +115,7 @@ def test_a_permanent_refusal_goes_to_the_dead_letter_topic(
         produce_notice(notice)
 
     (message,) = sink.wait_for(1)
-    assert message["Subject"].startswith("7 days left: ")
+    assert message["Subject"].startswith("30 days left: ")  # on the notifier's day (DUE_AT), whatever the lead
     records = read_topic(smtp_notifier, "deadletter")
     reasons = {orjson.loads(value)["payload"]: orjson.loads(value)["reason"] for _, value in records if value}
     assert reasons[orjson.dumps(refused).decode()].startswith("delivery refused: recipient refused")
@@ -127,6 +127,37 @@ def test_a_permanent_refusal_goes_to_the_dead_letter_topic(
     rows = ledger_rows()
     assert rows[refused["notice_id"]]["status"] == "dead_lettered"
     assert rows[unaddressed["notice_id"]]["status"] == "dead_lettered"
+
+
+def test_a_notice_the_server_keeps_deferring_is_dead_lettered_and_the_next_one_is_sent(
+    smtp: tuple[SmtpSink, int],
+    smtp_notifier: Settings,
+    produce_notice: Produce,
+    ledger_rows: LedgerRows,
+    read_topic: ReadTopic,
+) -> None:
+    sink, _ = smtp
+    tries = smtp_notifier.notice_defer_attempts
+    sink.data_replies.extend(["452 4.2.2 Mailbox full"] * tries)
+    deferred = business_notice("support_started")
+    sentinel = business_notice("support_expired")  # same serial: behind it on the same partition
+
+    for notice in (deferred, sentinel):
+        produce_notice(notice)
+
+    (message,) = sink.wait_for(1)
+    assert message["Message-ID"] == message_id(sentinel["notice_id"], smtp_notifier.mail_from)
+    assert sink.data_attempts == tries + 1
+    wait_until(lambda: ledger_rows()[sentinel["notice_id"]]["status"] == "sent", "the next notice recorded as sent")
+    row = ledger_rows()[deferred["notice_id"]]
+    assert (row["status"], row["attempts"]) == ("dead_lettered", tries)
+    ((_, value),) = read_topic(smtp_notifier, "deadletter")
+    reason = orjson.loads(value or b"{}")["reason"]
+    assert reason == (
+        f"delivery deferred by the SMTP server: deferred {tries} times, last: message deferred: SMTP 452 4.2.2 "
+        "Mailbox full; redrive once the recipient's mailbox or domain accepts"
+    )
+    assert row["last_error"] == reason
 
 
 def test_without_an_smtp_host_the_notice_is_written_to_the_outbox(

@@ -15,7 +15,8 @@ from ports import free_port
 from smtp_sink import SmtpSink, running_smtp_sink
 from tls_server import Logins, Pki
 
-from consumers.notifier.delivery import SmtpTransport, TransientDeliveryError, transport_for
+from consumers.notifier.delivery import SmtpTransport, transport_for
+from consumers.notifier.delivery_errors import TransientDeliveryError
 from consumers.notifier.message import build_message
 from consumers.notifier.render import NoticeRenderer
 from lifecycle.errors import UserError

@@ -11,7 +11,8 @@ from notifier_helpers import business_notice
 from ports import free_port
 from smtp_sink import SmtpSink, running_smtp_sink
 
-from consumers.notifier.delivery import PermanentDeliveryError, SmtpTransport, TransientDeliveryError
+from consumers.notifier.delivery import SmtpTransport
+from consumers.notifier.delivery_errors import PermanentDeliveryError, TransientDeliveryError
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.ledger_port import LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import build_message

@@ -11,6 +11,8 @@ from extreme_events import FIELDS, extreme_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consumers.store.holds import holds_record
+from consumers.store.mapping import entitlement_row
 from lifecycle.replay import Replay
 from lifecycle.rules import Policy, Release, catalog_from_releases, due_ticks, release_from_event
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE, UPGRADE_GRANTS
@@ -66,6 +68,7 @@ def test_replay_never_raises_and_refusals_name_the_field(lines: list[Line]) -> N
             _assert_names_a_changed_field(reason, changed)
     for snapshot in replay.snapshots():
         validate("entitlement", snapshot)  # what the rules make of in-range input stays in the contract
+        entitlement_row(orjson.dumps(snapshot))  # and the store keeps it (its dates in the bounds it holds them to)
         for tick in due_ticks(snapshot, FIRST, LAST, Policy(), replay.catalog):
             validate("tick", tick)  # as the scheduler's publisher does
     for notice in replay.notices:
@@ -108,6 +111,10 @@ def _handle(message: Inbound, table: dict[str, StoredSerial], context: Context) 
             validate(record.suffix.removesuffix("s"), orjson.loads(record.value))
         elif record.suffix in PUBLISHED_KINDS:
             validate(PUBLISHED_KINDS[record.suffix], orjson.loads(record.value))
+        if record.suffix == "entitlements":
+            entitlement_row(record.value)  # the store keeps every snapshot the processor publishes
+        elif record.suffix == "holds" and record.value is not None:
+            holds_record(record.value)  # and every holds record
         elif record.suffix == UPGRADE_GRANTS.suffix:
             validate("upgrade_grant", orjson.loads(record.value))
             _handle(Inbound(UPGRADE_GRANTS.name(PREFIX), 0, 0, record.key, record.value), table, context)

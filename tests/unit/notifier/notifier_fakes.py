@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
+from consumers.notifier.delivery_errors import PermanentDeliveryError, TransientDeliveryError
 from consumers.notifier.ledger_port import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
 
 

@@ -11,7 +11,7 @@ from notifier_fakes import FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 from prometheus_client import REGISTRY
 
-from consumers.notifier.delivery import PermanentDeliveryError, TransientDeliveryError
+from consumers.notifier.delivery_errors import PermanentDeliveryError, TransientDeliveryError
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.ledger_port import RECIPIENT_CAP
 from consumers.notifier.render import NoticeRenderer

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from consumers.notifier.delivery import PermanentDeliveryError, SmtpTransport, TransientDeliveryError
+from consumers.notifier.delivery import SmtpTransport
+from consumers.notifier.delivery_errors import DeferredDeliveryError, PermanentDeliveryError, TransientDeliveryError
 from lifecycle.settings import Settings
 
 SETTINGS = Settings.from_env({}).replace(smtp_host="mail.example.com", smtp_port=25)
@@ -86,3 +87,23 @@ def test_a_permanent_refusal_of_this_message_stays_permanent(error: Exception, r
 def test_a_temporary_refusal_stays_temporary(error: Exception) -> None:
     with pytest.raises(TransientDeliveryError):
         _send(error)
+
+
+@pytest.mark.parametrize(
+    ("error", "deferred"),
+    [
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (452, b"4.2.2 Mailbox full")}), True),
+        (smtplib.SMTPDataError(451, b"4.7.1 Greylisted, try again later"), True),
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (421, b"4.3.2 Service shutting down")}), False),
+        (smtplib.SMTPDataError(421, b"4.3.2 Service shutting down"), False),
+        (smtplib.SMTPSenderRefused(451, b"4.3.0 Try again later", "support@example.com"), False),
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (450, b"4.7.1 Relay access denied")}), False),
+    ],
+)
+def test_a_4xx_for_this_message_alone_is_a_deferral_and_one_about_the_server_is_not(
+    error: Exception, deferred: bool
+) -> None:
+    with pytest.raises(TransientDeliveryError) as raised:
+        _send(error)
+
+    assert isinstance(raised.value, DeferredDeliveryError) is deferred

@@ -120,3 +120,13 @@ def test_candidates_are_read_by_serial_a_page_at_a_time_as_the_columns_the_rules
     assert (params["after"], params["limit"]) == ("SN-0", 2000)
     assert (found.serial, found.changed) == ("SN-1", True)
     assert found.dates == SnapshotDates.of(snapshot("SN-1"))
+
+
+def test_a_sweep_lists_a_bounded_number_of_its_ticks_and_counts_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep_module, "TICKS_LISTED", 3)
+    Ledger(monkeypatch, ROWS, HELD)
+    publish = Publisher()
+    summary = _sweep(publish).summary()
+    assert publish.producer.sent == SERIALS  # every tick goes out
+    assert (summary["ticks"], summary["event_ids_not_listed"]) == (len(SERIALS), len(SERIALS) - 3)
+    assert summary["event_ids"] == [f"tick:SN-{n:03d}:expiry:2027-03-14" for n in range(3)]

@@ -42,7 +42,7 @@ def test_the_reminder_horizon_is_the_longest_lead() -> None:
 
 def test_the_summary_lists_the_tick_ids_in_order() -> None:
     ticks = [{"event_id": "tick:A:expiry:2027-03-15"}, {"event_id": "tick:B:reminder:2027-03-13:7"}]
-    report = SweepReport(at("2027-03-08T12:00"), at("2027-03-15T01:00"), 5, ticks, 3, 1)
+    report = SweepReport(at("2027-03-08T12:00"), at("2027-03-15T01:00"), 5, ticks, 3, 1, tick_count=2)
     assert report.summary() == {
         "after": "2027-03-08T12:00:00+00:00",
         "as_of": "2027-03-15T01:00:00+00:00",

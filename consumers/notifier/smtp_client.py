@@ -1,0 +1,55 @@
+"""SMTP clients that wait long for the server's verdict on a message and know whether they were waiting for it."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+# A server may scan a message before it answers the end of DATA (RFC 5321 §4.5.3.2.6 suggests waiting up to 10
+# minutes). The wait stays inside the notifier's liveness window (LIFECYCLE_HEALTH_LIVE_SECONDS, 60 s), so no
+# supervisor kills it mid-wait and sends again blind; a verdict slower than this is "delivery unknown".
+DATA_REPLY_TIMEOUT = 45.0
+_GO_AHEAD = 354
+
+
+class VerdictAwareSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose DATA step waits DATA_REPLY_TIMEOUT; `awaiting_verdict` while the sent message is unanswered.
+
+    A connection that fails while `awaiting_verdict` is True may have delivered the message: only the server knows.
+    Before that (MAIL FROM, RCPT TO, the DATA command or the message only part sent) nothing was delivered.
+    """
+
+    awaiting_verdict = False
+    _in_data = False
+    _went_ahead = False
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        """DATA, the message and the server's reply to it."""
+        self.awaiting_verdict = self._went_ahead = False
+        self._in_data = True
+        try:
+            reply = super().data(msg)
+            self.awaiting_verdict = False  # answered, whatever the answer
+            return reply
+        finally:
+            self._in_data = False
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+    def getreply(self) -> tuple[int, bytes]:
+        """The next reply; within DATA, after the go-ahead, the next one is the verdict on the whole message."""
+        if self._in_data and self._went_ahead:
+            self.awaiting_verdict = True  # the message and its final dot went out: the server may have taken it
+        code, reply = super().getreply()
+        if self._in_data and code == _GO_AHEAD:
+            self._went_ahead = True
+            if self.sock is not None:
+                self.sock.settimeout(DATA_REPLY_TIMEOUT)
+        return code, reply
+
+
+class VerdictAwareSMTPSSL(VerdictAwareSMTP, smtplib.SMTP_SSL):
+    """VerdictAwareSMTP over implicit TLS (SMTPS)."""
