@@ -76,6 +76,7 @@ class Notifier:
             max_age_days=settings.notice_max_age_days,
             daily_cap=settings.notice_daily_cap_per_recipient,
             defer_attempts=settings.notice_defer_attempts,
+            defer_minutes=settings.notice_defer_minutes,
             now=now,
         )
         self.backoff = backoff or Backoff()
@@ -85,6 +86,7 @@ class Notifier:
     def handle_batch(self, records: Sequence[Record]) -> None:
         """Handle the records in order; RetryLaterError leaves the whole batch to be retried (sent ones are skipped)."""
         for record in records:
+            metrics.beat(COMPONENT)  # per notice: a batch of slow SMTP replies is progress, not a stuck loop
             position = (record.topic, record.partition, record.offset)
             if position in self._handled:
                 continue  # handled before a temporary failure stopped this batch

@@ -116,7 +116,7 @@ class SmtpTransport:
             raise PermanentDeliveryError(f"SMTP server cannot take this message: {reply_text(str(exc))}") from exc
         except smtplib.SMTPDataError as exc:
             self._reset()
-            raise _error(smtp_replies.of_data(exc.smtp_code, exc.smtp_error)) from exc
+            raise _error(smtp_replies.of_data(exc.smtp_code, exc.smtp_error, client.went_ahead)) from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise _error(smtp_replies.of_reply(exc.smtp_code, exc.smtp_error)) from exc

@@ -10,6 +10,7 @@ from typing import Any
 
 import schemas
 from consumers.deadletters import DeadLetters
+from consumers.notifier.deferrals import Deferrals, deferred_reason
 from consumers.notifier.delivery import Transport
 from consumers.notifier.delivery_errors import (
     DeferredDeliveryError,
@@ -29,7 +30,6 @@ from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
 # Dead-letter reasons' leading words (`lifecycle redrive --reason '…'` picks them out).
-DEFERRED = "delivery deferred by the SMTP server"
 UNCONFIRMED = "delivery unknown"
 UNCONFIRMED_ADVICE = "it may have been delivered; redrive to send it again"
 log = logging.getLogger(__name__)
@@ -72,11 +72,6 @@ def decode_notice(raw: bytes | None) -> dict[str, Any]:
     return schemas.validate("notice", document)
 
 
-def deferred_reason(tries: int, error: str) -> str:
-    """The dead-letter reason of a notice the server deferred on each of `tries` tries."""
-    return f"{DEFERRED}: deferred {tries} times, last: {error}; redrive once the recipient's mailbox or domain accepts"
-
-
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
@@ -88,9 +83,9 @@ class NoticeHandler:
     A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
     on the retry, not sent again; only a crash between the send and the record sends it twice.
     At most `daily_cap` notices go to one address per UTC day (0: no cap), counted by the ledger; the
-    rest are skipped. A notice the server defers (4xx to its recipient or data) is tried `defer_attempts` times,
-    counted by the ledger, then dead-lettered; one the server may or may not have taken (no reply to its data)
-    is dead-lettered, never resent unasked. Reasons and errors recorded or logged have the recipient masked.
+    rest are skipped. A notice the server defers (4xx about it) is retried `defer_attempts` times and
+    `defer_minutes` (see `deferrals`), then dead-lettered; one the server may or may not have taken (no verdict on
+    its data) is dead-lettered, never resent unasked. Reasons and errors recorded or logged have the recipient masked.
     """
 
     def __init__(
@@ -104,6 +99,7 @@ class NoticeHandler:
         max_age_days: int,
         daily_cap: int = 0,
         defer_attempts: int = 5,
+        defer_minutes: float = 0,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.renderer = renderer
@@ -113,7 +109,9 @@ class NoticeHandler:
         self.mail_from = mail_from
         self.max_age_days = max_age_days
         self.daily_cap = daily_cap
-        self.defer_attempts = defer_attempts
+        self.deferrals = Deferrals(defer_attempts, defer_minutes)
+        # Sent with no verdict: the dead letter to publish and record, never a second send (a retry finishes it).
+        self._unconfirmed: dict[str, str] = {}
         self.now = now
         self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
 
@@ -128,6 +126,9 @@ class NoticeHandler:
             self.dead_letters.send(record, mask_personal(f"invalid notice: {exc}"))
             return Outcome.DEAD_LETTERED
         try:
+            unconfirmed = self._unconfirmed.get(notice["notice_id"])
+            if unconfirmed is not None:
+                return self._dead_letter(record, notice, unconfirmed)
             unrecorded = self._sent_unrecorded.get(notice["notice_id"])
             if unrecorded is not None:
                 self.ledger.record_sent(notice["notice_id"], *unrecorded)
@@ -137,12 +138,13 @@ class NoticeHandler:
             if entry.done:
                 return Outcome.DUPLICATE
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
-            stale = staleness(notice, self.now().astimezone(UTC).date(), self.max_age_days)
+            now = self.now().astimezone(UTC)  # read once: the day judged is the day the email names
+            stale = staleness(notice, now.date(), self.max_age_days)
             if stale is not None:
                 self.ledger.record_skipped(notice["notice_id"], stale.reason, stale.detail)
                 metrics.NOTICES_SKIPPED.labels(notice["kind"], stale.reason).inc()
                 return Outcome.SKIPPED
-            return self._deliver(record, notice, entry.attempts)
+            return self._deliver(record, notice, now)
         except LedgerUnavailableError as exc:
             raise RetryLaterError(str(exc)) from exc
         except LedgerRejectedError as exc:
@@ -150,12 +152,11 @@ class NoticeHandler:
             self.dead_letters.send(record, mask_recipient(reason, notice))
             return Outcome.DEAD_LETTERED
 
-    def _deliver(self, record: Record, notice: Mapping[str, Any], failed_before: int) -> Outcome:
+    def _deliver(self, record: Record, notice: Mapping[str, Any], now: datetime) -> Outcome:
         notice_id = notice["notice_id"]
         try:
             recipient = recipient_of(notice)
-            today = self.now().astimezone(UTC).date()
-            message = build_message(notice, self.renderer.render(notice, today), self.mail_from)
+            message = build_message(notice, self.renderer.render(notice, now.date()), self.mail_from)
         except (MissingRecipientError, RenderError) as exc:
             reason = str(exc) if isinstance(exc, MissingRecipientError) else f"cannot render notice: {exc}"
             return self._dead_letter(record, notice, reason)
@@ -164,19 +165,22 @@ class NoticeHandler:
         try:
             self.transport.send(notice_id, message)
         except DeferredDeliveryError as exc:
-            if failed_before + 1 >= self.defer_attempts:
-                return self._dead_letter(record, notice, deferred_reason(failed_before + 1, str(exc)))
+            given_up = self.deferrals.give_up(notice_id, now)
+            if given_up is not None:
+                return self._dead_letter(record, notice, deferred_reason(*given_up, str(exc)))
             error = mask_recipient(str(exc), notice)
             self.ledger.record_failure(notice_id, error)
             raise RetryLaterError(error) from exc
         except DeliveryUnknownError as exc:
-            return self._dead_letter(record, notice, f"{UNCONFIRMED}: {exc}; {UNCONFIRMED_ADVICE}")
+            self._unconfirmed[notice_id] = f"{UNCONFIRMED}: {exc}; {UNCONFIRMED_ADVICE}"
+            return self._dead_letter(record, notice, self._unconfirmed[notice_id])
         except TransientDeliveryError as exc:
             error = mask_recipient(str(exc), notice)
             self.ledger.record_failure(notice_id, error)
             raise RetryLaterError(error) from exc
         except PermanentDeliveryError as exc:
             return self._dead_letter(record, notice, f"delivery refused: {exc}")
+        self.deferrals.forget(notice_id)
         delivery = (self.transport.name, str(message["Message-ID"]), recipient.addr_spec)
         self._sent_unrecorded[notice_id] = delivery
         self.ledger.record_sent(notice_id, *delivery)
@@ -198,4 +202,6 @@ class NoticeHandler:
         masked = mask_recipient(reason, notice)
         self.dead_letters.send(record, masked)
         self.ledger.record_dead_letter(notice["notice_id"], masked)
+        self._unconfirmed.pop(notice["notice_id"], None)
+        self.deferrals.forget(notice["notice_id"])
         return Outcome.DEAD_LETTERED

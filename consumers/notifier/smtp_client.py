@@ -23,12 +23,12 @@ class VerdictAwareSMTP(smtplib.SMTP):
     """
 
     awaiting_verdict = False
+    went_ahead = False  # the last DATA got the go-ahead (354): a refusal after it is about the message sent
     _in_data = False
-    _went_ahead = False
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         """DATA, the message and the server's reply to it."""
-        self.awaiting_verdict = self._went_ahead = False
+        self.awaiting_verdict = self.went_ahead = False
         self._in_data = True
         try:
             reply = super().data(msg)
@@ -41,11 +41,11 @@ class VerdictAwareSMTP(smtplib.SMTP):
 
     def getreply(self) -> tuple[int, bytes]:
         """The next reply; within DATA, after the go-ahead, the next one is the verdict on the whole message."""
-        if self._in_data and self._went_ahead:
+        if self._in_data and self.went_ahead:
             self.awaiting_verdict = True  # the message and its final dot went out: the server may have taken it
         code, reply = super().getreply()
         if self._in_data and code == _GO_AHEAD:
-            self._went_ahead = True
+            self.went_ahead = True
             if self.sock is not None:
                 self.sock.settimeout(DATA_REPLY_TIMEOUT)
         return code, reply

@@ -17,6 +17,10 @@ CLOSING = 421  # the server is shutting the connection down: about the server, n
 TOO_LARGE = 552
 _RELAY_DENIED = re.compile(r"\brelay(?:ing)?\b.*\b(?:denied|not permitted|refused)\b|unable to relay", re.IGNORECASE)
 SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE_SMTP_PASSWORD; retried until accepted"
+# RFC 3463 enhanced status codes: subjects 3 (mail system: storage, filters) and 4 (network and routing) are about
+# the server, whatever message it was handling; the others (mailbox, policy such as greylisting) about the message.
+_ENHANCED = re.compile(r"^\s*4\.(\d{1,3})\.\d{1,3}\b")
+_SERVER_SUBJECTS = ("3", "4")
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,21 @@ def of_reply(code: int, raw: bytes | str) -> Refusal:
     return Refusal(500 <= code < 600, f"SMTP {code} {text}".strip())
 
 
-def of_data(code: int, raw: bytes | str) -> Refusal:
-    """The server's reply to DATA or to the message: a 4xx other than 421 defers this message alone."""
+def about_the_message(code: int, raw: bytes | str) -> bool:
+    """Whether a 4xx defers this message alone: not 421 or 530, nor an enhanced code about the mail system."""
+    if not 400 <= code < 500 or code in (CLOSING, AUTH_REQUIRED):
+        return False
+    enhanced = _ENHANCED.match(reply_text(raw))
+    return enhanced is None or enhanced.group(1) not in _SERVER_SUBJECTS
+
+
+def of_data(code: int, raw: bytes | str, went_ahead: bool = True) -> Refusal:
+    """The reply to the message (after the server's go-ahead), or to the DATA command itself (`went_ahead` False).
+
+    A 4xx to the message defers it alone when it is about the message; one to the DATA command is the server's.
+    """
     refusal = of_reply(code, raw)
-    if 400 <= code < 500 and code not in (CLOSING, AUTH_REQUIRED):
+    if went_ahead and about_the_message(code, raw):
         return Refusal(False, f"message deferred: {refusal.message}", deferred=True)
     return refusal
 
@@ -80,4 +95,6 @@ def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
         return Refusal(True, f"recipient refused: {detail}")
     if CLOSING in codes:
         return Refusal(False, f"the server is closing the connection: {detail}")
-    return Refusal(False, f"recipient deferred: {detail}", deferred=True)
+    if all(about_the_message(code, text) for code, text in recipients.values() if 400 <= code < 500):
+        return Refusal(False, f"recipient deferred: {detail}", deferred=True)
+    return Refusal(False, f"the server cannot take mail now: {detail}")

@@ -36,7 +36,8 @@ def migrated(topics: Settings) -> Settings:
 
 @pytest.fixture
 def smtp_settings(migrated: Settings, smtp: tuple[SmtpSink, int]) -> Settings:
-    return migrated.replace(smtp_host="127.0.0.1", smtp_port=smtp[1])
+    # Deferrals given up after their tries alone: the tests' clock does not move (the minutes are unit-tested).
+    return migrated.replace(smtp_host="127.0.0.1", smtp_port=smtp[1], notice_defer_minutes=0)
 
 
 @pytest.fixture

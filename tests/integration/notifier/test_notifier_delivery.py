@@ -154,8 +154,8 @@ def test_a_notice_the_server_keeps_deferring_is_dead_lettered_and_the_next_one_i
     ((_, value),) = read_topic(smtp_notifier, "deadletter")
     reason = orjson.loads(value or b"{}")["reason"]
     assert reason == (
-        f"delivery deferred by the SMTP server: deferred {tries} times, last: message deferred: SMTP 452 4.2.2 "
-        "Mailbox full; redrive once the recipient's mailbox or domain accepts"
+        f"delivery deferred by the SMTP server: deferred {tries} times over 0 min, last: message deferred: "
+        "SMTP 452 4.2.2 Mailbox full; redrive once the recipient's mailbox or domain accepts"
     )
     assert row["last_error"] == reason
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -15,8 +15,9 @@ from notifier_samples import notice
 
 from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.app import Notifier
-from consumers.notifier.delivery_errors import DeferredDeliveryError, DeliveryUnknownError
-from consumers.notifier.handler import DEFERRED, UNCONFIRMED, NoticeHandler, Outcome, RetryLaterError
+from consumers.notifier.deferrals import DEFERRED
+from consumers.notifier.delivery_errors import DeferredDeliveryError, DeliveryUnknownError, TransientDeliveryError
+from consumers.notifier.handler import UNCONFIRMED, NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.render import NoticeRenderer
 
 TRIES = 3
@@ -69,7 +70,7 @@ class Consumer:
         self.stop.set()
 
 
-def _handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters) -> NoticeHandler:
+def _handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: Any, minutes: float = 0) -> NoticeHandler:
     return NoticeHandler(
         NoticeRenderer(),
         transport,
@@ -78,6 +79,7 @@ def _handler(transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDea
         "support@example.com",
         max_age_days=7,
         defer_attempts=TRIES,
+        defer_minutes=minutes,
         now=FakeClock(),
     )
 
@@ -101,7 +103,7 @@ def test_a_deferred_notice_is_dead_lettered_after_its_tries_and_the_ones_behind_
     row = ledger.rows["deferred"]
     assert (row["status"], row["attempts"]) == ("dead_lettered", TRIES)
     ((_, reason),) = dead_letters.records
-    assert reason.startswith(f"{DEFERRED}: deferred {TRIES} times, last: recipient deferred: ")
+    assert reason.startswith(f"{DEFERRED}: deferred {TRIES} times over 0 min, last: recipient deferred: ")
     assert "452 4.2.2 mailbox full" in reason
     assert "redrive once the recipient's mailbox or domain accepts" in reason
     assert "full@example.com" not in reason
@@ -168,3 +170,71 @@ def test_a_late_reminder_says_the_days_actually_left(
         body = message.get_body((part,))
         assert body is not None
         assert sentence in body.get_content().replace("<strong>", "").replace("</strong>", "")
+
+
+def _tries(handler: NoticeHandler, document: dict[str, Any], times: int) -> list[Outcome | str]:
+    outcomes: list[Outcome | str] = []
+    for _ in range(times):
+        try:
+            outcomes.append(handler.handle(FakeRecord.of(document)))
+        except RetryLaterError:
+            outcomes.append("retry")
+    return outcomes
+
+
+def test_a_deferral_is_retried_for_its_minutes_however_many_tries_come_sooner(
+    ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    greylisted = notice("support_started", recipient={"email": "full@example.com", "name": "Full"})
+    handler = _handler(DeferringTransport(), ledger, dead_letters, minutes=15)
+    clock = FakeClock()
+    handler.now = clock
+    assert _tries(handler, greylisted, TRIES * 3) == ["retry"] * TRIES * 3  # seconds apart: greylisting waits
+    clock.at += timedelta(minutes=15)
+    assert _tries(handler, greylisted, 1) == [Outcome.DEAD_LETTERED]
+    ((_, reason),) = dead_letters.records
+    assert reason.startswith(f"{DEFERRED}: deferred {TRIES * 3 + 1} times over 15 min, last: ")
+
+
+def test_failures_of_the_server_do_not_count_as_deferrals(ledger: FakeLedger, dead_letters: FakeDeadLetters) -> None:
+    outage = [TransientDeliveryError("SMTP connection failed: ConnectionRefusedError")] * (TRIES + 2)
+    transport = FakeTransport(failures=[*outage, DeferredDeliveryError("recipient deferred: 450 4.7.1 greylisted")])
+    document = notice("support_started")
+    handler = _handler(transport, ledger, dead_letters)
+    assert _tries(handler, document, TRIES + 3) == ["retry"] * (TRIES + 3)  # the first deferral is one of TRIES
+    assert _tries(handler, document, 1) == [Outcome.SENT]
+    assert dead_letters.records == []
+
+
+class FailingOnce(FakeDeadLetters):
+    """A dead-letter topic that refuses the first letter (the broker away)."""
+
+    def send(self, record: Any, reason: str) -> None:
+        if not getattr(self, "failed", False):
+            self.failed = True
+            raise RetryLaterError("dead-letter topic unavailable")
+        super().send(record, reason)
+
+
+def test_a_message_the_server_may_have_taken_is_never_sent_again_while_its_letter_waits(ledger: FakeLedger) -> None:
+    lost = DeliveryUnknownError("the SMTP server did not confirm delivery after DATA (TimeoutError: timed out)")
+    transport, letters = FakeTransport(failures=[lost]), FailingOnce()
+    document = notice("support_started")
+    handler = _handler(transport, ledger, letters)
+    assert _tries(handler, document, 2) == ["retry", Outcome.DEAD_LETTERED]
+    assert transport.sent == []  # the retry published and recorded the letter; it did not send the email
+    assert ledger.rows[document["notice_id"]]["status"] == "dead_lettered"
+    assert [reason.split(":")[0] for _, reason in letters.records] == [UNCONFIRMED]
+
+
+def test_the_day_judged_fresh_is_the_day_the_email_names(
+    transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    reminder = notice("expiry_reminder", lead_days=7, expires_on="2026-03-22")
+    reminder["due_on"] = "2026-03-15"
+    handler = _handler(transport, ledger, dead_letters)
+    reads = iter([datetime(2026, 3, 21, 23, 59, 59, tzinfo=UTC), datetime(2026, 3, 22, 0, 0, 1, tzinfo=UTC)])
+    handler.now = lambda: next(reads)  # the clock passes midnight between two reads
+
+    assert handler.handle(FakeRecord.of(reminder)) is Outcome.SENT
+    assert str(transport.sent[0]["Subject"]).startswith("1 day left: ")

@@ -18,9 +18,11 @@ SETTINGS = Settings.from_env({}).replace(smtp_host="mail.example.com", smtp_port
 class RefusingClient:
     """An open SMTP session whose next send_message raises `error`."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: Exception, went_ahead: bool = True) -> None:
         self.error = error
         self.resets = 0
+        self.went_ahead = went_ahead  # a DataError after the go-ahead is a reply to the message itself
+        self.awaiting_verdict = False
 
     def send_message(self, message: EmailMessage) -> dict[str, Any]:
         raise self.error
@@ -29,9 +31,9 @@ class RefusingClient:
         self.resets += 1
 
 
-def _send(error: Exception) -> None:
+def _send(error: Exception, went_ahead: bool = True) -> None:
     transport = SmtpTransport(SETTINGS)
-    transport._client = RefusingClient(error)  # type: ignore[assignment]
+    transport._client = RefusingClient(error, went_ahead)  # type: ignore[assignment]
     message = EmailMessage()
     message["To"] = "pat@example.com"
     transport.send("n1", message)
@@ -98,6 +100,10 @@ def test_a_temporary_refusal_stays_temporary(error: Exception) -> None:
         (smtplib.SMTPDataError(421, b"4.3.2 Service shutting down"), False),
         (smtplib.SMTPSenderRefused(451, b"4.3.0 Try again later", "support@example.com"), False),
         (smtplib.SMTPRecipientsRefused({"pat@example.com": (450, b"4.7.1 Relay access denied")}), False),
+        # RFC 3463 subjects 3 and 4: the mail system or the network, whatever the message.
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (452, b"4.3.1 Insufficient system storage")}), False),
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (451, b"4.4.3 Temporary lookup failure")}), False),
+        (smtplib.SMTPDataError(451, b"4.3.0 Queue file write error"), False),
     ],
 )
 def test_a_4xx_for_this_message_alone_is_a_deferral_and_one_about_the_server_is_not(
@@ -107,3 +113,9 @@ def test_a_4xx_for_this_message_alone_is_a_deferral_and_one_about_the_server_is_
         _send(error)
 
     assert isinstance(raised.value, DeferredDeliveryError) is deferred
+
+
+def test_a_4xx_to_the_data_command_itself_is_the_server_s() -> None:
+    with pytest.raises(TransientDeliveryError) as raised:
+        _send(smtplib.SMTPDataError(451, b"Try again later"), went_ahead=False)
+    assert not isinstance(raised.value, DeferredDeliveryError)
