@@ -115,6 +115,9 @@ class SmtpTransport:
             self._reset()
             raise PermanentDeliveryError(f"SMTP server cannot take this message: {reply_text(str(exc))}") from exc
         except smtplib.SMTPDataError as exc:
+            if client.awaiting_verdict:  # the reply to the whole message could not be read
+                self.close()
+                raise _unconfirmed(exc) from None
             self._reset()
             raise _error(smtp_replies.of_data(exc.smtp_code, exc.smtp_error, client.went_ahead)) from exc
         except smtplib.SMTPResponseException as exc:

@@ -30,14 +30,16 @@ class VerdictAwareSMTP(smtplib.SMTP):
         """DATA, the message and the server's reply to it."""
         self.awaiting_verdict = self.went_ahead = False
         self._in_data = True
+        step_timeout = self.sock.gettimeout() if self.sock is not None else None
         try:
             reply = super().data(msg)
-            self.awaiting_verdict = False  # answered, whatever the answer
+            # Answered, whatever the answer; but smtplib reads a line that is no reply as code -1: no verdict.
+            self.awaiting_verdict = self.went_ahead and reply[0] < 0
             return reply
         finally:
             self._in_data = False
             if self.sock is not None:
-                self.sock.settimeout(self.timeout)
+                self.sock.settimeout(step_timeout)
 
     def getreply(self) -> tuple[int, bytes]:
         """The next reply; within DATA, after the go-ahead, the next one is the verdict on the whole message."""

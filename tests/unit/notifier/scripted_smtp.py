@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 SLOW = "slow"  # answer the end of the message's data after `delay` seconds
 HANG_UP = "hang_up"  # close the connection once the message's data is in, with no answer
 CLOSE_AFTER = "close_after"  # answer 250, then close the connection (as a server dropping an idle client)
+GARBLED = "garbled"  # answer the end of the message's data with a line that is no SMTP reply
 
 
 @dataclass
@@ -72,7 +73,7 @@ class ScriptedSmtp:
             return False
         if action == SLOW:
             time.sleep(self.delay)
-        say(b"250 2.0.0 queued")
+        say(b"ok queued" if action == GARBLED else b"250 2.0.0 queued")
         return action != CLOSE_AFTER
 
 

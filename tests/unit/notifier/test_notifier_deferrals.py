@@ -238,3 +238,17 @@ def test_the_day_judged_fresh_is_the_day_the_email_names(
 
     assert handler.handle(FakeRecord.of(reminder)) is Outcome.SENT
     assert str(transport.sent[0]["Subject"]).startswith("1 day left: ")
+
+
+def test_the_notifier_beats_once_per_notice_so_slow_replies_are_progress(
+    monkeypatch: pytest.MonkeyPatch, transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    beats: list[str] = []
+    monkeypatch.setattr("consumers.notifier.app.metrics.beat", beats.append)
+    notifier = object.__new__(Notifier)
+    notifier.handler, notifier._handled = _handler(transport, ledger, dead_letters), set()
+    documents = [notice("support_started") | {"notice_id": f"n-{i}", "serial": f"SN-{i}"} for i in range(3)]
+
+    notifier.handle_batch([FakeRecord.of(document, offset) for offset, document in enumerate(documents)])
+
+    assert beats == ["notifier"] * 3

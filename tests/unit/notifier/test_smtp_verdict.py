@@ -5,7 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
-from scripted_smtp import CLOSE_AFTER, HANG_UP, SLOW, ScriptedSmtp, running
+from scripted_smtp import CLOSE_AFTER, GARBLED, HANG_UP, SLOW, ScriptedSmtp, running
 
 from consumers.notifier.delivery import SmtpTransport
 from consumers.notifier.delivery_errors import DeliveryUnknownError
@@ -64,3 +64,14 @@ def test_a_connection_dropped_before_the_message_went_out_is_reopened_and_the_me
 
     assert (_copies(server, "SN-1"), _copies(server, "SN-2")) == (1, 1)
     assert server.connections == 2
+
+
+def test_a_verdict_that_is_no_smtp_reply_is_delivery_unknown_and_not_resent() -> None:
+    server = ScriptedSmtp(script={0: GARBLED})
+    with running(server) as port:
+        transport = _transport(port)
+        with pytest.raises(DeliveryUnknownError):
+            transport.send("garbled", _message("SN-G"))
+        transport.close()
+
+    assert _copies(server, "SN-G") == 1
