@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from consumers.database import admin_dsn, admin_setting, connect
-from consumers.roles import REVOKE_FLAG, ensure_roles, grant_privileges
+from consumers.roles import GRANT_LOCK_KEY, REVOKE_FLAG, ensure_roles, grant_privileges
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
 
@@ -58,6 +58,8 @@ def migrate(settings: Settings, with_roles: bool = True, revoke_former_role: boo
     connection = connect(dsn, "lifecycle-migrate", setting)
     connection.autocommit = True
     try:
+        with connection.cursor() as cursor:  # two migrations at once (two Jobs) wait for each other, roles and all
+            cursor.execute("SELECT pg_advisory_lock(%s)", (GRANT_LOCK_KEY,))
         if with_roles:
             ensure_roles(connection, settings)
         applied = apply_migrations(dsn, settings.db_owner_role)

@@ -79,8 +79,12 @@ def ensure_roles(connection: Connection, settings: Settings) -> None:
             cursor.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(owner)))
         if not _truth(cursor, "SELECT has_schema_privilege(%s, 'public', 'CREATE')", owner):
             cursor.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(owner)))
-        # PostgreSQL < 15 lets every role create tables in public; the app roles must not.
+        # PostgreSQL < 15 lets every role create tables in public; the app roles must not. Nor temporary tables,
+        # which every role may make by default: no process needs one.
         cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        cursor.execute(
+            "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$"
+        )
 
 
 def _strip(role: sql.Identifier) -> list[sql.Composed]:

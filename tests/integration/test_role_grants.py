@@ -172,6 +172,7 @@ def test_what_a_process_must_not_do_is_refused(migrated: Settings) -> None:
         (dsns["dashboard"], "DELETE FROM delivery_ledger"),
         *((dsn, "SELECT count(*) FROM _yoyo_migration") for dsn in dsns.values()),
         *((dsn, "CREATE TABLE intruder (id int)") for dsn in dsns.values()),
+        *((dsn, "CREATE TEMP TABLE intruder (id int)") for dsn in dsns.values()),
     ]
     for dsn, statement in refused:
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
