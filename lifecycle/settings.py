@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         "20", "Most notices sent to one address per UTC day; the rest are skipped (0: no cap)."
     )
     notice_defer_attempts: Count = _env("5", "Tries of a notice the SMTP server defers (4xx), then dead-lettered.")
-    notice_defer_minutes: NotNegative = _env("15", "And minutes since its first deferral (greylisting waits).")
+    notice_defer_minutes: NotNegative = _env("0", "And minutes since its first deferral (all notices wait).")
     deadletter_preview_bytes: PreviewBytes = _env(
         "65536",
         "Bytes of a refused input a dead letter keeps; a larger input keeps this much, its size and SHA-256.",

@@ -1,8 +1,9 @@
 """Notices the SMTP server deferred (a 4xx about that message): retried for a while, then dead-lettered.
 
 Counted here, per process, not in the ledger's `attempts`, which counts every failed try, outages too. A
-notice is given up only after both `attempts` tries and `minutes` since its first deferral: greylisting asks
-senders to come back after a few minutes, while the batch's own retries come within seconds.
+notice is given up only after both `attempts` tries and `minutes` since its first deferral (0 by default: the
+batch's retries come within seconds, and every notice behind the deferred one waits while it is retried, so
+minutes for greylisting cost every customer's mail that long).
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ class Deferrals:
         """Note one more deferral; (tries, time since the first) once it is time to dead-letter, else None."""
         first, tries = self._seen.pop(notice_id, (now, 0))
         tries += 1
-        if tries >= self.attempts and now - first >= self.patience:
-            return tries, now - first
+        # Kept until `forget`: a dead letter that fails to go out is retried with the count it reached.
         self._seen[notice_id] = (first, tries)
         if len(self._seen) > KEPT:
             self._seen.popitem(last=False)
+        if tries >= self.attempts and now - first >= self.patience:
+            return tries, now - first
         return None
 
     def forget(self, notice_id: str) -> None:

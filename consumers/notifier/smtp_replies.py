@@ -17,10 +17,10 @@ CLOSING = 421  # the server is shutting the connection down: about the server, n
 TOO_LARGE = 552
 _RELAY_DENIED = re.compile(r"\brelay(?:ing)?\b.*\b(?:denied|not permitted|refused)\b|unable to relay", re.IGNORECASE)
 SETUP_ADVICE = "check LIFECYCLE_MAIL_FROM, LIFECYCLE_SMTP_USERNAME and LIFECYCLE_SMTP_PASSWORD; retried until accepted"
-# RFC 3463 enhanced status codes: subjects 3 (mail system: storage, filters) and 4 (network and routing) are about
-# the server, whatever message it was handling; the others (mailbox, policy such as greylisting) about the message.
-_ENHANCED = re.compile(r"^\s*4\.(\d{1,3})\.\d{1,3}\b")
-_SERVER_SUBJECTS = ("3", "4")
+# RFC 3463 enhanced status codes: subject 3 (the mail system: storage, filters) and 4.4.5 (mail system congestion)
+# are about the server, whatever message it was handling; the others (mailbox, routing to one domain, policy such
+# as greylisting) about the message.
+_ENHANCED = re.compile(r"^\s*4\.(\d{1,3}\.\d{1,3})\b")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def about_the_message(code: int, raw: bytes | str) -> bool:
     if not 400 <= code < 500 or code in (CLOSING, AUTH_REQUIRED):
         return False
     enhanced = _ENHANCED.match(reply_text(raw))
-    return enhanced is None or enhanced.group(1) not in _SERVER_SUBJECTS
+    return enhanced is None or not (enhanced.group(1).startswith("3.") or enhanced.group(1) == "4.5")
 
 
 def of_data(code: int, raw: bytes | str, went_ahead: bool = True) -> Refusal:
@@ -95,6 +95,6 @@ def of_recipients(recipients: Mapping[str, tuple[int, bytes | str]]) -> Refusal:
         return Refusal(True, f"recipient refused: {detail}")
     if CLOSING in codes:
         return Refusal(False, f"the server is closing the connection: {detail}")
-    if all(about_the_message(code, text) for code, text in recipients.values() if 400 <= code < 500):
+    if codes and all(about_the_message(code, text) for code, text in recipients.values()):
         return Refusal(False, f"recipient deferred: {detail}", deferred=True)
     return Refusal(False, f"the server cannot take mail now: {detail}")

@@ -102,7 +102,12 @@ def test_a_temporary_refusal_stays_temporary(error: Exception) -> None:
         (smtplib.SMTPRecipientsRefused({"pat@example.com": (450, b"4.7.1 Relay access denied")}), False),
         # RFC 3463 subjects 3 and 4: the mail system or the network, whatever the message.
         (smtplib.SMTPRecipientsRefused({"pat@example.com": (452, b"4.3.1 Insufficient system storage")}), False),
-        (smtplib.SMTPRecipientsRefused({"pat@example.com": (451, b"4.4.3 Temporary lookup failure")}), False),
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (451, b"4.4.5 Mail system congestion")}), False),
+        # Routing to one recipient's domain is about that message: it is set aside after its tries.
+        (
+            smtplib.SMTPRecipientsRefused({"pat@example.com": (451, b"4.4.4 <pat@nodns.example>: Unable to route")}),
+            True,
+        ),
         (smtplib.SMTPDataError(451, b"4.3.0 Queue file write error"), False),
     ],
 )
