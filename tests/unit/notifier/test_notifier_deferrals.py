@@ -254,19 +254,9 @@ def test_the_notifier_beats_once_per_notice_so_slow_replies_are_progress(
     assert beats == ["notifier"] * 3
 
 
-class RefusingAfter(FakeDeadLetters):
-    """A dead-letter topic that refuses the first letter (the broker away), then takes them."""
-
-    def send(self, record: Any, reason: str) -> None:
-        if not getattr(self, "refused", False):
-            self.refused = True
-            raise RetryLaterError("dead-letter topic unavailable")
-        super().send(record, reason)
-
-
 def test_a_notice_given_up_whose_letter_fails_is_given_up_on_the_retry_not_sent(ledger: FakeLedger) -> None:
     greylisted = notice("support_started", recipient={"email": "full@example.com", "name": "Full"})
-    transport, letters = DeferringTransport(), RefusingAfter()
+    transport, letters = DeferringTransport(), FailingOnce()
     handler = _handler(transport, ledger, letters)
     assert _tries(handler, greylisted, TRIES + 1) == ["retry"] * TRIES + [Outcome.DEAD_LETTERED]
     ((_, reason),) = letters.records
