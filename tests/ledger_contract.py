@@ -80,6 +80,7 @@ class LedgerContract(ABC):
         ledger.record_dead_letter(notice["notice_id"], "delivery refused: SMTP 550 no such user")
 
         assert where(ledger.begin(notice)) == ("dead_lettered", 1, False)
+        assert ledger.begin(notice).last_error == "delivery refused: SMTP 550 no such user"  # the reason it went
 
     def test_a_dead_lettered_notice_that_comes_again_is_sent_once_it_can_be(
         self, ledger: Ledger, notice: dict[str, Any]

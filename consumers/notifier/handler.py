@@ -22,6 +22,7 @@ from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger_port import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
 from consumers.notifier.render import NoticeRenderer, RenderError
+from consumers.notifier.unconfirmed import redriven, set_aside_unconfirmed, unconfirmed_reason
 from consumers.record import Record
 from lifecycle import metrics
 from lifecycle.personal import mask_address, mask_personal
@@ -30,8 +31,6 @@ from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
 # Dead-letter reasons' leading words (`lifecycle redrive --reason '…'` picks them out).
-UNCONFIRMED = "delivery unknown"
-UNCONFIRMED_ADVICE = "it may have been delivered; redrive to send it again"
 log = logging.getLogger(__name__)
 
 
@@ -135,7 +134,8 @@ class NoticeHandler:
                 del self._sent_unrecorded[notice["notice_id"]]
                 return Outcome.SENT
             entry = self.ledger.begin(notice)
-            if entry.done:
+            if entry.done or (set_aside_unconfirmed(entry) and not redriven(record)):
+                # A notice the server may have taken is sent again only when an operator redrives it.
                 return Outcome.DUPLICATE
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
             now = self.now().astimezone(UTC)  # read once: the day judged is the day the email names
@@ -172,7 +172,7 @@ class NoticeHandler:
             self.ledger.record_failure(notice_id, error)
             raise RetryLaterError(error) from exc
         except DeliveryUnknownError as exc:
-            self._unconfirmed[notice_id] = f"{UNCONFIRMED}: {exc}; {UNCONFIRMED_ADVICE}"
+            self._unconfirmed[notice_id] = unconfirmed_reason(exc)
             return self._dead_letter(record, notice, self._unconfirmed[notice_id])
         except TransientDeliveryError as exc:
             error = mask_recipient(str(exc), notice)

@@ -23,7 +23,7 @@ _BEGIN = """
 INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
 VALUES (%(notice_id)s, %(kind)s, %(serial)s, %(account_id)s, %(due_on)s, 'pending')
 ON CONFLICT (notice_id) DO UPDATE SET notice_id = EXCLUDED.notice_id
-RETURNING status, attempts
+RETURNING status, attempts, last_error
 """
 _SENT = """
 UPDATE delivery_ledger
@@ -105,7 +105,7 @@ class PostgresLedger:
             _BEGIN, {name: notice[name] for name in ("notice_id", "kind", "serial", "account_id", "due_on")}
         )
         assert row is not None
-        return LedgerEntry(status=row[0], attempts=row[1])
+        return LedgerEntry(status=row[0], attempts=row[1], last_error=row[2])
 
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
         """Mark the notice delivered."""

@@ -30,6 +30,7 @@ class LedgerEntry:
 
     status: str
     attempts: int
+    last_error: str | None = None  # the last failure or dead-letter reason recorded
 
     @property
     def done(self) -> bool:

@@ -21,6 +21,7 @@ class FakeRecord:
     topic: str = "t.notices"
     partition: int = 0
     offset: int = 0
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
     @classmethod
     def of(cls, notice: Mapping[str, Any], offset: int = 0) -> FakeRecord:
@@ -50,7 +51,7 @@ class FakeLedger:
         except ValueError:
             raise LedgerRejectedError(f'date/time field value out of range: "{notice["due_on"]}"') from None
         row = self.rows.setdefault(notice["notice_id"], {"status": "pending", "attempts": 0})
-        return LedgerEntry(row["status"], row["attempts"])
+        return LedgerEntry(row["status"], row["attempts"], row.get("last_error"))
 
     def _update(self, notice_id: str, attempt: bool = True, **changes: Any) -> None:
         self._check(notice_id, *changes.values())

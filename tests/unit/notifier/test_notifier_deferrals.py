@@ -17,8 +17,10 @@ from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.app import Notifier
 from consumers.notifier.deferrals import DEFERRED
 from consumers.notifier.delivery_errors import DeferredDeliveryError, DeliveryUnknownError, TransientDeliveryError
-from consumers.notifier.handler import UNCONFIRMED, NoticeHandler, Outcome, RetryLaterError
+from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.render import NoticeRenderer
+from consumers.notifier.unconfirmed import UNCONFIRMED
+from lifecycle.redrive_audit import HEADER as REDRIVE_HEADER
 
 TRIES = 3
 PARTITION = TopicPartition("t.notices", 0)
@@ -261,3 +263,23 @@ def test_a_notice_given_up_whose_letter_fails_is_given_up_on_the_retry_not_sent(
     assert _tries(handler, greylisted, TRIES + 1) == ["retry"] * TRIES + [Outcome.DEAD_LETTERED]
     ((_, reason),) = letters.records
     assert reason.startswith(f"{DEFERRED}: deferred {TRIES + 1} times")  # the count went on, it did not start again
+
+
+def test_a_message_the_server_may_have_taken_goes_again_only_when_redriven(
+    ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    lost = DeliveryUnknownError("the SMTP server did not confirm delivery after DATA (TimeoutError: timed out)")
+    document = notice("support_started")
+    assert _handler(FakeTransport(failures=[lost]), ledger, dead_letters).handle(FakeRecord.of(document)) is (
+        Outcome.DEAD_LETTERED
+    )
+
+    transport = FakeTransport()
+    restarted = _handler(transport, ledger, dead_letters)  # the record read again before its offset was committed
+    assert restarted.handle(FakeRecord.of(document)) is Outcome.DUPLICATE
+    assert transport.sent == []
+
+    copy = FakeRecord.of(document, offset=7)
+    copy.headers.append((REDRIVE_HEADER, b"t.deadletter/0/3"))  # an operator sent it back
+    assert restarted.handle(copy) is Outcome.SENT
+    assert len(transport.sent) == 1
