@@ -9,6 +9,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 from ledger_contract import sample_notice
+from pg_admin import run_sql as run
 from pg_admin import with_role
 from store_samples import encoded, holds, release, snapshot
 
@@ -60,22 +61,6 @@ def migrated(former_role: Settings) -> Settings:
     """Migrated again once every process has its own role: the former role's rights revoked."""
     migrate(former_role, revoke_former_role=True)
     return former_role
-
-
-def run(dsn: str, statement: str, *, read_write: bool = False) -> list[tuple[object, ...]]:
-    """One statement committed alone; `read_write`: even in a session whose transactions default to read-only."""
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            if read_write:
-                cursor.execute("SET default_transaction_read_only = off")
-                connection.commit()
-            cursor.execute(statement)
-            rows = cursor.fetchall() if cursor.description else []
-        connection.commit()
-        return rows
-    finally:
-        connection.close()
 
 
 def columns(admin: str) -> dict[str, str]:

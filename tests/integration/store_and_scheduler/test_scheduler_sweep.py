@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import psycopg2
 import pytest
-from pg_admin import with_role
+from pg_admin import run_sql, with_role
 from store_samples import encoded, release, snapshot
 from topic_reading import read_topic
 
@@ -41,18 +41,6 @@ CATCH_UP = [
     "tick:B:reminder:2027-03-13:7",
     "tick:D:version_check:2026-05-01",
 ]
-
-
-def execute(dsn: str, statement: str) -> list[tuple[Any, ...]]:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            rows = cursor.fetchall() if cursor.description else []
-        connection.commit()
-        return rows
-    finally:
-        connection.close()
 
 
 def as_store(settings: Settings) -> str:
@@ -129,10 +117,10 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
     assert (again["event_ids"], again["sent_before"]) == ([], len(FIRST_SWEEP))
 
     # A week of downtime later, with rows stored long ago: everything due since the watermark, nothing before.
-    execute(as_store(settings), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
+    run_sql(as_store(settings), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
     catch_up = summary(scheduler(env, "--as-of", T3))
     assert (catch_up["after"], catch_up["event_ids"]) == ("2027-03-08T12:00:00+00:00", CATCH_UP)
-    swept = execute(settings.database_url.get_secret_value(), "SELECT swept_until FROM scheduler_watermarks")
+    swept = run_sql(settings.database_url.get_secret_value(), "SELECT swept_until FROM scheduler_watermarks")
     assert swept == [(datetime(2027, 3, 15, 1, tzinfo=UTC),)]
 
     # An entitlement that reaches the store late still gets the reminders it is owed, within the same day; the
@@ -168,7 +156,7 @@ def test_a_dry_run_publishes_nothing_and_keeps_the_watermark(scheduler_env: tupl
     result = summary(scheduler(env, "--as-of", T1, "--dry-run"))
     assert [tick["event_id"] for tick in result["tick_events"]] == FIRST_SWEEP
     assert read_topic(settings, "ticks") == []
-    assert execute(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+    assert run_sql(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
 
 
 def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
@@ -188,7 +176,7 @@ def test_the_watermark_stays_when_publishing_fails(scheduler_env: tuple[Settings
             )
     finally:
         connection.close()
-    assert execute(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
+    assert run_sql(settings.database_url.get_secret_value(), "SELECT count(*) FROM scheduler_watermarks") == [(0,)]
 
 
 @pytest.mark.parametrize("page_rows", [1, 3])
