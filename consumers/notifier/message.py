@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from email import policy as email_policy
 from email.errors import HeaderParseError, MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -23,7 +24,8 @@ class MissingRecipientError(ValueError):
 # One mailbox written as local@domain and nothing else: no display name, angle brackets, comment, whitespace or
 # second address. The local part is a dot-atom or a quoted string, the domain a dot-atom or a [literal]
 # (RFC 5322); anything else never reaches the email package's parser. The pattern lets non-ASCII through (RFC
-# 6532): the parser refuses it in a local part, and a domain is sent in its IDNA form, which any server takes.
+# 6532): a domain is sent in its IDNA form, which any server takes; a local part only as it is, through a server
+# that takes SMTPUTF8 (RFC 6531), as smtplib asks for it (it refuses the message on a server that does not).
 _ATOM = r"[^\s\x00-\x1f\x7f-\x9f()<>\[\]:;@\\,.\"]+"
 _DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
 _QUOTED = r'"(?:[^"\\\s\x00-\x1f\x7f-\x9f]|\\[^\s\x00-\x1f\x7f-\x9f]| )*"'
@@ -54,14 +56,17 @@ def mailbox(email: str) -> Address:
     if match is None:
         raise RenderError(f"recipient.email: {email!r} is not one plain address (local@domain)")
     local, domain = match["local"], match["domain"]
-    username = re.sub(r"\\(.)", r"\1", local[1:-1]) if local.startswith('"') else local
+    # The parser refuses a non-ASCII local part outright: it is checked on its ASCII stand-in (each such letter an
+    # `x`), which reads back the same exactly when the address does, and the mailbox is then built from its parts.
+    stand_in = local if local.isascii() else "".join(c if c.isascii() else "x" for c in local)
     try:
-        address = Address(addr_spec=email)
+        address = Address(addr_spec=f"{stand_in}@{domain}")
     # The parser's own refusals; AttributeError is how Python 3.11 fails on some malformed domain literals.
     except (ValueError, IndexError, HeaderParseError, AttributeError) as exc:
         raise RenderError(f"recipient.email: {email!r} is not an email address ({exc})") from exc
-    if (address.username, address.domain) != (username, domain):  # an encoded word decoded, say
+    if (address.username, address.domain) != (_unquoted(stand_in), domain):  # an encoded word decoded, say
         raise RenderError(f"recipient.email: {email!r} does not read back as the same address")
+    address = Address(username=_unquoted(local), domain=domain)
     if domain.isascii():
         return address
     try:  # bücher.example as xn--bcher-kva.example: no SMTPUTF8 needed, and no encoded word in the To header
@@ -69,6 +74,11 @@ def mailbox(email: str) -> Address:
     except UnicodeError as exc:
         raise RenderError(f"recipient.email: the domain of {email!r} has no IDNA form ({exc})") from exc
     return Address(username=address.username, domain=ascii_domain)
+
+
+def _unquoted(local: str) -> str:
+    """A local part as the mailbox's user name: a quoted string without its quotes and escapes."""
+    return re.sub(r"\\(.)", r"\1", local[1:-1]) if local.startswith('"') else local
 
 
 def recipient_of(notice: Mapping[str, Any]) -> Address:
@@ -109,10 +119,12 @@ def check_written(written: bytes) -> None:
 
 def build_message(notice: Mapping[str, Any], rendered: RenderedNotice, mail_from: str) -> EmailMessage:
     """The email for `notice`: From, To, Subject, Date, Message-ID and a text part with an HTML alternative."""
-    message = EmailMessage()
+    recipient = recipient_of(notice)
+    # A non-ASCII mailbox is written as UTF-8 (RFC 6532), headers and all; any other email keeps plain ASCII headers.
+    message = EmailMessage(policy=email_policy.default if recipient.username.isascii() else email_policy.SMTPUTF8)
     try:
         message["From"] = mail_from
-        message["To"] = recipient_of(notice)
+        message["To"] = recipient
         message["Subject"] = header_text(rendered.subject)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = message_id(str(notice["notice_id"]), mail_from)

@@ -22,6 +22,7 @@ class SmtpSink:
     data_replies: list[str] = field(default_factory=list)
     refused_recipients: set[str] = field(default_factory=set)
     messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)  # aiosmtpd's Envelope of each message kept
     data_attempts: int = 0
     received: threading.Condition = field(default_factory=threading.Condition)
 
@@ -38,6 +39,7 @@ class SmtpSink:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.received:
+            self.envelopes.append(envelope)
             self.messages.append(message)
             self.received.notify_all()
         return "250 Message accepted for delivery"

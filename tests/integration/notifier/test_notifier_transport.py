@@ -72,6 +72,30 @@ def test_an_address_the_server_cannot_take_is_permanent(settings: Settings) -> N
         transport.close()
 
 
+def test_a_non_ascii_local_part_goes_through_a_server_that_takes_smtputf8(settings: Settings) -> None:
+    with running_smtp_sink(enable_SMTPUTF8=True) as (sink, port):
+        transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=port), timeout=10)
+        transport.send("n", _message("josé@example.com"))
+        transport.close()
+
+        sink.wait_for(1)
+    (envelope,) = sink.envelopes
+    assert envelope.rcpt_tos == ["josé@example.com"]
+    assert "SMTPUTF8" in envelope.mail_options
+    assert "\r\nTo: josé@example.com\r\n".encode() in envelope.original_content
+
+
+def test_a_non_ascii_local_part_is_refused_for_good_by_a_server_without_smtputf8(settings: Settings) -> None:
+    with running_smtp_sink(enable_SMTPUTF8=False) as (sink, port):
+        transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=port), timeout=10)
+        with pytest.raises(PermanentDeliveryError, match="SMTPUTF8"):
+            transport.send("n", _message("josé@example.com"))
+        transport.send("m", _message())  # the session goes on for the next notice
+        transport.close()
+
+        assert len(sink.wait_for(1)) == 1
+
+
 def test_a_refused_connection_is_temporary(settings: Settings) -> None:
     transport = SmtpTransport(settings.replace(smtp_host="127.0.0.1", smtp_port=free_port()), timeout=5)
 

@@ -61,12 +61,36 @@ def test_a_recipient_name_with_line_breaks_stays_in_one_header() -> None:
     assert b"\r\nBcc:" not in message.as_bytes()
 
 
-@pytest.mark.parametrize("address", ["pat@exa\nmple.com@@", "josé@example.com"])
+@pytest.mark.parametrize("address", ["pat@exa\nmple.com@@", "jos\u00e9..x@example.com", "jos\u00e9@@example.com"])
 def test_a_malformed_address_is_a_render_error(address: str) -> None:
     document = notice("support_started", recipient={"email": address})
 
     with pytest.raises(RenderError):
         _message(document)
+
+
+@pytest.mark.parametrize(
+    ("address", "written"),
+    [
+        ("josé@example.com", "josé@example.com"),
+        ('"josé müller"@example.com', '"josé müller"@example.com'),
+        ("jürgen@bücher.example", "jürgen@xn--bcher-kva.example"),
+    ],
+)
+def test_a_non_ascii_local_part_is_written_as_utf8(address: str, written: str) -> None:
+    message = _message(notice("support_started", recipient={"email": address, "name": "José Müller"}))
+
+    assert message.policy == email.policy.SMTPUTF8  # RFC 6532: sent only through a server that takes SMTPUTF8
+    assert f"To: José Müller <{written}>".encode() in message.as_bytes()
+    assert message["To"].addresses[0].addr_spec == written
+
+
+def test_an_ascii_address_keeps_ascii_headers() -> None:
+    message = _message(notice("support_started", recipient={"email": "pat@example.com", "name": "José Müller"}))
+
+    assert message.policy == email.policy.default
+    assert message.as_bytes().isascii()
+    assert message["To"].addresses[0].display_name == "José Müller"
 
 
 def test_the_outbox_holds_one_parseable_eml_per_notice(tmp_path: Path) -> None:
