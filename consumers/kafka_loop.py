@@ -10,7 +10,8 @@ Usage::
 of the `transient` exceptions (the database or broker is away), the loop keeps the batch, pauses
 every assigned partition and keeps polling (so the group does not evict the consumer for exceeding
 max.poll.interval.ms), then retries the same records with exponential backoff until they apply.
-Records that arrive meanwhile (from partitions assigned by a rebalance) join the held batch.
+Records that arrive meanwhile (from partitions assigned by a rebalance) join the held batch, and the
+records of partitions a rebalance took away leave it: their new owner applies them.
 Offsets are committed per partition as last offset + 1, only after `apply_batch` returned.
 """
 
@@ -102,7 +103,7 @@ def _apply_until_done(
     delays = backoff.delays()
     paused = False
     try:
-        while True:
+        while batch:  # empty when a rebalance took every partition of it away
             try:
                 apply(batch)
                 return True
@@ -113,14 +114,28 @@ def _apply_until_done(
                 paused = True
                 # Polling paused partitions fetches nothing but keeps this member in the group.
                 batch.extend(_flatten(consumer.poll(timeout_ms=int(delay * 1000))))
+                _drop_revoked(batch, consumer.assignment())
                 consumer.pause(*consumer.assignment())
                 if on_poll is not None:
                     on_poll()  # the loop still turns: an outage elsewhere is no reason to restart this process
                 if stop.is_set():
                     return False
+        return True
     finally:
         if paused:
             consumer.resume(*consumer.paused())
+
+
+def _drop_revoked(batch: list[Any], assigned: set[TopicPartition]) -> None:
+    """Keep only the records of partitions still assigned: a rebalance in the outage gave the others away.
+
+    Their new owner reads them again from the last commit; applied here as well, late, they could write an older
+    state over the one it wrote (a holds record has no revision to guard it) or send a notice it also sends.
+    """
+    kept = [record for record in batch if TopicPartition(record.topic, record.partition) in assigned]
+    if len(kept) < len(batch):
+        log.info("%d records of partitions moved to another member left to it", len(batch) - len(kept))
+        batch[:] = kept
 
 
 def run_batches(

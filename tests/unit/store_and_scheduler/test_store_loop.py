@@ -34,6 +34,8 @@ class FakeConsumer:
     commits: list[dict[TopicPartition, int]] = field(default_factory=list)
     topics: set[str] = field(default_factory=set)  # subscribed to
     calls: list[str] = field(default_factory=list)  # metadata asked for, and polls, in order
+    assigned: set[TopicPartition] = field(default_factory=lambda: {TP})
+    revoke_on_paused_poll: set[TopicPartition] = field(default_factory=set)  # a rebalance while paused takes these
 
     def subscription(self) -> set[str]:
         return set(self.topics)
@@ -43,7 +45,7 @@ class FakeConsumer:
         return {0, 1}
 
     def assignment(self) -> set[TopicPartition]:
-        return {TP}
+        return set(self.assigned)
 
     def pause(self, *partitions: TopicPartition) -> None:
         self.paused_set.update(partitions)
@@ -57,12 +59,16 @@ class FakeConsumer:
     def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[FakeRecord]]:
         if self.paused_set:
             self.paused_polls += 1
+            self.assigned -= self.revoke_on_paused_poll
             return {}
         if not self.batches:
             self.stop.set()
             return {}
         self.calls.append("poll")
-        return {TP: self.batches.pop(0)}
+        polled: dict[TopicPartition, list[FakeRecord]] = {}
+        for record in self.batches.pop(0):
+            polled.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+        return polled
 
     def commit(self, offsets: dict[TopicPartition, Any]) -> None:
         self.commits.append({tp: om.offset for tp, om in offsets.items()})
@@ -98,6 +104,38 @@ def test_an_outage_pauses_polls_and_retries_the_same_batch_before_committing() -
     assert consumer.paused_polls == 3  # kept polling (paused) while waiting: the group keeps the member
     assert consumer.paused_set == set()
     assert consumer.commits == [{TP: 2}]
+
+
+def test_records_of_a_partition_revoked_during_an_outage_are_left_to_its_new_owner() -> None:
+    stop = threading.Event()
+    other = TopicPartition(TP.topic, 1)
+    moved = [FakeRecord(other.topic, other.partition, offset) for offset in (7, 8)]
+    consumer = FakeConsumer([records(0, 1) + moved], stop, assigned={TP, other}, revoke_on_paused_poll={other})
+    attempts: list[list[tuple[int, int]]] = []
+
+    def apply(batch: Sequence[FakeRecord]) -> None:
+        attempts.append([(r.partition, r.offset) for r in batch])
+        if len(attempts) < 2:
+            raise DatabaseDownError("connection refused")
+
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    assert attempts == [[(0, 0), (0, 1), (1, 7), (1, 8)], [(0, 0), (0, 1)]]
+    assert consumer.commits == [{TP: 2}]
+
+
+def test_a_batch_whose_partitions_all_moved_away_is_not_applied_again() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer([records(0, 1), records(2)], stop, revoke_on_paused_poll={TP})
+    attempts: list[list[int]] = []
+
+    def apply(batch: Sequence[FakeRecord]) -> None:
+        attempts.append([r.offset for r in batch])
+        if len(attempts) == 1:
+            raise DatabaseDownError("connection refused")
+
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    assert attempts == [[0, 1], [2]]  # the next poll's records are this member's again (the fake hands them out)
+    assert consumer.commits == []  # nothing of a partition no longer assigned is committed
 
 
 def test_stopping_during_an_outage_commits_nothing() -> None:
