@@ -51,7 +51,7 @@ class Notifier:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         client = kafka_python_config(settings)
-        self.transport = transport or transport_for(settings)
+        self.transport = transport or transport_for(settings, on_wait=lambda: metrics.beat(COMPONENT))
         self.ledger = PostgresLedger(process_dsn(settings, COMPONENT))
         group = NOTIFIER.name(settings.topic_prefix)
         self.producer = KafkaProducer(acks="all", client_id=group, **client)

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not (args.templates / "notices").is_dir():
         raise UserError(f"no notice templates in {args.templates / 'notices'}: pass --templates FOLDER")
-    transport = transport_for(settings)  # refuses settings that would leak the SMTP password
+    transport = transport_for(settings, on_wait=lambda: metrics.beat(COMPONENT))  # refuses leaky settings
     ledger = PostgresLedger(process_dsn(settings, COMPONENT))
     try:
         ledger.check(process_setting(settings, COMPONENT))

@@ -9,6 +9,7 @@ import os
 import re
 import smtplib
 import tempfile
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -60,10 +61,12 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
-        # `timeout` bounds every step but the wait for the verdict on a message (smtp_client.DATA_REPLY_TIMEOUT).
+    def __init__(self, settings: Settings, timeout: float = 30.0, on_wait: Callable[[], None] | None = None) -> None:
+        # `timeout` bounds every step but the wait for the verdict on a message (smtp_client.DATA_REPLY_TIMEOUT);
+        # `on_wait` is called before each wait for the server (a liveness beat).
         self._settings = settings
         self._timeout = timeout
+        self._on_wait = on_wait
         self._mode = smtp_security.check(settings)
         self._context = smtp_security.tls_context(settings) if self._mode != smtp_security.NONE else None
         self._client: VerdictAwareSMTP | None = None
@@ -73,7 +76,9 @@ class SmtpTransport:
         if self._client is not None:
             return self._client, False
         try:
-            self._client = smtp_security.open_session(self._settings, self._mode, self._context, self._timeout)
+            self._client = smtp_security.open_session(
+                self._settings, self._mode, self._context, self._timeout, self._on_wait
+            )
         except smtp_security.SessionError as exc:
             raise TransientDeliveryError(str(exc)) from exc
         return self._client, True
@@ -199,8 +204,8 @@ def _fsync_directory(folder: Path) -> None:
         os.close(descriptor)
 
 
-def transport_for(settings: Settings) -> Transport:
-    """SMTP when a host is configured, else the outbox folder."""
+def transport_for(settings: Settings, on_wait: Callable[[], None] | None = None) -> Transport:
+    """SMTP when a host is configured (`on_wait` called before each wait for the server), else the outbox folder."""
     if settings.smtp_host:
-        return SmtpTransport(settings)
+        return SmtpTransport(settings, on_wait=on_wait)
     return OutboxTransport(settings.outbox)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import smtplib
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -26,6 +27,13 @@ class VerdictAwareSMTP(smtplib.SMTP):
     went_ahead = False  # the last DATA got the go-ahead (354): a refusal after it is about the message sent
     _in_data = False
 
+    def __init__(self, *args: Any, on_wait: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        # Called before each wait for a reply (the greeting too, read while connecting): the caller's liveness beat.
+        # Each wait is bounded (the timeout, or DATA_REPLY_TIMEOUT), so a beat per wait keeps a slow server from
+        # looking like a stuck process, where one beat per message let four slow steps pass the liveness window.
+        self._on_wait = on_wait
+        super().__init__(*args, **kwargs)
+
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         """DATA, the message and the server's reply to it."""
         self.awaiting_verdict = self.went_ahead = False
@@ -45,6 +53,8 @@ class VerdictAwareSMTP(smtplib.SMTP):
         """The next reply; within DATA, after the go-ahead, the next one is the verdict on the whole message."""
         if self._in_data and self.went_ahead:
             self.awaiting_verdict = True  # the message and its final dot went out: the server may have taken it
+        if self._on_wait is not None:
+            self._on_wait()
         code, reply = super().getreply()
         if self._in_data and code == _GO_AHEAD:
             self.went_ahead = True

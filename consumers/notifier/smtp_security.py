@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Callable
 
 from consumers.notifier.smtp_client import VerdictAwareSMTP, VerdictAwareSMTPSSL
 from lifecycle.errors import UserError
@@ -98,15 +99,23 @@ def _explain(exc: BaseException, stage: str, settings: Settings, mode: str) -> S
     return SessionError(redact(f"{prefix}: {detail}", (settings.smtp_password.get_secret_value(),)), configuration)
 
 
-def open_session(settings: Settings, mode: str, context: ssl.SSLContext | None, timeout: float) -> VerdictAwareSMTP:
+def open_session(
+    settings: Settings,
+    mode: str,
+    context: ssl.SSLContext | None,
+    timeout: float,
+    on_wait: Callable[[], None] | None = None,
+) -> VerdictAwareSMTP:
     """A connected (TLS as `mode` says) and logged-in client; SessionError with one line when that fails."""
     stage = "connect"
     client: VerdictAwareSMTP | None = None
     try:
         if mode == IMPLICIT:
-            client = VerdictAwareSMTPSSL(settings.smtp_host, settings.smtp_port, timeout=timeout, context=context)
+            client = VerdictAwareSMTPSSL(
+                settings.smtp_host, settings.smtp_port, timeout=timeout, context=context, on_wait=on_wait
+            )
         else:
-            client = VerdictAwareSMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+            client = VerdictAwareSMTP(settings.smtp_host, settings.smtp_port, timeout=timeout, on_wait=on_wait)
         if mode == STARTTLS:
             stage = "starttls"
             client.starttls(context=context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -75,3 +76,21 @@ def test_a_verdict_that_is_no_smtp_reply_is_delivery_unknown_and_not_resent() ->
         transport.close()
 
     assert _copies(server, "SN-G") == 1
+
+
+def test_each_wait_for_the_server_is_announced_so_a_slow_server_does_not_look_stuck() -> None:
+    beats: list[float] = []
+    server = ScriptedSmtp(script={0: SLOW}, delay=STEP_TIMEOUT * 3)
+    with running(server) as port:
+        settings = Settings.from_env({}).replace(smtp_host="127.0.0.1", smtp_port=port)
+        transport = SmtpTransport(settings, timeout=STEP_TIMEOUT, on_wait=lambda: beats.append(time.monotonic()))
+        transport.send("slow", _message("SN-SLOW"))
+        returned = time.monotonic()
+        during_send = list(beats)
+        transport.close()
+
+    # One beat before each wait: the greeting, EHLO, MAIL, RCPT, DATA's go-ahead, and the slow verdict, whose
+    # beat came before its wait, so no wait runs longer than one step's bound after a beat.
+    assert len(during_send) == 6
+    assert returned - during_send[-1] >= server.delay
+    assert _copies(server, "SN-SLOW") == 1
