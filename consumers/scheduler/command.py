@@ -3,7 +3,9 @@
 `--once [--as-of T]` runs one sweep as of T (default now; held events count as waited until T, so a
 later T passes the LIFECYCLE_HOLD_DAYS hold period) and prints its summary as JSON;
 `--dry-run` prints the ticks instead of publishing them and leaves the watermark alone.
-Without `--once` it sweeps every LIFECYCLE_SCHEDULER_INTERVAL seconds until SIGTERM.
+Without `--once` it sweeps every LIFECYCLE_SCHEDULER_INTERVAL seconds until SIGTERM. One sweep runs at a time
+per database (`lock.sweep_lock`): a run that finds another scheduler sweeping is skipped with one INFO line
+(`--once` prints `"skipped"`), since that sweep covers its window.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kafka import KafkaProducer
 
 from consumers.database import DatabaseUnavailableError, connect, process_dsn, process_setting
 from consumers.privileges import check_privileges
+from consumers.scheduler.lock import sweep_lock
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
 from consumers.signals import stop_on_signals
@@ -52,12 +55,17 @@ def _producer(settings: Settings) -> KafkaProducer:
 
 def sweep_once(
     settings: Settings, producer: KafkaProducer, as_of: datetime, since: datetime | None = None
-) -> SweepReport:
-    """One sweep with a fresh database connection."""
+) -> SweepReport | None:
+    """One sweep with a fresh database connection; None when another scheduler is sweeping (this run is skipped)."""
     connection = connect(process_dsn(settings, COMPONENT), "lifecycle-scheduler")
     try:
-        publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
-        return sweep(connection, publish, settings.policy(), as_of, since)
+        with sweep_lock(connection) as alone:
+            if not alone:
+                # Another replica, or a sweep that outlived its process's restart: it covers this window too.
+                log.info("another scheduler is sweeping this database: this run is skipped")
+                return None
+            publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
+            return sweep(connection, publish, settings.policy(), as_of, since)
     finally:
         connection.close()
 
@@ -67,15 +75,18 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     if args.dry_run:
         connection = connect(process_dsn(settings, COMPONENT), "lifecycle-scheduler")
         try:
-            report, _ = find_due_ticks(connection, settings.policy(), as_of, args.since)
+            found, _ = find_due_ticks(connection, settings.policy(), as_of, args.since)
         finally:
             connection.close()
-        return {**report.summary(), "published": False, "tick_events": report.ticks}
+        return {**found.summary(), "published": False, "tick_events": found.ticks}
     producer = _producer(settings)
     try:
-        return {**sweep_once(settings, producer, as_of, args.since).summary(), "published": True}
+        report = sweep_once(settings, producer, as_of, args.since)
     finally:
         producer.close(timeout=10)
+    if report is None:
+        return {"as_of": as_of.isoformat(), "skipped": "another scheduler is sweeping", "published": False}
+    return {**report.summary(), "published": True}
 
 
 def _check_database(settings: Settings) -> None:

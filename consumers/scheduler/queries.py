@@ -139,7 +139,6 @@ def candidates(
 ) -> list[Candidate]:
     """Active entitlements expiring by `expiring_until`, rows stored since `changed_since` (None: every row),
     and rows still marked supported on one of `versions`: those after `after_serial`, by serial, at most `limit`."""
-    changed = "true" if changed_since is None else "stored_at >= %(changed_since)s"
     params: dict[str, Any] = {
         "changed_since": changed_since,
         "expiring_until": expiring_until,
@@ -149,7 +148,7 @@ def candidates(
         "limit": limit,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES.format(changed=changed), params)
+        cursor.execute(_EVERY_ROW if changed_since is None else _DUE_OR_CHANGED, params)
         return [
             Candidate(serial, SnapshotDates(status, program, expires_on, family, version, supported), bool(is_changed))
             for serial, status, program, expires_on, family, version, supported, is_changed in cursor
@@ -157,12 +156,29 @@ def candidates(
 
 
 # The columns the due rules read (`SnapshotDates`), which the store writes from the snapshot: never the document.
-_CANDIDATES = """
-SELECT serial, status, program, expires_on, family, version, version_supported, {changed} FROM entitlements
-WHERE serial > %(after)s AND (
-    (status = 'active' AND expires_on <= %(expiring_until)s)
-    OR {changed}
-    OR (version_supported AND (family, version) IN (SELECT * FROM unnest(%(families)s::text[], %(versions)s::text[])))
-)
+_EVERY_ROW = """
+SELECT serial, status, program, expires_on, family, version, version_supported, true FROM entitlements
+WHERE serial > %(after)s ORDER BY serial LIMIT %(limit)s
+"""
+# An OR of these three conditions, ordered by serial with a LIMIT, can use no index but the primary key's: it reads
+# every row after `after`. Each arm here is a page of its own by its own index (the first two sorted in memory, the
+# third in the order of entitlements_supported_by_version_serial, one version at a time); their union's first
+# `limit` rows by serial are the OR's.
+_DUE_OR_CHANGED = """
+(SELECT serial, status, program, expires_on, family, version, version_supported, stored_at >= %(changed_since)s
+ FROM entitlements WHERE serial > %(after)s AND status = 'active' AND expires_on <= %(expiring_until)s
+ ORDER BY serial LIMIT %(limit)s)
+UNION
+(SELECT serial, status, program, expires_on, family, version, version_supported, stored_at >= %(changed_since)s
+ FROM entitlements WHERE serial > %(after)s AND stored_at >= %(changed_since)s
+ ORDER BY serial LIMIT %(limit)s)
+UNION
+(SELECT e.* FROM unnest(%(families)s::text[], %(versions)s::text[]) AS v (family, version) CROSS JOIN LATERAL (
+    SELECT serial, status, program, expires_on, family, version, version_supported, stored_at >= %(changed_since)s
+    FROM entitlements AS t
+    WHERE t.version_supported AND t.family = v.family AND t.version = v.version AND t.serial > %(after)s
+    ORDER BY t.serial LIMIT %(limit)s
+ ) AS e
+ ORDER BY serial LIMIT %(limit)s)
 ORDER BY serial LIMIT %(limit)s
 """

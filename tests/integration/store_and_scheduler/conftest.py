@@ -1,4 +1,5 @@
-"""Fixtures of the store's integration tests: the store's role after the migrations, and a running store."""
+"""Fixtures of the store's and scheduler's integration tests: the store's role after the migrations, a running
+store, and the scheduler's sample database."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from pg_admin import with_role
+from scheduler_helpers import scheduler_settings
 
 from consumers.db import migrate
 from consumers.store.command import run_store
@@ -39,3 +41,15 @@ def running_store(app_settings: Settings) -> Iterator[Settings]:
     thread.join(timeout=30)
     assert not thread.is_alive(), "the store did not stop"
     assert not failures, failures
+
+
+@pytest.fixture
+def scheduler_env(topics: Settings, lifecycle_env: dict[str, str]) -> tuple[Settings, dict[str, str]]:
+    """Migrated database holding four entitlements and two releases (written as the store's role); processes log
+    in as the scheduler's role."""
+    settings = scheduler_settings(topics)
+    return settings, {
+        **lifecycle_env,
+        "LIFECYCLE_DATABASE_URL": settings.database_url.get_secret_value(),
+        "LIFECYCLE_METRICS_PORT": "0",
+    }
