@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,11 @@ ENV_NAME = re.compile(r"\bLIFECYCLE_[A-Z0-9_]+\b")
 IMPLIED = {"Read": "Describe", "Write": "Describe", "Delete": "Describe", "Alter": "Describe"}
 IMPLIED_CONFIGS = {"AlterConfigs": "DescribeConfigs"}
 BINARY_SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+# Compose's interpolation: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+other}.
+INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
+REQUIRED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")
+# Compose's sizes (docker's RAMInBytes): a number and k, m or g, counted in 1024s.
+COMPOSE_SIZES = {"k": 2**10, "m": 2**20, "g": 2**30}
 
 
 def k8s_documents(kind: str) -> list[dict[str, Any]]:
@@ -28,6 +34,49 @@ def compose() -> dict[str, Any]:
     """deploy/compose.yaml, parsed."""
     document: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     return document
+
+
+def interpolate(text: str, environ: Mapping[str, str]) -> str:
+    """`text` as compose reads it with `environ` as its variables; a required one missing raises KeyError."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match.group("name", "op", "arg")
+        value = environ.get(name)
+        missing = value is None or (value == "" and (op or ":").startswith(":"))
+        if op is None:
+            return value or ""
+        if op.endswith("-"):
+            return arg if missing else str(value)
+        if op.endswith("?"):
+            if missing:
+                raise KeyError(f"{name}: {arg}")
+            return str(value)
+        return "" if missing else arg  # ${VAR:+other}
+
+    return INTERPOLATION.sub(one, text)
+
+
+def compose_required() -> dict[str, str]:
+    """A value for every variable compose.yaml requires (`${VAR:?...}`), as an operator would export them."""
+    names = REQUIRED.findall((DEPLOY / "compose.yaml").read_text())
+    return {name: f"{name.lower()}-0123456789abcdef" for name in names}
+
+
+def compose_environment(service: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment one compose service's container gets: the file's values interpolated from `environ`
+    (by default only the required variables: every other one at its default)."""
+    variables = compose_required() if environ is None else environ
+    values = compose()["services"][service].get("environment", {})
+    return {name: interpolate(str(value), variables) for name, value in values.items()}
+
+
+def compose_size(text: str | int) -> int:
+    """A compose size ("64m", "1G", "512M") in bytes."""
+    value = str(text).strip().lower().removesuffix("b")
+    factor = COMPOSE_SIZES.get(value[-1:], 1)
+    return int(float(value[:-1] if value[-1:] in COMPOSE_SIZES else value) * factor)
 
 
 def env_names_used() -> dict[str, set[str]]:

@@ -7,7 +7,7 @@ import tomllib
 from typing import Any
 
 import pytest
-from deploy_files import DEPLOY, compose, k8s_documents, quantity
+from deploy_files import DEPLOY, compose, compose_size, k8s_documents, quantity
 
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
 from lifecycle.settings import SETTINGS
@@ -17,6 +17,9 @@ EXACT_TAG = re.compile(r"^[\w.\-/]+:v?\d+(\.\d+)+[\w.\-]*(@sha256:[0-9a-f]{64})?
 PROCESSES = tuple(COMPONENT_PORT_OFFSETS)
 NEEDS_KUBERNETES_API: frozenset[str] = frozenset()  # pods that may mount a service-account token: none calls the API
 LIMITS = ("cpu", "memory", "ephemeral-storage")
+COMPOSE_LIMITS = ("cpus", "memory", "pids")
+# The capabilities the postgres image's entrypoint needs to hand its data folder to `postgres` and switch to it.
+POSTGRES_ENTRYPOINT_CAPABILITIES = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}
 
 
 def _version() -> str:
@@ -161,19 +164,75 @@ def test_every_compose_service_has_a_healthcheck_and_the_processes_check_their_o
 def test_compose_mounts_the_kafka_ca_and_points_the_setting_at_it() -> None:
     assert "kafka_ca" in compose()["secrets"]
     assert "KAFKA_CA_FILE" in compose()["secrets"]["kafka_ca"]["file"]
-    for name in (*PROCESSES, "topics", "migrate"):
+    for name in (*PROCESSES, "topics"):
         service = compose()["services"][name]
         assert "kafka_ca" in service["secrets"], name
         assert service["environment"]["LIFECYCLE_KAFKA_SSL_CAFILE"].endswith("/run/secrets/kafka_ca}"), name
+    migrate = compose()["services"]["migrate"]  # `db migrate` never reaches Kafka: nothing of it, its password least
+    assert "kafka_ca" not in migrate["secrets"]
+    assert not [variable for variable in migrate["environment"] if variable.startswith("LIFECYCLE_KAFKA_")]
 
 
-def test_compose_processes_run_read_only_without_capabilities() -> None:
-    for name in (*PROCESSES, "topics", "migrate"):
-        service = compose()["services"][name]
+def _our_services() -> dict[str, dict[str, Any]]:
+    return {name: service for name, service in compose()["services"].items() if service["image"].startswith(OUR_IMAGE)}
+
+
+def _image_env(name: str) -> str:
+    (value,) = re.findall(rf"^ENV {name}=(\S+)$", (DEPLOY / "Dockerfile").read_text(), re.M)
+    return str(value)
+
+
+def test_compose_processes_run_read_only_as_the_image_user_writing_only_to_bounded_tmpfs_or_their_volume() -> None:
+    home = _image_env("LIFECYCLE_HOME")
+    assert sorted(_our_services()) == sorted((*PROCESSES, "topics", "migrate"))
+    for name, service in _our_services().items():
         assert service["read_only"] is True, name
-        assert service["cap_drop"] == ["ALL"], name
-        assert "no-new-privileges:true" in service["security_opt"], name
-        assert "/tmp" in service["tmpfs"], name
+        assert "user" not in service, name  # the image's USER 10001:10001, never root
+        tmpfs = {path: options for path, _, options in (entry.partition(":") for entry in service["tmpfs"])}
+        assert "/tmp" in tmpfs, name
+        for options in tmpfs.values():  # in memory: each bounded, well within the memory limit
+            size = dict(option.split("=", 1) for option in options.split(","))["size"]
+            assert compose_size(size) * 4 <= compose_size(service["deploy"]["resources"]["limits"]["memory"]), name
+        volumes = [volume for volume in service.get("volumes", []) if isinstance(volume, str)]
+        assert home in tmpfs or home in volumes, f"{name}: LIFECYCLE_HOME ({home}) is not writable"
+
+
+def test_the_worker_keeps_its_table_on_a_volume_of_its_own_that_the_image_user_owns() -> None:
+    home = _image_env("LIFECYCLE_HOME")
+    worker = compose()["services"]["worker"]
+    assert worker["volumes"] == [home]  # anonymous: one per container, so `--scale` never shares a RocksDB folder
+    assert not [entry for entry in worker["tmpfs"] if entry.split(":")[0] == home]
+    # A new volume takes the owner and mode of the folder it is mounted on: the image makes it the user's.
+    (user,) = re.findall(r"^USER (\S+)", (DEPLOY / "Dockerfile").read_text(), re.M)
+    uid, gid = user.split(":")
+    assert re.search(rf"install -d -o {uid} -g {gid} -m 0700 {re.escape(home)}\b", (DEPLOY / "Dockerfile").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_every_compose_service_drops_every_capability_gains_no_privilege_and_has_limits(name: str) -> None:
+    service = compose()["services"][name]
+    assert service["cap_drop"] == ["ALL"], name
+    assert "no-new-privileges:true" in service["security_opt"], name
+    assert not service.get("privileged"), name
+    assert not {"network_mode", "pid", "ipc", "devices"} & set(service), name
+    added = set(service.get("cap_add", []))
+    assert added == (POSTGRES_ENTRYPOINT_CAPABILITIES if name == "postgres" else set()), name
+    resources = service["deploy"]["resources"]
+    assert set(COMPOSE_LIMITS) <= set(resources["limits"]), name
+    assert float(resources["limits"]["cpus"]) > 0, name
+    assert int(resources["limits"]["pids"]) > 0, name
+    for kind, reserved in resources.get("reservations", {}).items():
+        assert compose_size(reserved) <= compose_size(resources["limits"][kind]), (name, kind)
+
+
+def test_the_worker_memory_limit_leaves_room_above_its_measured_peak() -> None:
+    readme = " ".join((DEPLOY.parent / "README.md").read_text().split())
+    (peak_mib,) = re.findall(r"the worker's peak memory \(about (\d+) MiB\)", readme)
+    limit = compose_size(compose()["services"]["worker"]["deploy"]["resources"]["limits"]["memory"])
+    assert limit >= 1.25 * int(peak_mib) * 2**20
+    (deployment,) = [doc for doc in k8s_documents("Deployment") if doc["metadata"]["name"] == "lifecycle-worker"]
+    k8s_limit = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+    assert quantity(k8s_limit) >= 1.25 * int(peak_mib) * 2**20
 
 
 def test_the_health_window_setting_is_documented_for_probes() -> None:

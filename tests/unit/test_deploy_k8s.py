@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from deploy_files import k8s_documents
+from deploy_files import DEPLOY, k8s_documents
 
 from lifecycle.cli import SUBCOMMANDS
+from lifecycle.db_logins import WRITERS, dsn_env
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
 from lifecycle.settings import SETTINGS
 from lifecycle.topics import ALL_TOPICS, PARTITIONS
@@ -88,13 +90,74 @@ def _secret_keys(container: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _pod_specs() -> list[tuple[str, dict[str, Any]]]:
+    """(name, pod spec) of every Deployment and Job."""
+    return [
+        (doc["metadata"]["name"], doc["spec"]["template"]["spec"])
+        for doc in k8s_documents("Deployment") + k8s_documents("Job")
+    ]
+
+
+DSN_SETTINGS = {setting.env for setting in SETTINGS if re.fullmatch(r"LIFECYCLE_DATABASE_(\w+_)?URL", setting.env)}
+
+
 def test_each_process_that_writes_rows_has_its_own_dsn_and_the_migration_every_password() -> None:
     deployments = _deployments()
-    for name in ("store", "scheduler", "notifier"):
-        keys = _secret_keys(deployments[name]["spec"]["template"]["spec"]["containers"][0])
-        assert keys["LIFECYCLE_DATABASE_URL"] == f"database-{name}-url"
+    for name in WRITERS:
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        keys = _secret_keys(container)
+        assert set(keys) & DSN_SETTINGS == {dsn_env(name)}, name  # its own setting: no LIFECYCLE_DATABASE_URL
+        assert keys[dsn_env(name)] == f"database-{name}-url"
+    dashboard = _secret_keys(deployments["dashboard"]["spec"]["template"]["spec"]["containers"][0])
+    assert set(dashboard) & DSN_SETTINGS == {"LIFECYCLE_DATABASE_READONLY_URL"}
+    assert dashboard["LIFECYCLE_DATABASE_READONLY_URL"] == "database-readonly-url"
+    assert not set(_secret_keys(deployments["worker"]["spec"]["template"]["spec"]["containers"][0])) & DSN_SETTINGS
     (job,) = k8s_documents("Job")
     migrate = _secret_keys(job["spec"]["template"]["spec"]["containers"][0])
     assert {f"LIFECYCLE_DB_{name.upper()}_PASSWORD" for name in ("store", "scheduler", "notifier", "readonly")} <= set(
         migrate
     )
+    assert set(migrate) & DSN_SETTINGS == {"LIFECYCLE_DATABASE_ADMIN_URL"}
+
+
+@pytest.mark.parametrize("doc", k8s_documents("Deployment"), ids=lambda doc: doc["metadata"]["name"])
+def test_no_deployment_gets_the_admin_dsn_a_role_password_or_another_process_secret(doc: dict[str, Any]) -> None:
+    name = doc["metadata"]["labels"]["app.kubernetes.io/component"]
+    spec = doc["spec"]["template"]["spec"]
+    own = {"database-readonly-url"} if name == "dashboard" else {f"database-{name}-url"}
+    for container in spec["containers"] + spec.get("initContainers", []):
+        env = {variable["name"] for variable in container.get("env", [])}
+        assert "LIFECYCLE_DATABASE_ADMIN_URL" not in env
+        assert not [variable for variable in env if re.fullmatch(r"LIFECYCLE_DB_\w+_PASSWORD", variable)]
+        app_keys = {
+            variable["valueFrom"]["secretKeyRef"]["key"]
+            for variable in container.get("env", [])
+            if variable.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "lifecycle-app"
+        }
+        assert {key for key in app_keys if key.startswith("database-")} <= own, name
+        assert not [source for source in container.get("envFrom", []) if "secretRef" in source]  # never a whole Secret
+    assert not [volume for volume in spec["volumes"] if volume.get("secret", {}).get("secretName") == "lifecycle-app"]
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_every_pod_that_logs_in_to_postgresql_verifies_the_server_against_its_ca(
+    name_and_spec: tuple[str, dict[str, Any]],
+) -> None:
+    name, spec = name_and_spec
+    container = spec["containers"][0]
+    env = {variable["name"]: variable.get("value") for variable in container.get("env", [])}
+    if not set(env) & DSN_SETTINGS:
+        assert "PGSSLMODE" not in env, name
+        return
+    assert env["PGSSLMODE"] == "verify-full", name
+    secrets = {volume["name"]: volume["secret"] for volume in spec["volumes"] if "secret" in volume}
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    folder, file = env["PGSSLROOTCERT"].rsplit("/", 1)
+    assert secrets[mounts[folder]]["secretName"] == "lifecycle-postgres-ca", name
+    assert {"key": "ca.crt", "path": file} in secrets[mounts[folder]]["items"], name
+
+
+def test_kustomization_applies_every_manifest() -> None:
+    (kustomization,) = k8s_documents("Kustomization")
+    manifests = {path.name for path in (DEPLOY / "k8s").glob("*.yaml")} - {"kustomization.yaml"}
+    assert sorted(kustomization["resources"]) == sorted(manifests)
