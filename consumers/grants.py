@@ -28,7 +28,7 @@ SCHEDULER: dict[str, Rights] = {
     "scheduler_watermarks": ("SELECT", "INSERT", "UPDATE"),
     "scheduler_ticks": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }
-# consumers/notifier/ledger.py: one ledger row per notice, claimed and updated, never deleted.
+# consumers/notifier/ledger.py: one ledger row per notice, inserted or claimed (an upsert) and updated, never deleted.
 NOTIFIER: dict[str, Rights] = {
     "delivery_ledger": ("SELECT", "INSERT", "UPDATE"),
 }

@@ -1,20 +1,41 @@
 """What every delivery ledger does (`Ledger`, consumers/notifier/ledger_port.py), as one suite for fake and real.
 
-A subclass named `Test...` provides the `ledger` fixture, an empty ledger of its kind:
-tests/unit/notifier/test_fake_ledger.py runs the suite against FakeLedger, and
-tests/integration/notifier/test_postgres_ledger.py against PostgresLedger on a migrated PostgreSQL.
+A subclass named `Test...` provides the `open_ledger` fixture (OpenLedger: one notifier's ledger on a store that
+starts empty and that every ledger it opens shares): tests/unit/notifier/test_fake_ledger.py runs the suite against
+FakeLedger, and tests/integration/notifier/test_postgres_ledger.py against PostgresLedger on a migrated PostgreSQL.
 Import it as `from ledger_contract import LedgerContract` (tests/ is on sys.path through tests/conftest.py).
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, Protocol
 
 import pytest
 from examples import example
 
 from consumers.notifier.ledger_port import Ledger, LedgerEntry, LedgerRejectedError
+
+
+class OpenLedger(Protocol):
+    """Opens the ledger of the notifier named `owner`, whose claims last `lease` (the ledger's own by default)."""
+
+    def __call__(self, owner: str, lease: timedelta | None = None) -> Ledger: ...
+
+
+# A lease that runs out while the test waits, and the wait.
+BRIEF_LEASE = timedelta(milliseconds=50)
+PAST_BRIEF_LEASE = 0.2
+# Each outcome a notifier records, as it records it.
+OUTCOMES: dict[str, Callable[[Ledger, str], None]] = {
+    "sent": lambda ledger, notice_id: ledger.record_sent(notice_id, "smtp", "<n1@example.com>", "it@example.com"),
+    "failure": lambda ledger, notice_id: ledger.record_failure(notice_id, "SMTP 451 try again later"),
+    "dead-letter": lambda ledger, notice_id: ledger.record_dead_letter(notice_id, "delivery refused: SMTP 550"),
+    "skipped": lambda ledger, notice_id: ledger.record_skipped(notice_id, "too_old", "due 2023-01-09"),
+}
 
 
 def sample_notice(**changes: Any) -> dict[str, Any]:
@@ -32,8 +53,18 @@ class LedgerContract(ABC):
 
     @pytest.fixture
     @abstractmethod
-    def ledger(self) -> Ledger:
-        """An empty ledger of the kind under test."""
+    def open_ledger(self) -> OpenLedger:
+        """Opens ledgers of the kind under test, all on one store, empty at first."""
+
+    @pytest.fixture
+    def ledger(self, open_ledger: OpenLedger) -> Ledger:
+        """The ledger of notifier-a, on an empty store."""
+        return open_ledger("notifier-a")
+
+    @pytest.fixture
+    def rival(self, open_ledger: OpenLedger) -> Ledger:
+        """The ledger of notifier-b, a second notifier on the same store."""
+        return open_ledger("notifier-b")
 
     @pytest.fixture
     def notice(self) -> dict[str, Any]:
@@ -201,3 +232,64 @@ class LedgerContract(ABC):
 
         assert ledger.claim_recipient(later["notice_id"], "it-admin@example.com", 2)
         assert not ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 2)
+
+    def test_a_notice_another_notifier_claimed_is_refused_while_its_lease_runs(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        assert ledger.begin(notice).claimed_by_other is None
+
+        refused = rival.begin(notice)
+
+        assert (where(refused), refused.claimed_by_other) == (("pending", 0, False), "notifier-a")
+        assert rival.begin(notice).claimed_by_other == "notifier-a"  # asking again takes nothing
+
+    def test_the_same_notifier_may_claim_its_notice_again(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.begin(notice)
+
+        assert ledger.begin(notice).claimed_by_other is None  # a retry, or the record read again
+        assert rival.begin(notice).claimed_by_other == "notifier-a"
+
+    def test_a_claim_whose_lease_ran_out_may_be_taken_over(
+        self, open_ledger: OpenLedger, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        crashed = open_ledger("notifier-b", lease=BRIEF_LEASE)  # claimed, then never recorded an outcome
+        assert crashed.begin(notice).claimed_by_other is None
+        time.sleep(PAST_BRIEF_LEASE)
+
+        assert ledger.begin(notice).claimed_by_other is None
+        assert crashed.begin(notice).claimed_by_other == "notifier-a"
+
+    @pytest.mark.parametrize("outcome", OUTCOMES.values(), ids=list(OUTCOMES))
+    def test_an_outcome_recorded_releases_the_claim(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any], outcome: Callable[[Ledger, str], None]
+    ) -> None:
+        ledger.begin(notice)
+        outcome(ledger, notice["notice_id"])
+
+        assert rival.begin(notice).claimed_by_other is None
+
+    def test_an_outcome_recorded_by_another_notifier_leaves_the_claim(
+        self, open_ledger: OpenLedger, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        rival.record_failure(notice["notice_id"], "SMTP 451 try again later")  # its own lease ran out before
+
+        assert open_ledger("notifier-c").begin(notice).claimed_by_other == "notifier-a"
+
+    def test_notices_are_claimed_apart(self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]) -> None:
+        other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
+        ledger.begin(notice)
+
+        assert rival.begin(other).claimed_by_other is None
+        assert ledger.begin(other).claimed_by_other == "notifier-b"
+
+    def test_a_done_notice_is_claimed_by_no_one(self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]) -> None:
+        ledger.begin(notice)
+        ledger.record_sent(notice["notice_id"], "smtp", "<n1@example.com>", "acct-092@customers.example.com")
+
+        assert (where(rival.begin(notice)), rival.begin(notice).claimed_by_other) == (("sent", 1, True), None)
+        assert ledger.begin(notice).claimed_by_other is None

@@ -21,7 +21,7 @@ from consumers.notifier.delivery_errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from consumers.notifier.smtp_client import VerdictAwareSMTP
+from consumers.notifier.smtp_client import STEP_TIMEOUT, VerdictAwareSMTP
 from consumers.notifier.smtp_replies import Refusal, reply_text
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
@@ -61,7 +61,9 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(self, settings: Settings, timeout: float = 30.0, on_wait: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, timeout: float = STEP_TIMEOUT, on_wait: Callable[[], None] | None = None
+    ) -> None:
         # `timeout` bounds every step but the wait for the verdict on a message (smtp_client.DATA_REPLY_TIMEOUT);
         # `on_wait` is called before each wait for the server (a liveness beat).
         self._settings = settings

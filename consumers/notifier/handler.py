@@ -10,6 +10,7 @@ from typing import Any
 
 import schemas
 from consumers.deadletters import DeadLetters
+from consumers.notifier.decoding import NewerNoticeError, decode_notice
 from consumers.notifier.deferrals import Deferrals, deferred_reason
 from consumers.notifier.delivery import Transport
 from consumers.notifier.delivery_errors import (
@@ -21,13 +22,12 @@ from consumers.notifier.delivery_errors import (
 from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger_port import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
+from consumers.notifier.published_letters import PublishedLetters
 from consumers.notifier.render import NoticeRenderer, RenderError
 from consumers.notifier.unconfirmed import redriven, set_aside_unconfirmed, unconfirmed_reason
 from consumers.record import Record
 from lifecycle import metrics
 from lifecycle.personal import mask_address, mask_personal
-from schemas.checks import newer_version
-from schemas.codec import SCHEMA_VERSION, VERSION_REFUSAL
 
 COMPONENT = "notifier"
 # Dead-letter reasons' leading words (`lifecycle redrive --reason '…'` picks them out).
@@ -48,29 +48,6 @@ class RetryLaterError(Exception):
     """A temporary failure: the message must be handled again, and its offset not committed."""
 
 
-class NewerNoticeError(schemas.InvalidMessage):
-    """A notice of a schema_version newer than this notifier understands: set aside, never guessed at."""
-
-
-def check_notice_version(document: Mapping[str, Any]) -> None:
-    """Raise NewerNoticeError when the notice's schema_version is above SCHEMA_VERSION (none reads as 1)."""
-    version = newer_version(document)
-    if version is not None:
-        raise NewerNoticeError(
-            f"notice schema_version {version} is {VERSION_REFUSAL} (the notifier knows {SCHEMA_VERSION}): "
-            f"upgrade the notifier, then `lifecycle redrive --reason '{VERSION_REFUSAL}'`"
-        )
-
-
-def decode_notice(raw: bytes | None) -> dict[str, Any]:
-    """Parse and validate one notice; raise schemas.InvalidMessage with the field and the problem."""
-    if raw is None:
-        raise schemas.InvalidMessage("(document): empty message")
-    document = schemas.decode_object(raw)
-    check_notice_version(document)  # before the schema: a newer version's fields may mean something else
-    return schemas.validate("notice", document)
-
-
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
@@ -80,7 +57,9 @@ class NoticeHandler:
     """Sends each notice once, as the ledger tells; stale ones are skipped, undeliverable ones dead-lettered.
 
     A notice sent while the ledger cannot record it (PostgreSQL away) is remembered here and recorded
-    on the retry, not sent again; only a crash between the send and the record sends it twice.
+    on the retry, not sent again (a dead letter too: not published again); only a crash between the send
+    and the record sends it twice. The ledger's claim keeps a second notifier from sending a notice this one
+    is sending (a rebalance mid-send): that one retries the record later, when the ledger says how it went.
     At most `daily_cap` notices go to one address per UTC day (0: no cap), counted by the ledger; the
     rest are skipped. A notice the server defers (4xx about it) is retried `defer_attempts` times and
     `defer_minutes` (see `deferrals`), then dead-lettered; one the server may or may not have taken (no verdict on
@@ -113,6 +92,7 @@ class NoticeHandler:
         self._unconfirmed: dict[str, str] = {}
         self.now = now
         self._sent_unrecorded: dict[str, tuple[str, str, str]] = {}
+        self._letters = PublishedLetters()
 
     def handle(self, record: Record) -> Outcome:
         """Deliver the notice in `record`; raise RetryLaterError when a later attempt may succeed."""
@@ -125,6 +105,9 @@ class NoticeHandler:
             self.dead_letters.send(record, mask_personal(f"invalid notice: {exc}"))
             return Outcome.DEAD_LETTERED
         try:
+            letter = self._letters.reason(record)
+            if letter is not None:  # published before the ledger went away: only its record is left to do
+                return self._record_letter(record, notice, letter)
             unconfirmed = self._unconfirmed.get(notice["notice_id"])
             if unconfirmed is not None:
                 return self._dead_letter(record, notice, unconfirmed)
@@ -137,6 +120,10 @@ class NoticeHandler:
             if entry.done or (set_aside_unconfirmed(entry) and not redriven(record)):
                 # A notice the server may have taken is sent again only when an operator redrives it.
                 return Outcome.DUPLICATE
+            if entry.claimed_by_other is not None:  # maybe sending it now: the ledger has its outcome later
+                raise RetryLaterError(
+                    f"notice {notice['notice_id']} is being delivered by {entry.claimed_by_other}; retried later"
+                )
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
             now = self.now().astimezone(UTC)  # read once: the day judged is the day the email names
             stale = staleness(notice, now.date(), self.max_age_days)
@@ -201,7 +188,12 @@ class NoticeHandler:
     def _dead_letter(self, record: Record, notice: Mapping[str, Any], reason: str) -> Outcome:
         masked = mask_recipient(reason, notice)
         self.dead_letters.send(record, masked)
-        self.ledger.record_dead_letter(notice["notice_id"], masked)
+        self._letters.remember(record, masked)  # should the ledger fail now, its retry publishes no second letter
+        return self._record_letter(record, notice, masked)
+
+    def _record_letter(self, record: Record, notice: Mapping[str, Any], reason: str) -> Outcome:
+        self.ledger.record_dead_letter(notice["notice_id"], reason)
+        self._letters.forget(record)
         self._unconfirmed.pop(notice["notice_id"], None)
         self.deferrals.forget(notice["notice_id"])
         return Outcome.DEAD_LETTERED

@@ -1,9 +1,13 @@
-"""The delivery ledger in PostgreSQL: one row per notice_id, so a redelivered notice is sent once."""
+"""The delivery ledger in PostgreSQL: one row per notice_id, claimed by one notifier at a time: each is sent once."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
+import socket
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import psycopg2
@@ -13,37 +17,65 @@ import psycopg2.extensions
 from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
 from consumers.notifier.handler import COMPONENT
 from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.smtp_client import DATA_REPLY_TIMEOUT, SESSION_STEPS, STEP_TIMEOUT
 from consumers.privileges import check_privileges
 from lifecycle.errors import UserError
 from lifecycle.redact import redact
 
 T = TypeVar("T")
 
-_BEGIN = """
-INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status)
-VALUES (%(notice_id)s, %(kind)s, %(serial)s, %(account_id)s, %(due_on)s, 'pending')
-ON CONFLICT (notice_id) DO UPDATE SET notice_id = EXCLUDED.notice_id
-RETURNING status, attempts, last_error
+CONNECT_TIMEOUT = 10  # seconds to open a connection to PostgreSQL
+# A claim outlasts the longest send it guards, and the record after it: every wait of a fresh SMTP session at its
+# bound, then PostgreSQL reconnected (445 s). The notifier beats its liveness before each wait for the server, so
+# no probe cuts a slow session short: only the sum of its waits bounds it. A notifier that dies holding a claim
+# holds up that notice (and those behind it on its partition) this long, no more.
+CLAIM_LEASE = timedelta(seconds=SESSION_STEPS * STEP_TIMEOUT + DATA_REPLY_TIMEOUT + CONNECT_TIMEOUT)
+
+# A notice is claimed when no one holds it, when its claim's lease ran out (a notifier died holding it) or when this
+# notifier holds it (a retry); a sent or skipped one never. ON CONFLICT locks the row: of two notifiers beginning
+# one notice at once, the second sees the first's claim. A refused claim leaves the row as it was.
+_CLAIMABLE = """
+delivery_ledger.status NOT IN ('sent', 'skipped')
+AND (delivery_ledger.claimed_until IS NULL OR delivery_ledger.claimed_until <= now()
+     OR delivery_ledger.claimed_by = EXCLUDED.claimed_by)
 """
-_SENT = """
+_BEGIN = f"""
+INSERT INTO delivery_ledger (notice_id, kind, serial, account_id, due_on, status, claimed_by, claimed_until)
+VALUES (%(notice_id)s, %(kind)s, %(serial)s, %(account_id)s, %(due_on)s, 'pending', %(owner)s, now() + %(lease)s)
+ON CONFLICT (notice_id) DO UPDATE SET
+    claimed_by = CASE WHEN {_CLAIMABLE} THEN EXCLUDED.claimed_by ELSE delivery_ledger.claimed_by END,
+    claimed_until = CASE WHEN {_CLAIMABLE} THEN EXCLUDED.claimed_until ELSE delivery_ledger.claimed_until END
+RETURNING status, attempts, last_error, claimed_by
+"""
+# Recording an outcome releases this notifier's claim, not one another notifier took once this one's ran out.
+_RELEASE = """
+    claimed_by = NULLIF(claimed_by, %(owner)s),
+    claimed_until = CASE WHEN claimed_by = %(owner)s THEN NULL ELSE claimed_until END
+"""
+_SENT = f"""
 UPDATE delivery_ledger
 SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
-    transport = %s, message_id = %s, recipient = %s, last_error = NULL,
-    counted_on = (now() AT TIME ZONE 'UTC')::date
-WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+    transport = %(transport)s, message_id = %(message_id)s, recipient = %(recipient)s, last_error = NULL,
+    counted_on = (now() AT TIME ZONE 'UTC')::date, {_RELEASE}
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
-_FAILED = """
-UPDATE delivery_ledger SET status = 'retrying', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+_FAILED = f"""
+UPDATE delivery_ledger
+SET status = 'retrying', attempts = attempts + 1, last_error = %(error)s, updated_at = now(), {_RELEASE}
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
-_DEAD = """
-UPDATE delivery_ledger SET status = 'dead_lettered', attempts = attempts + 1, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+_DEAD = f"""
+UPDATE delivery_ledger
+SET status = 'dead_lettered', attempts = attempts + 1, last_error = %(error)s, updated_at = now(), {_RELEASE}
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
-_SKIPPED = """
-UPDATE delivery_ledger SET status = 'skipped', skip_reason = %s, last_error = %s, updated_at = now()
-WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
+_SKIPPED = f"""
+UPDATE delivery_ledger
+SET status = 'skipped', skip_reason = %(reason)s, last_error = %(error)s, updated_at = now(), {_RELEASE}
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
+# The claim columns of migration 0016: a notifier started before `db migrate` ran refuses at once.
+_CLAIM_COLUMNS = "SELECT claimed_by, claimed_until FROM delivery_ledger LIMIT 0"
 
 # The cap: one recipient's claims are serialized by an advisory lock, so notifiers in parallel cannot overshoot it.
 _CAP_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('lifecycle.recipient:' || lower(%s), 0))"
@@ -59,17 +91,21 @@ WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 
 
 class PostgresLedger:
-    """The ledger table `delivery_ledger`; each call is one statement committed alone (a claim: one transaction)."""
+    """The table `delivery_ledger`; each call is one statement committed alone (claim_recipient: one transaction)."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, owner: str | None = None, lease: timedelta = CLAIM_LEASE) -> None:
         self._dsn = dsn
         self._connection: psycopg2.extensions.connection | None = None
+        self.owner = owner or notifier_id()  # this notifier's name in the claims it holds
+        self.lease = lease
 
     def _run(self, work: Callable[[psycopg2.extensions.connection], T]) -> T:
         try:
             if self._connection is None or self._connection.closed:
                 try:
-                    connection = psycopg2.connect(self._dsn, connect_timeout=10, application_name="lifecycle-notifier")
+                    connection = psycopg2.connect(
+                        self._dsn, connect_timeout=CONNECT_TIMEOUT, application_name="lifecycle-notifier"
+                    )
                 except UNPARSABLE_DSN as exc:
                     raise UserError(explain_unparsable_dsn(exc)) from None
                 connection.autocommit = True  # every statement is its own transaction: one round trip
@@ -93,6 +129,7 @@ class PostgresLedger:
         """Fail with a UserError when the database cannot be reached, was never migrated or grants too little."""
         try:
             self._run(lambda connection: check_privileges(connection, COMPONENT))
+            self._run(_check_claim_columns)
         except LedgerUnavailableError as exc:
             raise UserError(f"{exc}; check {setting}") from None
         except UserError:
@@ -100,28 +137,32 @@ class PostgresLedger:
             raise
 
     def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
-        """Record that the notice is being handled (once) and return where its delivery stands."""
+        """Claim the notice for this notifier, unless done or claimed by another, and return where it stands."""
+        names = ("notice_id", "kind", "serial", "account_id", "due_on")
         row = self._execute(
-            _BEGIN, {name: notice[name] for name in ("notice_id", "kind", "serial", "account_id", "due_on")}
+            _BEGIN, {**{name: notice[name] for name in names}, "owner": self.owner, "lease": self.lease}
         )
         assert row is not None
-        return LedgerEntry(status=row[0], attempts=row[1], last_error=row[2])
+        holder = row[3] if row[3] != self.owner else None
+        return LedgerEntry(status=row[0], attempts=row[1], last_error=row[2], claimed_by_other=holder)
 
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
         """Mark the notice delivered."""
-        self._execute(_SENT, (transport, message_id, recipient, notice_id))
+        sent = {"transport": transport, "message_id": message_id, "recipient": recipient}
+        self._execute(_SENT, {**sent, "notice_id": notice_id, "owner": self.owner})
 
     def record_failure(self, notice_id: str, error: str) -> None:
         """Count a failed attempt that will be retried."""
-        self._execute(_FAILED, (error[:2000], notice_id))
+        self._execute(_FAILED, {"error": error[:2000], "notice_id": notice_id, "owner": self.owner})
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
         """Mark the notice dead-lettered: it will not be tried again."""
-        self._execute(_DEAD, (reason[:2000], notice_id))
+        self._execute(_DEAD, {"error": reason[:2000], "notice_id": notice_id, "owner": self.owner})
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
         """Mark the notice skipped (`reason`: one of freshness.REASONS, or RECIPIENT_CAP): it will never be sent."""
-        self._execute(_SKIPPED, (reason, detail[:2000], notice_id))
+        skipped = {"reason": reason, "error": detail[:2000], "notice_id": notice_id, "owner": self.owner}
+        self._execute(_SKIPPED, skipped)
 
     def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool:
         """Count this notice against `recipient`'s cap for today (UTC); False when the day's cap is already used.
@@ -157,3 +198,20 @@ class PostgresLedger:
         if connection is not None:
             with contextlib.suppress(psycopg2.Error):
                 connection.close()
+
+
+def notifier_id() -> str:
+    """A name for one notifier in its claims: host, process id and a random part (process ids repeat in containers)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _check_claim_columns(connection: psycopg2.extensions.connection) -> None:
+    """Raise a one-line UserError when the ledger lacks the claim columns (a database not migrated since)."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_CLAIM_COLUMNS)
+        except psycopg2.errors.UndefinedColumn:
+            raise UserError(
+                "the delivery_ledger table has no claim columns (migration 0016_delivery_ledger_claims): "
+                "run `lifecycle db migrate` first"
+            ) from None

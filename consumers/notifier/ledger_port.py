@@ -31,17 +31,24 @@ class LedgerEntry:
     status: str
     attempts: int
     last_error: str | None = None  # the last failure or dead-letter reason recorded
+    # The notifier whose claim on the notice still runs, when not this one: it may be sending it right now.
+    claimed_by_other: str | None = None
 
     @property
     def done(self) -> bool:
         return self.status in FINAL_STATUSES
 
 
+# `begin` claims the notice for this notifier until a lease longer than its longest send runs out, so two
+# notifiers (one still sending when a rebalance hands its partition to the other) never both send it.
 class Ledger(Protocol):
     """What the handler needs from a delivery ledger."""
 
-    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry: ...
+    def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
+        """Claim the notice (unless done or another notifier's claim runs) and return where its delivery stands."""
+        ...
 
+    # Each record_* below releases this notifier's claim on the notice.
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None: ...
 
     def record_failure(self, notice_id: str, error: str) -> None: ...

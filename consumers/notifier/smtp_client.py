@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 # minutes). The wait stays inside the notifier's liveness window (LIFECYCLE_HEALTH_LIVE_SECONDS, 60 s), so no
 # supervisor kills it mid-wait and sends again blind; a verdict slower than this is "delivery unknown".
 DATA_REPLY_TIMEOUT = 45.0
+# Every other step's wait (connect, TLS, login, each command and its reply): SmtpTransport's default timeout.
+STEP_TIMEOUT = 30.0
+# The most STEP_TIMEOUT waits one send can take, a fresh session's: connecting, the greeting, EHLO, STARTTLS and
+# its handshake, EHLO again, a login (up to three replies), MAIL, RCPT, DATA and writing the message.
+SESSION_STEPS = 13
 _GO_AHEAD = 354
 
 

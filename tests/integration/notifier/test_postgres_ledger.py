@@ -2,23 +2,101 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
-from ledger_contract import LedgerContract
+from ledger_contract import LedgerContract, OpenLedger, sample_notice
 from pg_admin import with_role
 
-from consumers.db import migrate
-from consumers.notifier.ledger import PostgresLedger
+from consumers.database import admin_dsn
+from consumers.db import MIGRATION_TABLE, MIGRATIONS_DIR, migrate
+from consumers.notifier.ledger import CLAIM_LEASE, PostgresLedger
+from consumers.notifier.ledger_port import LedgerEntry
+from lifecycle.errors import UserError
 from lifecycle.settings import Settings
+
+RACES = 40
 
 
 class TestPostgresLedger(LedgerContract):
     @pytest.fixture
-    def ledger(self, settings: Settings) -> Iterator[PostgresLedger]:
-        """A PostgresLedger as the notifier's role on this test's own database, migrated as `db migrate` does."""
+    def open_ledger(self, settings: Settings) -> Iterator[OpenLedger]:
+        """PostgresLedgers as the notifier's role on this test's own database, migrated as `db migrate` does."""
         migrate(settings)
-        ledger = PostgresLedger(with_role(settings.database_url.get_secret_value(), settings.db_notifier_role))
+        dsn = with_role(settings.database_url.get_secret_value(), settings.db_notifier_role)
+        opened: list[PostgresLedger] = []
+
+        def open_one(owner: str, lease: timedelta | None = None) -> PostgresLedger:
+            ledger = PostgresLedger(dsn, owner=owner, lease=lease or CLAIM_LEASE)
+            ledger.check()
+            opened.append(ledger)
+            return ledger
+
+        yield open_one
+        for ledger in opened:
+            ledger.close()
+
+    def test_two_notifiers_beginning_a_notice_at_once_claim_it_once(self, open_ledger: OpenLedger) -> None:
+        notifiers = [open_ledger("notifier-a"), open_ledger("notifier-b")]
+        notices = [
+            sample_notice(notice_id=f"support_started:SN-R{n}:2023-01-09", serial=f"SN-R{n}") for n in range(RACES)
+        ]
+        entries: dict[tuple[int, int], LedgerEntry] = {}
+        start = threading.Barrier(len(notifiers))
+
+        def race(index: int) -> None:
+            for number, notice in enumerate(notices):
+                start.wait(timeout=10)  # both begin each notice at the same moment
+                entries[index, number] = notifiers[index].begin(notice)
+
+        threads = [threading.Thread(target=race, args=(index,)) for index in range(len(notifiers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        winners = [
+            [index for index in range(len(notifiers)) if entries[index, number].claimed_by_other is None]
+            for number in range(RACES)
+        ]
+        assert all(len(claimed) == 1 for claimed in winners), winners
+
+
+def test_the_claims_migration_rolls_back_and_applies_again(settings: Settings) -> None:
+    from yoyo import read_migrations
+    from yoyo.backends import get_backend_class
+    from yoyo.connections import parse_uri
+
+    migrate(settings)
+    dsn = with_role(settings.database_url.get_secret_value(), settings.db_notifier_role)
+    notice = sample_notice()
+    holder = PostgresLedger(dsn, owner="notifier-a")
+    try:
+        holder.begin(notice)  # claimed when the migration is rolled back
+    finally:
+        holder.close()
+    uri = parse_uri(admin_dsn(settings))._replace(scheme="postgresql")
+    uri = uri._replace(args={**uri.args, "options": f"-c role={settings.db_owner_role}"})  # as `db migrate` does
+    backend = get_backend_class("postgresql")(uri, MIGRATION_TABLE)
+    ours = read_migrations(str(MIGRATIONS_DIR)).filter(lambda m: m.id == "0016_delivery_ledger_claims")
+    unmigrated = PostgresLedger(dsn, owner="notifier-b")
+    try:
+        with backend.lock():
+            backend.rollback_migrations(backend.to_rollback(ours))
+        with pytest.raises(UserError, match=r"no claim columns .* run `lifecycle db migrate` first"):
+            unmigrated.check()  # a notifier started before `db migrate`: one line, not a failure per notice
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(ours))
+    finally:
+        backend.connection.close()
+        unmigrated.close()
+
+    ledger = PostgresLedger(dsn, owner="notifier-b")
+    try:
         ledger.check()
-        yield ledger
+        entry = ledger.begin(notice)  # the row kept, its claim gone with the columns
+        assert (entry.status, entry.claimed_by_other) == ("pending", None)
+    finally:
         ledger.close()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import orjson
 
 from consumers.notifier.delivery_errors import PermanentDeliveryError, TransientDeliveryError
+from consumers.notifier.ledger import CLAIM_LEASE
 from consumers.notifier.ledger_port import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
 
 
@@ -32,11 +33,13 @@ class FakeRecord:
 class FakeLedger:
     """The delivery ledger in memory, held to PostgresLedger by tests/ledger_contract.py."""
 
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # two FakeLedgers on one dict: two notifiers
     available: bool = True
     outages_on_record: int = 0  # how many record_* calls fail as if PostgreSQL went away
     reject: bool = False
     today: date = date(2026, 3, 15)  # the UTC day of the database's clock, for the per-recipient cap
+    owner: str = "notifier-a"  # this notifier's id in the claims it holds
+    lease: timedelta = CLAIM_LEASE
 
     def _check(self, *values: object) -> None:
         if not self.available:
@@ -51,7 +54,12 @@ class FakeLedger:
         except ValueError:
             raise LedgerRejectedError(f'date/time field value out of range: "{notice["due_on"]}"') from None
         row = self.rows.setdefault(notice["notice_id"], {"status": "pending", "attempts": 0})
-        return LedgerEntry(row["status"], row["attempts"], row.get("last_error"))
+        now = datetime.now(UTC)  # as PostgreSQL's now(): a lease runs in real time
+        holder = row.get("claimed_by")
+        if row["status"] not in FINAL_STATUSES and (holder in (None, self.owner) or row["claimed_until"] <= now):
+            row.update(claimed_by=self.owner, claimed_until=now + self.lease)
+        other = row.get("claimed_by") if row.get("claimed_by") != self.owner else None
+        return LedgerEntry(row["status"], row["attempts"], row.get("last_error"), other)
 
     def _update(self, notice_id: str, attempt: bool = True, **changes: Any) -> None:
         self._check(notice_id, *changes.values())
@@ -61,6 +69,8 @@ class FakeLedger:
         row = self.rows.get(notice_id)  # as PostgresLedger: a notice never begun has no row to update
         if row is not None and row["status"] not in FINAL_STATUSES:  # and a sent or skipped row never changes
             row.update(changes, attempts=row["attempts"] + int(attempt))
+            if row.get("claimed_by") == self.owner:  # only its own claim: another's may have followed a lapsed one
+                row.update(claimed_by=None, claimed_until=None)
 
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None:
         self._update(
