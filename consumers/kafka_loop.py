@@ -10,8 +10,8 @@ Usage::
 of the `transient` exceptions (the database or broker is away), the loop keeps the batch, pauses
 every assigned partition and keeps polling (so the group does not evict the consumer for exceeding
 max.poll.interval.ms), then retries the same records with exponential backoff until they apply.
-Records that arrive meanwhile (from partitions assigned by a rebalance) join the held batch, and the
-records of partitions a rebalance took away leave it: their new owner applies them.
+Records that arrive meanwhile (from partitions assigned by a rebalance) join the held batch; with
+`drop_revoked`, the records of partitions a rebalance took away leave it, for their new owner to apply.
 Offsets are committed per partition as last offset + 1, only after `apply_batch` returned.
 """
 
@@ -98,6 +98,7 @@ def _apply_until_done(
     transient: tuple[type[BaseException], ...],
     backoff: Backoff,
     on_poll: Callable[[], None] | None = None,
+    drop_revoked: bool = False,
 ) -> bool:
     """Apply the batch, pausing and retrying through outages; False when stopped first."""
     delays = backoff.delays()
@@ -114,7 +115,8 @@ def _apply_until_done(
                 paused = True
                 # Polling paused partitions fetches nothing but keeps this member in the group.
                 batch.extend(_flatten(consumer.poll(timeout_ms=int(delay * 1000))))
-                _drop_revoked(batch, consumer.assignment())
+                if drop_revoked:
+                    _drop_revoked(batch, consumer.assignment())
                 consumer.pause(*consumer.assignment())
                 if on_poll is not None:
                     on_poll()  # the loop still turns: an outage elsewhere is no reason to restart this process
@@ -148,8 +150,15 @@ def run_batches(
     max_records: int = 500,
     poll_timeout_ms: int = 500,
     on_poll: Callable[[], None] | None = None,
+    drop_revoked: bool = False,
 ) -> None:
-    """Poll, apply and commit until `stop` is set; `on_poll` runs after every poll (heartbeats, metrics)."""
+    """Poll, apply and commit until `stop` is set; `on_poll` runs after every poll (heartbeats, metrics).
+
+    `drop_revoked` suits an effect that is a latest state written by key (the store): applied late by a member
+    that lost the partition, it could write an older state over the new owner's. An effect with work half done
+    that only this member can finish (the notifier: a notice sent, its ledger record not yet written) keeps its
+    records and finishes them; the ledger's claim keeps the new owner from doing the same work meanwhile.
+    """
     learn_partitions(consumer)
     while not stop.is_set():
         batch = _flatten(consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_records))
@@ -158,7 +167,14 @@ def run_batches(
         if not batch:
             continue
         if not _apply_until_done(
-            consumer, batch, apply, stop=stop, transient=transient, backoff=backoff, on_poll=on_poll
+            consumer,
+            batch,
+            apply,
+            stop=stop,
+            transient=transient,
+            backoff=backoff,
+            on_poll=on_poll,
+            drop_revoked=drop_revoked,
         ):
             return
         _commit(consumer, batch, stop, backoff)

@@ -173,7 +173,8 @@ UNION
  FROM entitlements WHERE serial > %(after)s AND stored_at >= %(changed_since)s
  ORDER BY serial LIMIT %(limit)s)
 UNION
-(SELECT e.* FROM unnest(%(families)s::text[], %(versions)s::text[]) AS v (family, version) CROSS JOIN LATERAL (
+(SELECT e.* FROM (SELECT DISTINCT * FROM unnest(%(families)s::text[], %(versions)s::text[])) AS v (family, version)
+ CROSS JOIN LATERAL (
     SELECT serial, status, program, expires_on, family, version, version_supported, stored_at >= %(changed_since)s
     FROM entitlements AS t
     WHERE t.version_supported AND t.family = v.family AND t.version = v.version AND t.serial > %(after)s

@@ -102,6 +102,7 @@ def run_store(
             backoff=Backoff(maximum=settings.retry_max_seconds),
             max_records=batch_size,
             on_poll=lambda: metrics.beat(COMPONENT),
+            drop_revoked=True,  # a holds record has no revision: applied late, it could replace a newer one
         )
     finally:
         consumer.close(autocommit=False)

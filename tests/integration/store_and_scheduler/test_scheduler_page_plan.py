@@ -157,6 +157,27 @@ def test_pages_hold_the_rows_of_the_one_or(big_table: str, limit: int) -> None:
     assert (pages, total > 1000) == (total // limit + 1, True)
 
 
+def test_a_version_named_twice_loses_no_row(big_table: str) -> None:
+    connection = psycopg2.connect(big_table)
+    try:
+        # A window where only rows of an ended version are candidates: a page of them, the version named once, twice.
+        pages = [
+            candidates(
+                connection,
+                expiring_until=date(2000, 1, 1),
+                changed_since=datetime(2100, 1, 1, tzinfo=UTC),
+                versions=versions,
+                after_serial="",
+                limit=2,
+            )
+            for versions in (VERSIONS, [*VERSIONS, *VERSIONS])
+        ]
+    finally:
+        connection.close()
+    assert [c.serial for c in pages[0]] == ["SN-0000500", "SN-0001000"]
+    assert pages[1] == pages[0]
+
+
 def test_the_index_migration_rolls_back_and_applies_again(settings: Settings) -> None:
     from yoyo import read_migrations
     from yoyo.backends import get_backend_class

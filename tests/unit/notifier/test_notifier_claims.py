@@ -15,9 +15,9 @@ from notifier_samples import notice
 
 from consumers.notifier.delivery import SmtpTransport
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
-from consumers.notifier.ledger import CLAIM_LEASE, CONNECT_TIMEOUT, PostgresLedger
+from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.render import NoticeRenderer
-from consumers.notifier.smtp_client import DATA_REPLY_TIMEOUT, SESSION_STEPS, STEP_TIMEOUT
+from consumers.notifier.smtp_client import STEP_TIMEOUT
 from lifecycle.settings import Settings
 
 
@@ -93,8 +93,5 @@ def test_each_postgres_ledger_claims_as_a_notifier_of_its_own() -> None:
     assert f":{os.getpid()}:" in first.owner  # host:pid:random, to find the process in the ledger
 
 
-def test_a_claim_outlasts_every_wait_of_a_send_at_its_bound_and_the_record() -> None:
-    longest = SESSION_STEPS * STEP_TIMEOUT + DATA_REPLY_TIMEOUT + CONNECT_TIMEOUT
-
-    assert timedelta(seconds=longest) <= CLAIM_LEASE
+def test_the_claim_is_reckoned_with_the_step_timeout_the_transport_uses() -> None:
     assert SmtpTransport(Settings.from_env({}).replace(smtp_host="mail.invalid"))._timeout == STEP_TIMEOUT

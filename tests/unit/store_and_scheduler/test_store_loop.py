@@ -118,7 +118,7 @@ def test_records_of_a_partition_revoked_during_an_outage_are_left_to_its_new_own
         if len(attempts) < 2:
             raise DatabaseDownError("connection refused")
 
-    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST, drop_revoked=True)
     assert attempts == [[(0, 0), (0, 1), (1, 7), (1, 8)], [(0, 0), (0, 1)]]
     assert consumer.commits == [{TP: 2}]
 
@@ -133,7 +133,7 @@ def test_a_batch_whose_partitions_all_moved_away_is_not_applied_again() -> None:
         if len(attempts) == 1:
             raise DatabaseDownError("connection refused")
 
-    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST)
+    run_batches(consumer, apply, stop=stop, transient=(DatabaseDownError,), backoff=FAST, drop_revoked=True)
     assert attempts == [[0, 1], [2]]  # the next poll's records are this member's again (the fake hands them out)
     assert consumer.commits == []  # nothing of a partition no longer assigned is committed
 
