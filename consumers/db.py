@@ -25,15 +25,23 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_TABLE = "_yoyo_migration"
 
 
+def migration_url(dsn: str, setting: str = "the migration DSN") -> str:
+    """The DSN as the postgresql:// URL yoyo reads; a key=value DSN is refused in one line naming `setting`."""
+    if not dsn.startswith(("postgresql://", "postgres://")):
+        raise UserError(
+            f"{setting} must be a URL for the migrations (yoyo reads no key=value DSN): "
+            "postgresql://user@host:port/database"
+        )
+    return "postgresql://" + dsn.removeprefix("postgres://") if dsn.startswith("postgres://") else dsn
+
+
 def apply_migrations(dsn: str, owner: str) -> list[str]:
     """Apply pending migrations as the owner role; return the ids applied now."""
     from yoyo import read_migrations
     from yoyo.backends import get_backend_class
     from yoyo.connections import parse_uri
 
-    if not dsn.startswith(("postgresql://", "postgres://")):
-        raise UserError("the migration DSN must be a URL: postgresql://user@host:port/database")
-    uri = parse_uri(dsn)._replace(scheme="postgresql")
+    uri = parse_uri(migration_url(dsn))._replace(scheme="postgresql")
     # yoyo opens a new connection per migration: the role goes into every connection's startup options.
     options = f"{uri.args.get('options', '')} -c role={owner}".strip()
     uri = uri._replace(args={**uri.args, "options": options})
@@ -53,8 +61,8 @@ def migrate(settings: Settings, with_roles: bool = True, revoke_former_role: boo
     """Roles, migrations and grants (and the former app role's rights taken); the ids of the migrations applied now."""
     if revoke_former_role and not with_roles:
         raise UserError(f"{REVOKE_FLAG} changes roles: drop --no-roles")
-    dsn = admin_dsn(settings)
     setting = admin_setting(settings)
+    dsn = migration_url(admin_dsn(settings), setting)  # refused before any role is made
     connection = connect(dsn, "lifecycle-migrate", setting)
     connection.autocommit = True
     try:
@@ -75,8 +83,9 @@ def pending_migrations(settings: Settings) -> list[str]:
     from yoyo import get_backend, read_migrations
 
     setting = admin_setting(settings)
-    connect(admin_dsn(settings), "lifecycle-migrate", setting).close()  # a failure is one line, not yoyo's traceback
-    backend = get_backend(admin_dsn(settings).replace("postgres://", "postgresql://", 1), MIGRATION_TABLE)
+    url = migration_url(admin_dsn(settings), setting)
+    connect(url, "lifecycle-migrate", setting).close()  # a failure is one line, not yoyo's traceback
+    backend = get_backend(url, MIGRATION_TABLE)
     try:
         return [migration.id for migration in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
     finally:

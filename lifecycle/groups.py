@@ -46,4 +46,9 @@ PROCESSOR = ConsumerGroup(
 STORE = ConsumerGroup("store", "store", (ENTITLEMENTS, RELEASES, HOLDS))
 NOTIFIER = ConsumerGroup("notifier", "notifier", (NOTICES,))
 
+# The processor's one faust table, and its changelog topic's suffix: faust names it `<app id>-<table>-changelog`,
+# the app id being the processor's group. The longest topic name under a prefix (settings leave room for it).
+PROCESSOR_TABLE = "serial_to_state"
+CHANGELOG_SUFFIX = f"{PROCESSOR.component}-{PROCESSOR_TABLE}-changelog"
+
 ALL_GROUPS: tuple[ConsumerGroup, ...] = (PROCESSOR, STORE, NOTIFIER)

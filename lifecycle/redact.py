@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
+from lifecycle.dsn_url import PIECE_ENDS, cut_userinfo
 from lifecycle.settings import SETTINGS
 
 MASK = "***"
@@ -80,7 +81,9 @@ def dsn_secrets(dsn: str) -> set[str]:
     password = dsn_password(dsn)
     match = _last(dsn)
     if match is None:
-        return {password, unquote(password)}
+        # An unencoded `/`, `?` or `#` cuts a URL's password: libpq may echo a piece of it (as the port).
+        pieces = PIECE_ENDS.split(password) if cut_userinfo(dsn) else []
+        return {password, unquote(password), *pieces, *map(unquote, pieces)}
     written = password if match["quoted"] is None else match["quoted"]
     # libpq quotes the word after an unquoted value's first space in its error: each word is masked on its own too.
     words = password.split() if match["quoted"] is None and len(password.split()) > 1 else []
@@ -90,9 +93,12 @@ def dsn_secrets(dsn: str) -> set[str]:
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The secrets set in the environment: each secret setting's value, and the password of each DSN setting."""
     source = os.environ if environ is None else environ
+    secret = frozenset(SECRET_SETTINGS)
     found: set[str] = set()
-    for name in SECRET_SETTINGS:
-        value = source.get(name, "")
+    for written, value in source.items():
+        name = written.upper()  # settings are read whatever the case of their names
+        if name not in secret:
+            continue
         if name.endswith("_URL"):  # the password, not the whole DSN: host and database stay readable
             found.update(dsn_secrets(value))
         else:

@@ -13,8 +13,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
+from lifecycle.settings_places import Dsn, TopicPrefix
 from lifecycle.settings_source import PREFIX, Environment, problem
 from lifecycle.settings_types import (
+    AgeDays,
+    BatchSize,
     Brokers,
     Count,
     Days,
@@ -23,6 +26,7 @@ from lifecycle.settings_types import (
     Hours,
     KafkaPort,
     Lower,
+    Minutes,
     Names,
     NotNegative,
     Period,
@@ -41,7 +45,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, validate_default=True, extra="ignore")
 
     home: Folder = _env(".lifecycle", "Folder for the local stack's data, logs, jars and the outbox.")
-    topic_prefix: str = _env("lifecycle", "Prefix of every topic name (tests use their own).")
+    topic_prefix: TopicPrefix = _env("lifecycle", "Prefix of every topic name (tests use their own).")
     kafka_bootstrap: Brokers = _env("127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
     kafka_port: KafkaPort = _env("9092", "Port of the local broker started by `lifecycle stack up`.")
     kafka_security_protocol: Upper = _env("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
@@ -49,13 +53,13 @@ class Settings(BaseSettings):
     kafka_sasl_username: str = _env("", "SASL user name.")
     kafka_sasl_password: SecretStr = _env("", "SASL password (never logged).")
     kafka_ssl_cafile: str = _env("", "CA bundle that signed the brokers' certificates.")
-    database_url: SecretStr = _env("", "PostgreSQL DSN; empty starts a local cluster from Debian's packages.")
-    database_readonly_url: SecretStr = _env("", "DSN of the read-only role for the dashboard; empty: DATABASE_URL.")
-    database_store_url: SecretStr = _env("", "DSN of the store's own role; empty: DATABASE_URL.")
-    database_scheduler_url: SecretStr = _env("", "DSN of the scheduler's own role; empty: DATABASE_URL.")
-    database_notifier_url: SecretStr = _env("", "DSN of the notifier's own role; empty: DATABASE_URL.")
+    database_url: Dsn = _env("", "PostgreSQL DSN; empty starts a local cluster from Debian's packages.")
+    database_readonly_url: Dsn = _env("", "DSN of the read-only role for the dashboard; empty: DATABASE_URL.")
+    database_store_url: Dsn = _env("", "DSN of the store's own role; empty: DATABASE_URL.")
+    database_scheduler_url: Dsn = _env("", "DSN of the scheduler's own role; empty: DATABASE_URL.")
+    database_notifier_url: Dsn = _env("", "DSN of the notifier's own role; empty: DATABASE_URL.")
     pg_port: Port = _env("5433", "Port of the local PostgreSQL cluster started by the stack.")
-    database_admin_url: SecretStr = _env("", "DSN for `lifecycle db migrate` (a superuser); empty: DATABASE_URL.")
+    database_admin_url: Dsn = _env("", "DSN for `lifecycle db migrate` (a superuser); empty: DATABASE_URL.")
     db_owner_role: str = _env("lifecycle_owner", "Role that owns the schema; migrations run as it (NOLOGIN).")
     db_store_role: str = _env("lifecycle_store", "Login role of the store: the rows it writes (consumers/grants.py).")
     db_store_password: SecretStr = _env("", "Password `db migrate` sets on the store's role; empty: as is.")
@@ -66,7 +70,7 @@ class Settings(BaseSettings):
     db_app_role: str = _env("lifecycle_app", "Former shared role: `db migrate --revoke-former-role` takes its rights.")
     db_readonly_role: str = _env("lifecycle_readonly", "Login role of the dashboard: SELECT only.")
     db_readonly_password: SecretStr = _env("", "Password `db migrate` sets on the read-only role; empty: as is.")
-    store_batch_size: Count = _env("2000", "Most messages the store writes in one transaction.")
+    store_batch_size: BatchSize = _env("2000", "Most messages the store writes in one transaction (up to 100000).")
     retry_max_seconds: Seconds = _env("10", "Longest pause between retries while PostgreSQL or Kafka is down.")
     scheduler_interval: Seconds = _env("60", "Seconds between the scheduler's sweeps.")
     smtp_host: str = _env("", "SMTP server for notices; empty writes .eml files to the outbox.")
@@ -91,12 +95,12 @@ class Settings(BaseSettings):
         "64",
         "Most events a serial keeps for late ones to take their place among; older ones are folded in for good.",
     )
-    notice_max_age_days: NotNegative = _env("7", "Days past its due date after which a notice is skipped, not sent.")
+    notice_max_age_days: AgeDays = _env("7", "Days past its due date after which a notice is skipped, not sent.")
     notice_daily_cap_per_recipient: NotNegative = _env(
         "20", "Most notices sent to one address per UTC day; the rest are skipped (0: no cap)."
     )
     notice_defer_attempts: Count = _env("5", "Tries of a notice the SMTP server defers (4xx), then dead-lettered.")
-    notice_defer_minutes: NotNegative = _env("0", "And minutes since its first deferral (all notices wait).")
+    notice_defer_minutes: Minutes = _env("0", "And minutes since its first deferral (all notices wait).")
     deadletter_preview_bytes: PreviewBytes = _env(
         "65536",
         "Bytes of a refused input a dead letter keeps; a larger input keeps this much, its size and SHA-256.",

@@ -18,6 +18,12 @@ from schemas.checks import FIRST_YEAR, LAST_YEAR
 # takes the rules' dates out of the calendar (OverflowError on every event).
 MAX_DAYS = (LAST_YEAR - FIRST_YEAR + 1) * 366
 MAX_PORT = 65535
+# The most any count may be: a signed 32-bit integer, what Kafka's and PostgreSQL's integers hold.
+MAX_COUNT = 2**31 - 1
+# The most messages the store writes in one transaction (50 times the default), and `store --batch-size`.
+MAX_BATCH = 100_000
+# Minutes in a year: the longest a deferred notice may be retried.
+MAX_MINUTES = 366 * 24 * 60
 
 
 def _split(value: Any) -> Any:
@@ -59,6 +65,17 @@ def _not_negative(count: int) -> int:
     if count < 0:
         raise ValueError(f"must be a whole number of 0 or more, not {count}")
     return count
+
+
+def _at_most(most: int, unit: str = "") -> Callable[[int], int]:
+    """A validator of a whole number of at most `most` (`unit` follows it in the message)."""
+
+    def check(value: int) -> int:
+        if value > most:
+            raise ValueError(f"must be at most {most:,}{unit}, not {value}")
+        return value
+
+    return check
 
 
 def _within(low: int, high: int, what: str = "a whole number") -> Callable[[int], int]:
@@ -139,6 +156,11 @@ def _brokers(servers: tuple[str, ...]) -> tuple[str, ...]:
     if not servers:
         raise ValueError(f"must name at least one broker as {BROKERS_FORM}")
     for entry in servers:
+        if "@" in entry:  # user:password@host: the refusal shows the host only
+            raise ValueError(
+                f"must be {BROKERS_FORM} with no user name or password (set LIFECYCLE_KAFKA_SASL_USERNAME and "
+                f"LIFECYCLE_KAFKA_SASL_PASSWORD), not {'***@' + entry.rpartition('@')[2]!r}"
+            )
         if _BROKER.fullmatch(entry) is None and _ipv6(entry, scoped=True):
             # kafka-python reads a bare IPv6 address, but the worker's URL `lifecycle://::1` is unreadable
             raise ValueError(f"must give an IPv6 address as [address]:port (e.g. [{entry}]:9092), not {entry!r}")
@@ -160,8 +182,11 @@ Period = Annotated[int, AfterValidator(_within(1, MAX_DAYS, "a whole number of d
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Seconds = Annotated[float, BeforeValidator(_above_zero_in("seconds", 366 * 24 * 3600))]
 Hours = Annotated[float, BeforeValidator(_above_zero_in("hours", 366 * 24))]
-Count = Annotated[int, AfterValidator(_above_zero)]
-NotNegative = Annotated[int, AfterValidator(_not_negative)]
+Count = Annotated[int, AfterValidator(_above_zero), AfterValidator(_at_most(MAX_COUNT))]
+NotNegative = Annotated[int, AfterValidator(_not_negative), AfterValidator(_at_most(MAX_COUNT))]
+BatchSize = Annotated[int, AfterValidator(_above_zero), AfterValidator(_at_most(MAX_BATCH))]
+AgeDays = Annotated[int, AfterValidator(_not_negative), AfterValidator(_at_most(MAX_DAYS, " days"))]
+Minutes = Annotated[int, AfterValidator(_not_negative), AfterValidator(_at_most(MAX_MINUTES, " minutes (a year)"))]
 Port = Annotated[int, AfterValidator(_within(1, MAX_PORT, "a port"))]
 # The local broker's controller listens on the port after its own (lifecycle/stack/kafka_files.py).
 KafkaPort = Annotated[int, AfterValidator(_within(1, MAX_PORT - 1, "a port"))]

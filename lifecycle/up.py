@@ -155,10 +155,13 @@ def trickle(settings: Settings, rate: float, children: Children) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Bring everything up, keep traffic flowing, and take everything down on Ctrl-C."""
+    from lifecycle.stack.files import check_home
+
     # Both set explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     base = Settings.from_env()
+    check_home(base.home)  # one line, not a traceback at the first folder made there
     token = base.dashboard_token.get_secret_value() or secrets.token_urlsafe(24)
     env = child_environment(base, args.external, token)
     settings = base.replace(kafka_bootstrap=tuple(env["LIFECYCLE_KAFKA_BOOTSTRAP"].split(",")), dashboard_token=token)

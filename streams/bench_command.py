@@ -6,12 +6,15 @@ import argparse
 import logging
 import secrets
 
+from lifecycle.arguments import positive_int
 from lifecycle.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=["processor"], help="which benchmark to run")
-    parser.add_argument("--events", type=int, default=200_000, help="synthetic events to process (default 200000)")
+    parser.add_argument(
+        "--events", type=positive_int, default=200_000, help="synthetic events to process (default 200000)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic stream")
 
 

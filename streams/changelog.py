@@ -20,14 +20,14 @@ from kafka.admin import NewTopic
 
 from lifecycle.admin import admin_client
 from lifecycle.errors import UserError
-from lifecycle.groups import PROCESSOR
+from lifecycle.groups import CHANGELOG_SUFFIX, PROCESSOR_TABLE
 from lifecycle.settings import Settings
 from lifecycle.topics import PARTITIONS, TopicSpec
 from streams.outbox import Outbox
 
-TABLE = "serial_to_state"
+TABLE = PROCESSOR_TABLE
 # faust names a table's changelog `<app id>-<table>-changelog`; the app id is the processor's group.
-CHANGELOG = TopicSpec(f"{PROCESSOR.component}-{TABLE}-changelog", PARTITIONS, cleanup_policy="compact")
+CHANGELOG = TopicSpec(CHANGELOG_SUFFIX, PARTITIONS, cleanup_policy="compact")
 TOPIC_ALREADY_EXISTS = 36
 
 

@@ -25,8 +25,15 @@ log = logging.getLogger(__name__)
 GC_YOUNG_THRESHOLD = 50_000
 
 
+# The log levels faust and logging both know (the name in any case).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--loglevel", default="info", help="faust worker log level (default: info)")
+    """Options of `lifecycle worker`."""
+    parser.add_argument(
+        "--loglevel", type=str.lower, choices=LOG_LEVELS, default="info", help="faust worker log level (default: info)"
+    )
 
 
 def check_topics(settings: Settings) -> None:

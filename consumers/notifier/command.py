@@ -11,6 +11,7 @@ from consumers.notifier.render import TEMPLATES_DIR
 from consumers.signals import stop_on_signals
 from lifecycle import metrics
 from lifecycle.admin import require_topics
+from lifecycle.arguments import seconds
 from lifecycle.coordinator import wait_for_group_coordinator
 from lifecycle.errors import UserError
 from lifecycle.groups import NOTIFIER
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--templates", type=Path, default=TEMPLATES_DIR, help="Folder holding notices/*.j2.")
     parser.add_argument(
         "--max-backoff",
-        type=float,
+        type=seconds,
         default=30.0,
         help="Longest wait in seconds between retries of a temporary failure.",
     )

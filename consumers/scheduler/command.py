@@ -141,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not args.once and (args.as_of or args.since or args.dry_run):
         raise UserError("--as-of, --since and --dry-run need --once")
+    if args.since is not None and args.since > (args.as_of or datetime.now(UTC)):
+        until = f"--as-of {args.as_of.isoformat()}" if args.as_of else "now"
+        raise UserError(f"--since {args.since.isoformat()} is later than {until}: a sweep runs from --since to --as-of")
     if not args.dry_run:
         require_topics(settings, (topics.TICKS,))
     if args.once:

@@ -56,13 +56,15 @@ def read_watermark(connection: Connection, name: str = SWEEP_WATERMARK) -> Water
 
 
 def advance_watermark(connection: Connection, watermark: Watermark, ticks: int, name: str = SWEEP_WATERMARK) -> None:
-    """Move the watermark forward (never back, whatever another scheduler wrote) and commit."""
+    """Move the watermark forward (never back, whatever another scheduler wrote, unless past the clock) and commit."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO scheduler_watermarks AS t (name, swept_until, rows_seen_at, ticks) VALUES (%s, %s, %s, %s)
             ON CONFLICT (name) DO UPDATE SET
-                swept_until = GREATEST(t.swept_until, excluded.swept_until),
+                -- one past the clock was stored by an earlier version, after `--once --as-of` a later instant
+                swept_until = CASE WHEN t.swept_until > clock_timestamp() THEN excluded.swept_until
+                    ELSE GREATEST(t.swept_until, excluded.swept_until) END,
                 rows_seen_at = GREATEST(t.rows_seen_at, excluded.rows_seen_at),
                 ticks = t.ticks + excluded.ticks,
                 updated_at = clock_timestamp()

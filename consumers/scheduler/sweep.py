@@ -107,7 +107,7 @@ def sweep_window(
     """What a sweep as of `as_of` looks for, and the watermark to store once all of it is published (reads only)."""
     rows_seen_at = database_now(connection)
     previous = read_watermark(connection)
-    after = since or (previous.swept_until if previous else EPOCH)
+    after = since or (_swept_until(previous, rows_seen_at) if previous else EPOCH)
     catalog = load_catalog(connection)
     window = Window(
         after=after,
@@ -124,7 +124,22 @@ def sweep_window(
         policy=policy,
         resend=since is not None,
     )
-    return window, Watermark(max(as_of, after), rows_seen_at)
+    # Never past the clock: a sweep as of a later instant (`--once --as-of`) leaves the time after now to the sweeps
+    # that come then. They find its ticks again, and the ledger keeps each from going out twice (`pages.to_send`).
+    return window, Watermark(min(max(as_of, after), rows_seen_at), rows_seen_at)
+
+
+def _swept_until(previous: Watermark, now: datetime) -> datetime:
+    """The stored watermark, or now when it is later (an earlier version stored `--once --as-of` a future instant)."""
+    if previous.swept_until <= now:
+        return previous.swept_until
+    log.warning(
+        "the stored watermark %s is later than the clock: swept from now (%s) and replaced; ticks already sent are "
+        "not sent again",
+        previous.swept_until.isoformat(),
+        now.isoformat(),
+    )
+    return now
 
 
 def _report(window: Window, pages: Iterable[Page]) -> SweepReport:

@@ -18,12 +18,13 @@ from consumers.store.postgres import PostgresEntitlements
 from consumers.store.sink import COMPONENT, TRANSIENT_ERRORS, EntitlementStore
 from lifecycle import metrics, topics
 from lifecycle.admin import require_topics
-from lifecycle.arguments import positive_int
+from lifecycle.arguments import whole_number
 from lifecycle.coordinator import wait_for_group_coordinator
 from lifecycle.errors import UserError
 from lifecycle.groups import STORE
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.settings import Settings
+from lifecycle.settings_types import MAX_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def run_store(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lifecycle store`."""
     parser.add_argument(
-        "--batch-size", type=positive_int, default=None, help="messages per transaction (default: setting)"
+        "--batch-size", type=whole_number(MAX_BATCH), default=None, help="messages per transaction (default: setting)"
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import secrets
 
 from aiohttp import web
 
 from lifecycle import metrics
 from lifecycle.admin import require_topics
+from lifecycle.arguments import seconds
 from lifecycle.dashboard.app import make_app
 from lifecycle.settings import Settings
 from lifecycle.topics import ALL_TOPICS
@@ -18,17 +18,6 @@ from lifecycle.topics import ALL_TOPICS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lifecycle dashboard`."""
     parser.add_argument("--interval", type=seconds, default=3.0, help="seconds between samples (default 3)")
-
-
-def seconds(value: str) -> float:
-    """A finite number of seconds above zero."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and number > 0):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above zero, such as 3 or 0.5")
-    return number
 
 
 def dashboard_url(settings: Settings, token: str = "") -> str:

@@ -8,6 +8,7 @@ import shlex
 from lifecycle.db_logins import WRITERS
 from lifecycle.settings import Settings
 from lifecycle.stack.credentials import local_dsns, passfile_path, process_dsn
+from lifecycle.stack.files import check_home
 from lifecycle.stack.kafka import kafka_status, start_kafka, stop_kafka
 from lifecycle.stack.postgres import postgres_status, start_postgres, stop_postgres
 
@@ -54,4 +55,6 @@ def down(settings: Settings) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the chosen action."""
     action = {"up": up, "status": status, "down": down}[args.action]
-    return action(Settings.from_env())
+    settings = Settings.from_env()
+    check_home(settings.home)  # its pid files, data and logs are read and written there
+    return action(settings)

@@ -19,6 +19,15 @@ from lifecycle.errors import UserError
 NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
+def check_home(home: Path) -> None:
+    """Refuse, in one line, a LIFECYCLE_HOME that is not a folder or lies under a file (the stack's files go there)."""
+    existing = next((part for part in (home, *home.parents) if os.path.lexists(part)), None)
+    if existing is None or os.path.isdir(existing):
+        return
+    where = "is not a folder" if existing == home else f"lies under {existing}, which is not a folder"
+    raise UserError(f"LIFECYCLE_HOME {home} {where}: point it at a folder, or at a path where one can be made")
+
+
 def open_folder(folder: Path) -> int:
     """A descriptor of `folder`, refusing a symbolic link in its place (the last name is the one others may swap)."""
     folder.mkdir(parents=True, exist_ok=True)

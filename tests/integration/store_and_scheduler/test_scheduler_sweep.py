@@ -32,10 +32,25 @@ def scheduler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 
 def summary(process: subprocess.Popen[str]) -> dict[str, Any]:
+    return summary_and_log(process)[0]
+
+
+def summary_and_log(process: subprocess.Popen[str]) -> tuple[dict[str, Any], str]:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     result: dict[str, Any] = orjson.loads(out)
-    return result
+    return result, err
+
+
+def watermark(settings: Settings) -> tuple[datetime, datetime]:
+    """The stored watermark: ticks due up to `swept_until` went out; `rows_seen_at`, the clock the sweep read."""
+    query = "SELECT swept_until, rows_seen_at FROM scheduler_watermarks"
+    [(swept_until, rows_seen_at)] = run_sql(settings.database_url.get_secret_value(), query)
+    return swept_until, rows_seen_at
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def tick_ids(settings: Settings) -> list[str]:
@@ -55,16 +70,23 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
         assert key == tick["serial"].encode()
     assert sorted(orjson.loads(value or b"")["event_id"] for _, value in records) == sorted(FIRST_SWEEP)
 
+    # The watermark never passes the clock: a sweep as of a later instant leaves what comes after now to the
+    # sweeps of then, and the ledger keeps them from sending its ticks again.
+    swept_until, rows_seen_at = watermark(settings)
+    assert swept_until == min(at(T1), rows_seen_at)
+
     # The rows were stored moments ago, so a second run looks at them again: their ticks went out, none goes again.
     again = summary(scheduler(env, "--as-of", T1))
     assert (again["event_ids"], again["sent_before"]) == ([], len(FIRST_SWEEP))
 
-    # A week of downtime later, with rows stored long ago: everything due since the watermark, nothing before.
+    # A week of downtime later, with rows stored long ago: everything due since the watermark, and of what was due
+    # before T1 (when the watermark stayed at the clock, before T1) only what the ledger says goes again.
     run_sql(as_store(settings), "UPDATE entitlements SET stored_at = stored_at - interval '1 hour'")
+    swept_until, _ = watermark(settings)
     catch_up = summary(scheduler(env, "--as-of", T3))
-    assert (catch_up["after"], catch_up["event_ids"]) == ("2027-03-08T12:00:00+00:00", CATCH_UP)
-    swept = run_sql(settings.database_url.get_secret_value(), "SELECT swept_until FROM scheduler_watermarks")
-    assert swept == [(datetime(2027, 3, 15, 1, tzinfo=UTC),)]
+    assert (at(catch_up["after"]), catch_up["event_ids"]) == (swept_until, CATCH_UP)
+    swept_until, rows_seen_at = watermark(settings)
+    assert swept_until == min(at(T3), rows_seen_at)
 
     # An entitlement that reaches the store late still gets the reminders it is owed, within the same day; the
     # overdue expiry and version check went out today already.
@@ -76,6 +98,24 @@ def test_a_sweep_emits_due_ticks_with_deterministic_ids_and_catches_up(
     next_day = summary(scheduler(env, "--as-of", "2027-03-16T00:30:00Z"))
     assert next_day["event_ids"] == ["tick:A:expiry:2027-03-15", "tick:D:version_check:2026-05-01"]
     assert summary(scheduler(env, "--as-of", "2027-03-16T00:31:00Z"))["event_ids"] == []
+
+
+def test_a_watermark_stored_in_the_future_is_read_as_now_and_replaced(
+    scheduler_env: tuple[Settings, dict[str, str]],
+) -> None:
+    """As an earlier version stored it after `--once --as-of 9000-01-01T00:00:00Z`: every later window was inverted."""
+    settings, env = scheduler_env
+    summary(scheduler(env, "--as-of", T1))
+    run_sql(settings.database_url.get_secret_value(), "UPDATE scheduler_watermarks SET swept_until = '9000-01-01Z'")
+
+    recovered, log = summary_and_log(scheduler(env))
+    [warning] = [line for line in log.splitlines() if " WARNING consumers.scheduler" in line]
+    assert "the stored watermark 9000-01-01T00:00:00+00:00 is later than the clock: swept from now" in warning
+    swept_until, rows_seen_at = watermark(settings)
+    assert at(recovered["after"]) == swept_until <= rows_seen_at  # swept from now, and now stored: behind the clock
+
+    _, log = summary_and_log(scheduler(env))
+    assert " WARNING consumers.scheduler" not in log
 
 
 def test_two_schedulers_at_once_emit_identical_ticks(scheduler_env: tuple[Settings, dict[str, str]]) -> None:
