@@ -28,7 +28,8 @@ SCHEDULER: dict[str, Rights] = {
     "scheduler_watermarks": ("SELECT", "INSERT", "UPDATE"),
     "scheduler_ticks": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }
-# consumers/notifier/ledger.py: one ledger row per notice, inserted or claimed (an upsert) and updated, never deleted.
+# consumers/notifier/ledger.py: one ledger row per notice, inserted or claimed (an upsert) and updated, never deleted;
+# the due parked ones are claimed by an UPDATE over a SELECT … FOR UPDATE SKIP LOCKED (UPDATE and SELECT again).
 NOTIFIER: dict[str, Rights] = {
     "delivery_ledger": ("SELECT", "INSERT", "UPDATE"),
 }

@@ -49,6 +49,7 @@ class _MetricsSettings(Protocol):
 COMPONENT_PORT_OFFSETS: dict[str, int] = {"worker": 1, "store": 2, "scheduler": 3, "notifier": 4, "dashboard": 5}
 
 # outcome: applied | duplicate | rejected | deadletter | stale | rerouted | capped (notifier: over the daily cap)
+# | deferred (notifier: parked in its ledger for a later try)
 EVENTS = Counter("lifecycle_events", "Messages handled, by component and outcome.", ["component", "outcome"])
 DEAD_LETTERS = Counter("lifecycle_deadletters", "Messages sent to the dead-letter topic.", ["component"])
 PROCESSING_SECONDS = Histogram("lifecycle_processing_seconds", "Time to handle one message or batch.", ["component"])

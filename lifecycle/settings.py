@@ -99,8 +99,8 @@ class Settings(BaseSettings):
     notice_daily_cap_per_recipient: NotNegative = _env(
         "20", "Most notices sent to one address per UTC day; the rest are skipped (0: no cap)."
     )
-    notice_defer_attempts: Count = _env("5", "Tries of a notice the SMTP server defers (4xx), then dead-lettered.")
-    notice_defer_minutes: Minutes = _env("0", "And minutes since its first deferral (all notices wait).")
+    notice_defer_attempts: Count = _env("5", "Deferrals (4xx) of a notice, parked between tries, then dead-lettered.")
+    notice_defer_minutes: Minutes = _env("1440", "And minutes since its first deferral (others go on meanwhile).")
     deadletter_preview_bytes: PreviewBytes = _env(
         "65536",
         "Bytes of a refused input a dead letter keeps; a larger input keeps this much, its size and SHA-256.",

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pytest
 from examples import example
 
-from consumers.notifier.ledger_port import Ledger, LedgerEntry, LedgerRejectedError
+from consumers.notifier.ledger_port import Ledger, LedgerEntry, LedgerRejectedError, ParkedRecord
 
 
 class OpenLedger(Protocol):
@@ -36,6 +36,17 @@ OUTCOMES: dict[str, Callable[[Ledger, str], None]] = {
     "dead-letter": lambda ledger, notice_id: ledger.record_dead_letter(notice_id, "delivery refused: SMTP 550"),
     "skipped": lambda ledger, notice_id: ledger.record_skipped(notice_id, "too_old", "due 2023-01-09"),
 }
+
+# The notifier's clock when a notice is deferred, and the parked record of the contract's notice.
+AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
+LATER = AT + timedelta(minutes=1)
+DEFERRAL = "message deferred: SMTP 452 4.2.2 Mailbox full"
+
+
+def parked(offset: int = 41) -> ParkedRecord:
+    """The Kafka record of a parked notice, with a header of each kind (a value and none) and a timestamp."""
+    headers = (("lifecycle-redrive", b"t.deadletter/0/3"), ("empty", None))
+    return ParkedRecord("t.notices", 3, offset, b"SN-0092", b'{"notice_id": "n"}', headers, 1_773_567_000_000)
 
 
 def sample_notice(**changes: Any) -> dict[str, Any]:
@@ -293,3 +304,108 @@ class LedgerContract(ABC):
 
         assert (where(rival.begin(notice)), rival.begin(notice).claimed_by_other) == (("sent", 1, True), None)
         assert ledger.begin(notice).claimed_by_other is None
+
+    def park(self, ledger: Ledger, notice: dict[str, Any], retry_at: datetime = LATER, offset: int = 41) -> None:
+        """Begin the notice, count a deferral at AT and park it until `retry_at`."""
+        ledger.begin(notice)
+        ledger.count_deferral(notice["notice_id"], AT)
+        ledger.park(notice["notice_id"], DEFERRAL, retry_at, parked(offset))
+
+    def test_a_parked_notice_is_deferred_with_an_attempt_and_not_done(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        self.park(ledger, notice)
+
+        entry = ledger.begin(notice)
+        assert (where(entry), entry.last_error) == (("deferred", 1, False), DEFERRAL)
+
+    def test_deferrals_are_counted_from_the_first_by_every_notifier(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+
+        assert ledger.count_deferral(notice["notice_id"], AT) == (1, AT)
+        assert ledger.count_deferral(notice["notice_id"], LATER) == (2, AT)
+        assert rival.count_deferral(notice["notice_id"], LATER + timedelta(hours=1)) == (3, AT)
+
+    @pytest.mark.parametrize("outcome", ["sent", "dead-letter"])
+    def test_a_notice_sent_or_dead_lettered_counts_its_next_deferrals_afresh(
+        self, ledger: Ledger, notice: dict[str, Any], outcome: str
+    ) -> None:
+        self.park(ledger, notice)
+        ledger.count_deferral(notice["notice_id"], LATER)
+        ledger.begin(notice)
+        OUTCOMES[outcome](ledger, notice["notice_id"])
+        ledger.begin(notice)  # redriven
+
+        assert ledger.count_deferral(notice["notice_id"], LATER) == (1, LATER)
+
+    def test_a_parked_notice_is_taken_with_its_record_once_its_retry_time_came(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        self.park(ledger, notice)
+
+        assert ledger.take_due(LATER - timedelta(seconds=1), 10) == []
+        assert ledger.take_due(LATER, 10) == [parked()]
+
+    def test_a_parked_notice_another_notifier_claimed_is_not_taken(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        self.park(ledger, notice)
+        rival.begin(notice)  # its Kafka copy, read again by the other notifier
+
+        assert ledger.take_due(LATER, 10) == []
+        assert rival.take_due(LATER, 10) == [parked()]  # its own claim
+
+    def test_a_taken_notice_is_not_taken_by_another_notifier_while_claimed(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        self.park(ledger, notice)
+
+        assert ledger.take_due(LATER, 10) == [parked()]
+        assert rival.take_due(LATER, 10) == []
+        assert rival.begin(notice).claimed_by_other == "notifier-a"
+        assert ledger.take_due(LATER, 10) == [parked()]  # the round that took it may take it again
+
+    def test_the_earliest_due_are_taken_and_no_more_than_asked(self, ledger: Ledger) -> None:
+        notices = [sample_notice(notice_id=f"support_started:SN-P{n}:2023-01-09", serial=f"SN-P{n}") for n in range(3)]
+        for number, notice in enumerate(notices):
+            self.park(ledger, notice, retry_at=LATER - timedelta(seconds=number), offset=number)
+
+        assert [record.offset for record in ledger.take_due(LATER, 2)] == [2, 1]
+        assert [record.offset for record in ledger.take_due(LATER, 2)] == [2, 1]  # its own claims, again
+        assert [record.offset for record in ledger.take_due(LATER, 3)] == [2, 1, 0]
+
+    @pytest.mark.parametrize("outcome", ["sent", "dead-letter", "skipped"])
+    def test_a_parked_notice_sent_dead_lettered_or_skipped_leaves_the_park(
+        self, ledger: Ledger, notice: dict[str, Any], outcome: str
+    ) -> None:
+        self.park(ledger, notice)
+        ledger.take_due(LATER, 10)
+        ledger.begin(notice)
+        OUTCOMES[outcome](ledger, notice["notice_id"])
+
+        assert ledger.take_due(LATER + timedelta(days=1), 10) == []
+        assert ledger.begin(notice).status == {"sent": "sent", "dead-letter": "dead_lettered"}.get(outcome, "skipped")
+
+    def test_a_parked_notice_that_fails_otherwise_stays_parked_and_due(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        self.park(ledger, notice)
+        ledger.take_due(LATER, 10)
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP connection failed: ConnectionRefusedError")  # released
+
+        assert where(rival.begin(notice)) == ("deferred", 2, False)
+        assert rival.take_due(LATER, 10) == [parked()]
+
+    def test_a_parked_notice_counts_against_its_recipients_cap(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+        other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
+        ledger.begin(other)
+        ledger.begin(notice)
+        ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)
+        ledger.count_deferral(notice["notice_id"], AT)
+        ledger.park(notice["notice_id"], DEFERRAL, LATER, parked())
+
+        assert not ledger.claim_recipient(other["notice_id"], "it-admin@example.com", 1)
+        assert ledger.claim_recipient(notice["notice_id"], "it-admin@example.com", 1)  # tried again from the park

@@ -1,11 +1,15 @@
-"""Wire the notifier from settings: the notices consumer, the dead-letter producer, the ledger and a transport."""
+"""Wire the notifier from settings: the notices consumer, the dead-letter producer, the ledger and a transport.
+
+Between polls (at most every `parked_every` seconds) it also runs a parked round: the notices the SMTP server
+deferred, parked in the ledger, whose retry time came (consumers/notifier/parked_round.py).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -17,6 +21,8 @@ from consumers.kafka_loop import Backoff, run_batches
 from consumers.notifier.delivery import Transport, transport_for
 from consumers.notifier.handler import COMPONENT, NoticeHandler, Outcome, RetryLaterError, utc_now
 from consumers.notifier.ledger import PostgresLedger
+from consumers.notifier.parked_round import EVERY, ParkedRounds
+from consumers.notifier.parking import FIRST_DELAY
 from consumers.notifier.render import TEMPLATES_DIR, NoticeRenderer
 from consumers.record import Record
 from lifecycle import metrics
@@ -36,6 +42,7 @@ METRIC_OUTCOMES = {
     Outcome.CAPPED: "capped",
     Outcome.DUPLICATE: "duplicate",
     Outcome.DEAD_LETTERED: "deadletter",
+    Outcome.DEFERRED: "deferred",
 }
 
 
@@ -49,6 +56,9 @@ class Notifier:
         templates_dir: Path = TEMPLATES_DIR,
         backoff: Backoff | None = None,
         now: Callable[[], datetime] = utc_now,
+        *,
+        defer_first_delay: timedelta = FIRST_DELAY,
+        parked_every: float = EVERY,
     ) -> None:
         client = kafka_python_config(settings)
         self.transport = transport or transport_for(settings, on_wait=lambda: metrics.beat(COMPONENT))
@@ -77,8 +87,10 @@ class Notifier:
             daily_cap=settings.notice_daily_cap_per_recipient,
             defer_attempts=settings.notice_defer_attempts,
             defer_minutes=settings.notice_defer_minutes,
+            defer_first_delay=defer_first_delay,
             now=now,
         )
+        self.parked = ParkedRounds(self.handler, self.ledger, self.count, every=parked_every)
         self.backoff = backoff or Backoff()
         self.stop = threading.Event()
         self._handled: set[tuple[str, int, int]] = set()
@@ -95,9 +107,18 @@ class Notifier:
                     outcome = self.handler.handle(record)
                 except KafkaError as exc:  # only the dead-letter publisher talks to the broker here
                     raise RetryLaterError(f"dead-letter topic unavailable: {exc}") from exc
-            metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
+            self.count(outcome)
             self._handled.add(position)
         self._handled.clear()
+
+    def count(self, outcome: Outcome) -> None:
+        """Count one handled notice by its outcome."""
+        metrics.EVENTS.labels(COMPONENT, METRIC_OUTCOMES[outcome]).inc()
+
+    def on_poll(self) -> None:
+        """After each poll: beat liveness, and take the due parked notices when a round is due."""
+        metrics.beat(COMPONENT)
+        self.parked.maybe_run()
 
     def run(self) -> None:
         """Consume until `stop` is set, then release every connection."""
@@ -110,7 +131,7 @@ class Notifier:
                 transient=(RetryLaterError,),
                 backoff=self.backoff,
                 max_records=MAX_BATCH,
-                on_poll=lambda: metrics.beat(COMPONENT),
+                on_poll=self.on_poll,
             )
         finally:
             self.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schemas
 from consumers.deadletters import DeadLetters
 from consumers.notifier.decoding import NewerNoticeError, decode_notice
-from consumers.notifier.deferrals import Deferrals, deferred_reason
 from consumers.notifier.delivery import Transport
 from consumers.notifier.delivery_errors import (
     DeferredDeliveryError,
@@ -22,6 +21,7 @@ from consumers.notifier.delivery_errors import (
 from consumers.notifier.freshness import staleness
 from consumers.notifier.ledger_port import RECIPIENT_CAP, Ledger, LedgerRejectedError, LedgerUnavailableError
 from consumers.notifier.message import MissingRecipientError, build_message, mask_recipient, recipient_of
+from consumers.notifier.parking import FIRST_DELAY, Parking, parked_elsewhere
 from consumers.notifier.published_letters import PublishedLetters
 from consumers.notifier.render import NoticeRenderer, RenderError
 from consumers.notifier.unconfirmed import redriven, set_aside_unconfirmed, unconfirmed_reason
@@ -42,6 +42,7 @@ class Outcome(enum.Enum):
     CAPPED = "capped"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "deadletter"
+    DEFERRED = "deferred"  # parked in the ledger for a later try: its offset may be committed
 
 
 class RetryLaterError(Exception):
@@ -61,9 +62,10 @@ class NoticeHandler:
     and the record sends it twice. The ledger's claim keeps a second notifier from sending a notice this one
     is sending (a rebalance mid-send): that one retries the record later, when the ledger says how it went.
     At most `daily_cap` notices go to one address per UTC day (0: no cap), counted by the ledger; the
-    rest are skipped. A notice the server defers (4xx about it) is retried `defer_attempts` times and
-    `defer_minutes` (see `deferrals`), then dead-lettered; one the server may or may not have taken (no verdict on
-    its data) is dead-lettered, never resent unasked. Reasons and errors recorded or logged have the recipient masked.
+    rest are skipped. A notice the server defers (4xx about it) is parked in the ledger and tried again later by the
+    parked rounds (see `parking`), the notices behind it going on, until it was deferred `defer_attempts` times over
+    `defer_minutes`: then it is dead-lettered. One the server may or may not have taken (no verdict on its data) is
+    dead-lettered, never resent unasked. Reasons and errors recorded or logged have the recipient masked.
     """
 
     def __init__(
@@ -77,7 +79,8 @@ class NoticeHandler:
         max_age_days: int,
         daily_cap: int = 0,
         defer_attempts: int = 5,
-        defer_minutes: float = 0,
+        defer_minutes: float = 1440,
+        defer_first_delay: timedelta = FIRST_DELAY,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.renderer = renderer
@@ -87,7 +90,7 @@ class NoticeHandler:
         self.mail_from = mail_from
         self.max_age_days = max_age_days
         self.daily_cap = daily_cap
-        self.deferrals = Deferrals(defer_attempts, defer_minutes)
+        self.parking = Parking(ledger, defer_attempts, defer_minutes, defer_first_delay)
         # Sent with no verdict: the dead letter to publish and record, never a second send (a retry finishes it).
         self._unconfirmed: dict[str, str] = {}
         self.now = now
@@ -117,8 +120,8 @@ class NoticeHandler:
                 del self._sent_unrecorded[notice["notice_id"]]
                 return Outcome.SENT
             entry = self.ledger.begin(notice)
-            if entry.done or (set_aside_unconfirmed(entry) and not redriven(record)):
-                # A notice the server may have taken is sent again only when an operator redrives it.
+            if entry.done or (set_aside_unconfirmed(entry) and not redriven(record)) or parked_elsewhere(entry, record):
+                # Sent again only when redriven: one the server may have taken, or a parked one (the park sends it).
                 return Outcome.DUPLICATE
             if entry.claimed_by_other is not None:  # maybe sending it now: the ledger has its outcome later
                 raise RetryLaterError(
@@ -152,12 +155,8 @@ class NoticeHandler:
         try:
             self.transport.send(notice_id, message)
         except DeferredDeliveryError as exc:
-            given_up = self.deferrals.give_up(notice_id, now)
-            if given_up is not None:
-                return self._dead_letter(record, notice, deferred_reason(*given_up, str(exc)))
-            error = mask_recipient(str(exc), notice)
-            self.ledger.record_failure(notice_id, error)
-            raise RetryLaterError(error) from exc
+            given_up = self.parking.defer(record, notice_id, mask_recipient(str(exc), notice), now)
+            return self._dead_letter(record, notice, given_up) if given_up is not None else Outcome.DEFERRED
         except DeliveryUnknownError as exc:
             self._unconfirmed[notice_id] = unconfirmed_reason(exc)
             return self._dead_letter(record, notice, self._unconfirmed[notice_id])
@@ -167,7 +166,6 @@ class NoticeHandler:
             raise RetryLaterError(error) from exc
         except PermanentDeliveryError as exc:
             return self._dead_letter(record, notice, f"delivery refused: {exc}")
-        self.deferrals.forget(notice_id)
         delivery = (self.transport.name, str(message["Message-ID"]), recipient.addr_spec)
         self._sent_unrecorded[notice_id] = delivery
         self.ledger.record_sent(notice_id, *delivery)
@@ -195,5 +193,4 @@ class NoticeHandler:
         self.ledger.record_dead_letter(notice["notice_id"], reason)
         self._letters.forget(record)
         self._unconfirmed.pop(notice["notice_id"], None)
-        self.deferrals.forget(notice["notice_id"])
         return Outcome.DEAD_LETTERED

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
+from psycopg2.extras import Json
 
 from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
 from consumers.notifier.handler import COMPONENT
-from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError, ParkedRecord
 from consumers.notifier.smtp_client import DATA_REPLY_TIMEOUT, SESSION_STEPS, STEP_TIMEOUT
 from consumers.privileges import check_privileges
 from lifecycle.errors import UserError
@@ -52,37 +54,80 @@ _RELEASE = """
     claimed_by = NULLIF(claimed_by, %(owner)s),
     claimed_until = CASE WHEN claimed_by = %(owner)s THEN NULL ELSE claimed_until END
 """
+# A notice sent, dead-lettered or skipped leaves the park (migration 0017); sent or dead-lettered, its deferrals are
+# forgotten too: a redriven one that is deferred again is given its attempts and minutes afresh.
+_UNPARK = """
+    retry_at = NULL, parked_topic = NULL, parked_partition = NULL, parked_offset = NULL, parked_key = NULL,
+    parked_value = NULL, parked_headers = NULL, parked_timestamp = NULL
+"""
+_FORGET_DEFERRALS = "deferrals = 0, first_deferred_at = NULL"
 _SENT = f"""
 UPDATE delivery_ledger
 SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),
     transport = %(transport)s, message_id = %(message_id)s, recipient = %(recipient)s, last_error = NULL,
-    counted_on = (now() AT TIME ZONE 'UTC')::date, {_RELEASE}
+    counted_on = (now() AT TIME ZONE 'UTC')::date, {_RELEASE}, {_UNPARK}, {_FORGET_DEFERRALS}
 WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
+# A parked notice that fails for another cause (the server away) stays parked: no Kafka record would retry it.
 _FAILED = f"""
 UPDATE delivery_ledger
-SET status = 'retrying', attempts = attempts + 1, last_error = %(error)s, updated_at = now(), {_RELEASE}
+SET status = CASE WHEN status = 'deferred' THEN 'deferred' ELSE 'retrying' END, attempts = attempts + 1,
+    last_error = %(error)s, updated_at = now(), {_RELEASE}
 WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
 _DEAD = f"""
 UPDATE delivery_ledger
-SET status = 'dead_lettered', attempts = attempts + 1, last_error = %(error)s, updated_at = now(), {_RELEASE}
+SET status = 'dead_lettered', attempts = attempts + 1, last_error = %(error)s, updated_at = now(), {_RELEASE},
+    {_UNPARK}, {_FORGET_DEFERRALS}
 WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
 _SKIPPED = f"""
 UPDATE delivery_ledger
-SET status = 'skipped', skip_reason = %(reason)s, last_error = %(error)s, updated_at = now(), {_RELEASE}
+SET status = 'skipped', skip_reason = %(reason)s, last_error = %(error)s, updated_at = now(), {_RELEASE}, {_UNPARK}
 WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
 """
-# The claim columns of migration 0016: a notifier started before `db migrate` ran refuses at once.
+_COUNT_DEFERRAL = """
+UPDATE delivery_ledger
+SET deferrals = deferrals + 1, first_deferred_at = coalesce(first_deferred_at, %(at)s), updated_at = now()
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
+RETURNING deferrals, first_deferred_at
+"""
+_PARK = f"""
+UPDATE delivery_ledger
+SET status = 'deferred', attempts = attempts + 1, last_error = %(error)s, retry_at = %(retry_at)s,
+    parked_topic = %(topic)s, parked_partition = %(partition)s, parked_offset = %(offset)s, parked_key = %(key)s,
+    parked_value = %(value)s, parked_headers = %(headers)s, parked_timestamp = %(timestamp)s, updated_at = now(),
+    {_RELEASE}
+WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
+"""
+# The due parked notices no other notifier holds, claimed in one statement. The CTE is run once (a subquery under IN
+# may be run again, past its LIMIT); SKIP LOCKED passes over the rows another notifier is claiming right now, and one
+# it claimed meanwhile fails the WHERE re-checked on its new version, so one notifier takes each.
+_TAKE_DUE = """
+WITH due AS (
+    SELECT notice_id FROM delivery_ledger
+    WHERE status = 'deferred' AND retry_at <= %(now)s
+      AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(owner)s)
+    ORDER BY retry_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE delivery_ledger SET claimed_by = %(owner)s, claimed_until = now() + %(lease)s
+FROM due
+WHERE delivery_ledger.notice_id = due.notice_id
+RETURNING retry_at, parked_topic, parked_partition, parked_offset, parked_key, parked_value, parked_headers,
+          parked_timestamp
+"""
+# The claim columns of migration 0016 and the park's of 0017: a notifier started before `db migrate` refuses at once.
 _CLAIM_COLUMNS = "SELECT claimed_by, claimed_until FROM delivery_ledger LIMIT 0"
+_PARK_COLUMNS = "SELECT retry_at, deferrals, first_deferred_at, parked_headers FROM delivery_ledger LIMIT 0"
 
 # The cap: one recipient's claims are serialized by an advisory lock, so notifiers in parallel cannot overshoot it.
 _CAP_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('lifecycle.recipient:' || lower(%s), 0))"
 _CAP_COUNT = """
 SELECT count(*) FROM delivery_ledger
 WHERE lower(recipient) = lower(%s) AND counted_on = (now() AT TIME ZONE 'UTC')::date
-  AND status IN ('pending', 'retrying', 'sent') AND notice_id <> %s
+  AND status IN ('pending', 'retrying', 'deferred', 'sent') AND notice_id <> %s
 """
 _CAP_CLAIM = """
 UPDATE delivery_ledger SET recipient = %s, counted_on = (now() AT TIME ZONE 'UTC')::date, updated_at = now()
@@ -91,7 +136,11 @@ WHERE notice_id = %s AND status NOT IN ('sent', 'skipped')
 
 
 class PostgresLedger:
-    """The table `delivery_ledger`; each call is one statement committed alone (claim_recipient: one transaction)."""
+    """The table `delivery_ledger`; each call is one statement committed alone (claim_recipient: one transaction).
+
+    Parked notices (status deferred) keep their Kafka record in the row; `take_due` claims the due ones as `begin`
+    claims one, so a parked notice is tried by one notifier at a time.
+    """
 
     def __init__(self, dsn: str, *, owner: str | None = None, lease: timedelta = CLAIM_LEASE) -> None:
         self._dsn = dsn
@@ -130,6 +179,7 @@ class PostgresLedger:
         try:
             self._run(lambda connection: check_privileges(connection, COMPONENT))
             self._run(_check_claim_columns)
+            self._run(_check_park_columns)
         except LedgerUnavailableError as exc:
             raise UserError(f"{exc}; check {setting}") from None
         except UserError:
@@ -163,6 +213,39 @@ class PostgresLedger:
         """Mark the notice skipped (`reason`: one of freshness.REASONS, or RECIPIENT_CAP): it will never be sent."""
         skipped = {"reason": reason, "error": detail[:2000], "notice_id": notice_id, "owner": self.owner}
         self._execute(_SKIPPED, skipped)
+
+    def count_deferral(self, notice_id: str, at: datetime) -> tuple[int, datetime]:
+        """Count one more deferral of the notice: how many since it was last sent or dead-lettered, the first's time."""
+        row = self._execute(_COUNT_DEFERRAL, {"notice_id": notice_id, "at": at})
+        return (row[0], row[1]) if row is not None else (1, at)  # a notice never begun: this deferral alone
+
+    def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
+        """Park the notice with its record (status deferred, an attempt counted), to be tried again from `retry_at`."""
+        parked = {
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "key": record.key,
+            "value": record.value,
+            "headers": Json(encode_headers(record.headers)),
+            "timestamp": record.timestamp,
+        }
+        self._execute(
+            _PARK, {**parked, "error": error[:2000], "retry_at": retry_at, "notice_id": notice_id, "owner": self.owner}
+        )
+
+    def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
+        """Claim at most `limit` parked notices due by `now` no other notifier holds; their records, earliest first."""
+
+        def take(connection: psycopg2.extensions.connection) -> list[tuple[Any, ...]]:
+            with connection.cursor() as cursor:
+                cursor.execute(_TAKE_DUE, {"owner": self.owner, "lease": self.lease, "now": now, "limit": limit})
+                return sorted(cursor.fetchall(), key=lambda row: row[0])
+
+        return [
+            ParkedRecord(topic, partition, offset, _bytes(key), _bytes(value), decode_headers(headers), timestamp)
+            for _, topic, partition, offset, key, value, headers, timestamp in self._run(take)
+        ]
 
     def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool:
         """Count this notice against `recipient`'s cap for today (UTC); False when the day's cap is already used.
@@ -203,6 +286,33 @@ class PostgresLedger:
 def notifier_id() -> str:
     """A name for one notifier in its claims: host, process id and a random part (process ids repeat in containers)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _bytes(value: memoryview | bytes | None) -> bytes | None:
+    """A bytea column's value as bytes."""
+    return None if value is None else bytes(value)
+
+
+def encode_headers(headers: Sequence[tuple[str, bytes | None]]) -> list[list[str | None]]:
+    """A record's headers as the ledger's JSON keeps them: [key, base64 value or None] pairs."""
+    return [[key, None if value is None else base64.b64encode(value).decode()] for key, value in headers]
+
+
+def decode_headers(stored: Sequence[Sequence[str | None]] | None) -> tuple[tuple[str, bytes | None], ...]:
+    """The headers `encode_headers` wrote, as a record carries them."""
+    return tuple((str(key), None if value is None else base64.b64decode(value)) for key, value in stored or ())
+
+
+def _check_park_columns(connection: psycopg2.extensions.connection) -> None:
+    """Raise a one-line UserError when the ledger lacks the park's columns (a database not migrated since)."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_PARK_COLUMNS)
+        except psycopg2.errors.UndefinedColumn:
+            raise UserError(
+                "the delivery_ledger table has no columns to park deferred notices in "
+                "(migration 0017_delivery_ledger_parked): run `lifecycle db migrate` first"
+            ) from None
 
 
 def _check_claim_columns(connection: psycopg2.extensions.connection) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 SENT = "sent"
 DEAD_LETTERED = "dead_lettered"
 SKIPPED = "skipped"
+DEFERRED = "deferred"  # parked: the server deferred it, and a parked round tries it again from its retry time
 # Sent and skipped (stale, R17) notices are done: a dead-lettered one that comes again (`lifecycle redrive`
 # after the cause is fixed, or a redelivery) is tried again, and is sent once it can be.
 FINAL_STATUSES = frozenset({SENT, SKIPPED})
@@ -39,6 +41,19 @@ class LedgerEntry:
         return self.status in FINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class ParkedRecord:
+    """The Kafka record of a parked notice, as the ledger keeps it: enough to handle it again or dead-letter it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes | None]] = ()
+    timestamp: int | None = None  # ms since the epoch, as Kafka stamped it
+
+
 # `begin` claims the notice for this notifier until a lease longer than its longest send runs out, so two
 # notifiers (one still sending when a rebalance hands its partition to the other) never both send it.
 class Ledger(Protocol):
@@ -48,7 +63,8 @@ class Ledger(Protocol):
         """Claim the notice (unless done or another notifier's claim runs) and return where its delivery stands."""
         ...
 
-    # Each record_* below releases this notifier's claim on the notice.
+    # Each record_* below (and `park`) releases this notifier's claim on the notice; record_failure leaves a parked
+    # notice parked (no Kafka record would retry it), the others take it out of the park.
     def record_sent(self, notice_id: str, transport: str, message_id: str, recipient: str) -> None: ...
 
     def record_failure(self, notice_id: str, error: str) -> None: ...
@@ -58,3 +74,16 @@ class Ledger(Protocol):
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None: ...
 
     def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool: ...
+
+    # Deferrals are counted and parked notices taken by the notifier's clock (`at`, `now`), one across notifiers.
+    def count_deferral(self, notice_id: str, at: datetime) -> tuple[int, datetime]:
+        """Count one more deferral of the notice: how many since it was last sent or dead-lettered, the first's time."""
+        ...
+
+    def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
+        """Park the notice (status deferred, an attempt counted) with its record, to be tried again from `retry_at`."""
+        ...
+
+    def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
+        """Claim at most `limit` parked notices due by `now` that no other notifier holds; their records."""
+        ...

@@ -27,8 +27,8 @@ _ENHANCED = re.compile(r"^\s*4\.(\d{1,3}\.\d{1,3})\b")
 class Refusal:
     """How to meet one refusal: dead-letter the notice (permanent) or try it again later; one line saying why.
 
-    `deferred`: a temporary refusal of this message alone (a 4xx to its recipient or its data), retried a
-    bounded number of times; other temporary refusals are about the server and hold every notice.
+    `deferred`: a temporary refusal of this message alone (a 4xx to its recipient or its data): the notice is
+    parked and tried again later, the others go on; other temporary refusals are about the server and hold every notice.
     """
 
     permanent: bool

@@ -36,17 +36,17 @@ def migrated(topics: Settings) -> Settings:
 
 @pytest.fixture
 def smtp_settings(migrated: Settings, smtp: tuple[SmtpSink, int]) -> Settings:
-    # Deferrals given up after their tries alone: the tests' clock does not move (the minutes are unit-tested).
+    # Deferrals given up after their tries alone (the minutes are unit-tested).
     return migrated.replace(smtp_host="127.0.0.1", smtp_port=smtp[1], notice_defer_minutes=0)
 
 
 @pytest.fixture
 def start_notifier() -> Iterator[Callable[..., Notifier]]:
-    """Start a notifier in a thread (fast backoff; clock at DUE_AT unless given); all are stopped at teardown."""
+    """Start notifiers in threads (fast backoff; clock DUE_AT unless given; Notifier options); stopped at teardown."""
     started: list[tuple[Notifier, threading.Thread]] = []
 
-    def start(settings: Settings, now: Callable[[], datetime] = lambda: DUE_AT) -> Notifier:
-        notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.2), now=now)
+    def start(settings: Settings, now: Callable[[], datetime] = lambda: DUE_AT, **options: Any) -> Notifier:
+        notifier = Notifier(settings, backoff=Backoff(initial=0.05, maximum=0.2), now=now, **options)
         thread = threading.Thread(target=notifier.run, name="notifier", daemon=True)
         thread.start()
         started.append((notifier, thread))

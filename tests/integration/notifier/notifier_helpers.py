@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from examples import example
@@ -45,3 +45,9 @@ def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 30
         assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
         time.sleep(0.1)
     return result
+
+
+def moving_clock(start: datetime = DUE_AT) -> Callable[[], datetime]:
+    """A notifier clock that starts at `start` and runs in real time, so a parked notice's retry time comes."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)

@@ -17,10 +17,16 @@ from ports import free_port
 
 @dataclass
 class SmtpSink:
-    """aiosmtpd handler: replies queued in `data_replies` answer the next DATA commands, then 250."""
+    """aiosmtpd handler: replies queued in `data_replies` answer the next DATA commands, then 250.
+
+    A recipient in `deferred_recipients` has its message's DATA answered by the next of its queued replies (a 4xx
+    about that message alone: a full mailbox, greylisting), then 250; `deferrals` counts them.
+    """
 
     data_replies: list[str] = field(default_factory=list)
     refused_recipients: set[str] = field(default_factory=set)
+    deferred_recipients: dict[str, list[str]] = field(default_factory=dict)
+    deferrals: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)  # aiosmtpd's Envelope of each message kept
     data_attempts: int = 0
@@ -34,6 +40,10 @@ class SmtpSink:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.data_attempts += 1
+        for recipient in envelope.rcpt_tos:
+            if self.deferred_recipients.get(recipient):
+                self.deferrals += 1
+                return self.deferred_recipients[recipient].pop(0)
         if self.data_replies:
             return self.data_replies.pop(0)
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

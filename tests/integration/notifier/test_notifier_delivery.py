@@ -5,10 +5,11 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from notifier_helpers import business_notice, wait_until
+from notifier_helpers import business_notice, moving_clock, wait_until
 from smtp_sink import SmtpSink
 
 from consumers.notifier.app import Notifier
@@ -16,9 +17,10 @@ from consumers.notifier.message import message_id
 from lifecycle.settings import Settings
 
 Produce = Callable[[dict[str, Any]], None]
-StartNotifier = Callable[[Settings], Notifier]
+StartNotifier = Callable[..., Notifier]
 LedgerRows = Callable[[], dict[str, dict[str, Any]]]
 ReadTopic = Callable[..., list[tuple[bytes | None, bytes | None]]]
+PARKED_FOR = timedelta(seconds=1)  # a deferred notice's first wait in the park, a minute in production
 
 
 def _text_and_html(message: Any) -> tuple[str, str]:
@@ -129,35 +131,69 @@ def test_a_permanent_refusal_goes_to_the_dead_letter_topic(
     assert rows[unaddressed["notice_id"]]["status"] == "dead_lettered"
 
 
-def test_a_notice_the_server_keeps_deferring_is_dead_lettered_and_the_next_one_is_sent(
+def test_a_deferred_notice_is_parked_the_next_is_sent_at_once_and_the_park_sends_it_later(
     smtp: tuple[SmtpSink, int],
-    smtp_notifier: Settings,
+    smtp_settings: Settings,
+    start_notifier: StartNotifier,
     produce_notice: Produce,
     ledger_rows: LedgerRows,
     read_topic: ReadTopic,
 ) -> None:
     sink, _ = smtp
-    tries = smtp_notifier.notice_defer_attempts
-    sink.data_replies.extend(["452 4.2.2 Mailbox full"] * tries)
-    deferred = business_notice("support_started")
+    sink.deferred_recipients["greylisted@example.com"] = ["450 4.7.1 Greylisted, please try again later"]
+    deferred = business_notice("support_started", recipient={"email": "greylisted@example.com"})
     sentinel = business_notice("support_expired")  # same serial: behind it on the same partition
+    start_notifier(smtp_settings, moving_clock(), defer_first_delay=PARKED_FOR, parked_every=0.2)
+
+    for notice in (deferred, sentinel):
+        produce_notice(notice)
+
+    (first,) = sink.wait_for(1)
+    assert first["Message-ID"] == message_id(sentinel["notice_id"], smtp_settings.mail_from)
+    parked = wait_until(lambda: ledger_rows().get(deferred["notice_id"]), "the deferred notice in the ledger")
+    assert parked["status"] in ("deferred", "sent")  # parked while the next went; sent since, if its time came
+    messages = sink.wait_for(2)  # from the park, once its retry time came
+    assert messages[1]["Message-ID"] == message_id(deferred["notice_id"], smtp_settings.mail_from)
+    assert sink.deferrals == 1
+    wait_until(lambda: ledger_rows()[deferred["notice_id"]]["status"] == "sent", "the parked notice recorded as sent")
+    row = ledger_rows()[deferred["notice_id"]]
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+    assert read_topic(smtp_settings, "deadletter") == []
+
+
+def test_a_notice_the_server_keeps_deferring_is_dead_lettered_and_the_next_one_is_sent(
+    smtp: tuple[SmtpSink, int],
+    smtp_settings: Settings,
+    start_notifier: StartNotifier,
+    produce_notice: Produce,
+    ledger_rows: LedgerRows,
+    read_topic: ReadTopic,
+) -> None:
+    sink, _ = smtp
+    tries = smtp_settings.notice_defer_attempts
+    sink.deferred_recipients["full@example.com"] = ["452 4.2.2 Mailbox full"] * (tries + 1)
+    deferred = business_notice("support_started", recipient={"email": "full@example.com"})
+    sentinel = business_notice("support_expired")  # same serial: behind it on the same partition
+    start_notifier(smtp_settings, moving_clock(), defer_first_delay=timedelta(milliseconds=50), parked_every=0.05)
 
     for notice in (deferred, sentinel):
         produce_notice(notice)
 
     (message,) = sink.wait_for(1)
-    assert message["Message-ID"] == message_id(sentinel["notice_id"], smtp_notifier.mail_from)
-    assert sink.data_attempts == tries + 1
-    wait_until(lambda: ledger_rows()[sentinel["notice_id"]]["status"] == "sent", "the next notice recorded as sent")
+    assert message["Message-ID"] == message_id(sentinel["notice_id"], smtp_settings.mail_from)
+    wait_until(lambda: ledger_rows()[deferred["notice_id"]]["status"] == "dead_lettered", "the deferred one given up")
+    assert sink.deferrals == tries
     row = ledger_rows()[deferred["notice_id"]]
     assert (row["status"], row["attempts"]) == ("dead_lettered", tries)
-    ((_, value),) = read_topic(smtp_notifier, "deadletter")
-    reason = orjson.loads(value or b"{}")["reason"]
-    assert reason == (
+    ((_, value),) = read_topic(smtp_settings, "deadletter")
+    letter = orjson.loads(value or b"{}")
+    assert letter["reason"] == (
         f"delivery deferred by the SMTP server: deferred {tries} times over 0 min, last: message deferred: "
         "SMTP 452 4.2.2 Mailbox full; redrive once the recipient's mailbox or domain accepts"
     )
-    assert row["last_error"] == reason
+    assert letter["origin"]["topic"] == smtp_settings.topic("notices")  # the parked record's origin
+    assert letter["payload"] == orjson.dumps(deferred).decode()
+    assert row["last_error"] == letter["reason"]
 
 
 def test_without_an_smtp_host_the_notice_is_written_to_the_outbox(

@@ -12,7 +12,18 @@ import orjson
 
 from consumers.notifier.delivery_errors import PermanentDeliveryError, TransientDeliveryError
 from consumers.notifier.ledger import CLAIM_LEASE
-from consumers.notifier.ledger_port import FINAL_STATUSES, LedgerEntry, LedgerRejectedError, LedgerUnavailableError
+from consumers.notifier.ledger_port import (
+    DEFERRED,
+    FINAL_STATUSES,
+    LedgerEntry,
+    LedgerRejectedError,
+    LedgerUnavailableError,
+    ParkedRecord,
+)
+
+# What leaving the park clears (sent, dead-lettered, skipped), and what sent or dead-lettered forgets.
+UNPARKED: dict[str, Any] = {"retry_at": None, "parked": None}
+NO_DEFERRALS: dict[str, Any] = {"deferrals": 0, "first_deferred_at": None}
 
 
 @dataclass
@@ -81,16 +92,44 @@ class FakeLedger:
             recipient=recipient,
             last_error=None,
             counted_on=self.today,
+            **UNPARKED,
+            **NO_DEFERRALS,
         )
 
     def record_failure(self, notice_id: str, error: str) -> None:
-        self._update(notice_id, status="retrying", last_error=error)
+        row = self.rows.get(notice_id, {})
+        self._update(notice_id, status=DEFERRED if row.get("status") == DEFERRED else "retrying", last_error=error)
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
-        self._update(notice_id, status="dead_lettered", last_error=reason)
+        self._update(notice_id, status="dead_lettered", last_error=reason, **UNPARKED, **NO_DEFERRALS)
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
-        self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail)
+        self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail, **UNPARKED)
+
+    def count_deferral(self, notice_id: str, at: datetime) -> tuple[int, datetime]:
+        self._check(notice_id)
+        row = self.rows.get(notice_id)
+        if row is None or row["status"] in FINAL_STATUSES:
+            return 1, at
+        row.update(deferrals=row.get("deferrals", 0) + 1, first_deferred_at=row.get("first_deferred_at") or at)
+        return row["deferrals"], row["first_deferred_at"]
+
+    def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
+        self._update(notice_id, status=DEFERRED, last_error=error, retry_at=retry_at, parked=record)
+
+    def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
+        self._check()
+        clock = datetime.now(UTC)  # as PostgreSQL's now(): a lease runs in real time
+        due = sorted(
+            (row["retry_at"], notice_id)
+            for notice_id, row in self.rows.items()
+            if row["status"] == DEFERRED
+            and row["retry_at"] <= now
+            and (row.get("claimed_by") in (None, self.owner) or row["claimed_until"] <= clock)
+        )[:limit]
+        for _, notice_id in due:
+            self.rows[notice_id].update(claimed_by=self.owner, claimed_until=clock + self.lease)
+        return [self.rows[notice_id]["parked"] for _, notice_id in due]
 
     def claim_recipient(self, notice_id: str, recipient: str, daily_cap: int) -> bool:
         self._check(notice_id, recipient)
@@ -100,7 +139,7 @@ class FakeLedger:
             if other_id != notice_id
             and str(row.get("recipient", "")).lower() == recipient.lower()
             and row.get("counted_on") == self.today
-            and row["status"] in {"pending", "retrying", "sent"}
+            and row["status"] in {"pending", "retrying", DEFERRED, "sent"}
         )
         if counted >= daily_cap:
             return False
