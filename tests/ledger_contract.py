@@ -291,6 +291,20 @@ class LedgerContract(ABC):
 
         assert open_ledger("notifier-c").begin(notice).claimed_by_other == "notifier-a"
 
+    def test_a_released_notice_is_claimed_by_the_next_and_keeps_its_status(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        ledger.record_failure(notice["notice_id"], "SMTP 451 try again later")
+        ledger.begin(notice)
+        rival.release(notice["notice_id"])  # not its claim: nothing changes
+        assert rival.begin(notice).claimed_by_other == "notifier-a"
+
+        ledger.release(notice["notice_id"])
+
+        entry = rival.begin(notice)
+        assert (entry.claimed_by_other, entry.status, entry.attempts) == (None, "retrying", 1)
+
     def test_notices_are_claimed_apart(self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]) -> None:
         other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
         ledger.begin(notice)

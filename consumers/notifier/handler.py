@@ -122,11 +122,12 @@ class NoticeHandler:
             entry = self.ledger.begin(notice)
             if entry.done or (set_aside_unconfirmed(entry) and not redriven(record)) or parked_elsewhere(entry, record):
                 # Sent again only when redriven: one the server may have taken, or a parked one (the park sends it).
+                if not entry.done and entry.claimed_by_other is None:
+                    self.ledger.release(notice["notice_id"])  # left as it was: a redriven copy elsewhere goes at once
                 return Outcome.DUPLICATE
-            if entry.claimed_by_other is not None:  # maybe sending it now: the ledger has its outcome later
-                raise RetryLaterError(
-                    f"notice {notice['notice_id']} is being delivered by {entry.claimed_by_other}; retried later"
-                )
+            if entry.claimed_by_other is not None:  # maybe sending it now: parked, not to hold the notices behind it
+                self.parking.wait_for(record, notice["notice_id"], entry.claimed_by_other, self.now())
+                return Outcome.DEFERRED
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
             now = self.now().astimezone(UTC)  # read once: the day judged is the day the email names
             stale = staleness(notice, now.date(), self.max_age_days)

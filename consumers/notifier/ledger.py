@@ -54,6 +54,8 @@ _RELEASE = """
     claimed_by = NULLIF(claimed_by, %(owner)s),
     claimed_until = CASE WHEN claimed_by = %(owner)s THEN NULL ELSE claimed_until END
 """
+# A notice this notifier began and left as it was (a duplicate): its claim goes, so another may take it at once.
+_RELEASE_ONLY = f"UPDATE delivery_ledger SET {_RELEASE} WHERE notice_id = %(notice_id)s AND claimed_by = %(owner)s"
 # A notice sent, dead-lettered or skipped leaves the park (migration 0017); sent or dead-lettered, its deferrals are
 # forgotten too: a redriven one that is deferred again is given its attempts and minutes afresh.
 _UNPARK = """
@@ -213,6 +215,10 @@ class PostgresLedger:
         """Mark the notice skipped (`reason`: one of freshness.REASONS, or RECIPIENT_CAP): it will never be sent."""
         skipped = {"reason": reason, "error": detail[:2000], "notice_id": notice_id, "owner": self.owner}
         self._execute(_SKIPPED, skipped)
+
+    def release(self, notice_id: str) -> None:
+        """Let go of this notifier's claim on a notice it leaves as it was."""
+        self._execute(_RELEASE_ONLY, {"notice_id": notice_id, "owner": self.owner})
 
     def count_deferral(self, notice_id: str, at: datetime) -> tuple[int, datetime]:
         """Count one more deferral of the notice: how many since it was last sent or dead-lettered, the first's time."""

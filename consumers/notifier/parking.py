@@ -71,3 +71,10 @@ class Parking:
         self.ledger.park(notice_id, error, retry_at, parked_record(record))
         log.info("notice %s deferred (%d so far), parked until %s: %s", notice_id, count, retry_at.isoformat(), error)
         return None
+
+    def wait_for(self, record: Record, notice_id: str, holder: str, now: datetime) -> None:
+        """Park a notice another notifier holds (maybe sending it now), no deferral counted: the rounds take it up
+        once that one recorded how it went (then it is done) or its claim ran out (it died sending)."""
+        error = f"being delivered by {holder}"
+        self.ledger.park(notice_id, error, now + self.first_delay, parked_record(record))
+        log.info("notice %s %s: parked until its claim is let go", notice_id, error)

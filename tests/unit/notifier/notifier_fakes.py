@@ -106,6 +106,12 @@ class FakeLedger:
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
         self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail, **UNPARKED)
 
+    def release(self, notice_id: str) -> None:
+        self._check(notice_id)
+        row = self.rows.get(notice_id)
+        if row is not None and row.get("claimed_by") == self.owner:
+            row.update(claimed_by=None, claimed_until=None)
+
     def count_deferral(self, notice_id: str, at: datetime) -> tuple[int, datetime]:
         self._check(notice_id)
         row = self.rows.get(notice_id)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from fake_deadletters import FakeDeadLetters
 from notifier_fakes import FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
 
 from consumers.notifier.delivery import SmtpTransport
+from consumers.notifier.delivery_errors import DeliveryUnknownError
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.ledger import PostgresLedger
 from consumers.notifier.render import NoticeRenderer
 from consumers.notifier.smtp_client import STEP_TIMEOUT
+from lifecycle.redrive_audit import HEADER as REDRIVE_HEADER
 from lifecycle.settings import Settings
 
 
@@ -44,22 +46,41 @@ class SlowTransport(FakeTransport):
         super().send(notice_id, message)
 
 
-def test_a_notice_another_notifier_is_sending_is_retried_later_and_sent_once() -> None:
+def test_a_notice_another_notifier_is_sending_is_parked_not_held_and_sent_once() -> None:
     rows: dict[str, dict[str, Any]] = {}
     document = notice("support_started")
     record = FakeRecord.of(document)
     slow, other_transport = SlowTransport(), FakeTransport()
     first = _handler(slow, FakeLedger(rows=rows, owner="notifier-a"))
-    second = _handler(other_transport, FakeLedger(rows=rows, owner="notifier-b"))
+    second_ledger = FakeLedger(rows=rows, owner="notifier-b")
+    second = _handler(other_transport, second_ledger)
     slow.meanwhile.append(lambda: second.handle(record))  # the partition moved to the second mid-send
 
     assert first.handle(record) is Outcome.SENT
 
-    (refused,) = slow.seen_meanwhile
-    assert isinstance(refused, RetryLaterError)
-    assert str(refused) == f"notice {document['notice_id']} is being delivered by notifier-a; retried later"
-    assert second.handle(record) is Outcome.DUPLICATE  # its retry, once the first recorded the send
+    # The second parks it (its offset commits, the notices behind it go on) rather than hold its partitions.
+    assert slow.seen_meanwhile == [Outcome.DEFERRED]
+    assert rows[document["notice_id"]]["status"] == "sent"  # the first recorded the send over the park
+    assert second_ledger.take_due(FakeClock().at + timedelta(days=1), 10) == []  # nothing left to send
+    assert second.handle(record) is Outcome.DUPLICATE  # read again: done
     assert (len(slow.sent), other_transport.sent) == (1, [])
+
+
+def test_a_notice_whose_holder_died_while_parked_is_sent_by_a_round_once_its_claim_ran_out() -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    document = notice("support_started")
+    FakeLedger(rows=rows, owner="notifier-a", lease=timedelta(seconds=0.2)).begin(document)  # then killed
+    ledger, transport = FakeLedger(rows=rows, owner="notifier-b"), FakeTransport()
+    handler = _handler(transport, ledger)
+
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEFERRED
+    later = FakeClock().at + timedelta(minutes=5)
+    assert ledger.take_due(later, 10) == []  # the dead one's claim still runs
+    time.sleep(0.25)
+    (parked,) = ledger.take_due(later, 10)
+
+    assert handler.handle(parked) is Outcome.SENT
+    assert len(transport.sent) == 1
 
 
 def test_a_notice_whose_notifier_died_holding_it_is_sent_once_its_lease_ran_out() -> None:
@@ -81,9 +102,8 @@ def test_a_stale_notice_another_notifier_holds_is_not_judged_under_its_claim() -
     handler = _handler(FakeTransport(), FakeLedger(rows=rows, owner="notifier-b"))
     handler.now = FakeClock(FakeClock().at + timedelta(days=30))
 
-    with pytest.raises(RetryLaterError, match="being delivered by notifier-a"):
-        handler.handle(FakeRecord.of(document))
-    assert rows[document["notice_id"]]["status"] == "pending"
+    assert handler.handle(FakeRecord.of(document)) is Outcome.DEFERRED  # parked, not skipped as stale
+    assert rows[document["notice_id"]]["status"] == "deferred"
 
 
 def test_each_postgres_ledger_claims_as_a_notifier_of_its_own() -> None:
@@ -95,3 +115,21 @@ def test_each_postgres_ledger_claims_as_a_notifier_of_its_own() -> None:
 
 def test_the_claim_is_reckoned_with_the_step_timeout_the_transport_uses() -> None:
     assert SmtpTransport(Settings.from_env({}).replace(smtp_host="mail.invalid"))._timeout == STEP_TIMEOUT
+
+
+def test_a_notice_read_again_as_a_duplicate_lets_its_claim_go_for_a_redriven_copy_elsewhere() -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    document = notice("support_started")
+    unsure = FakeTransport()
+    unsure.failures.append(DeliveryUnknownError("no reply to the data"))
+    first = _handler(unsure, FakeLedger(rows=rows, owner="notifier-a"))
+    assert first.handle(FakeRecord.of(document)) is Outcome.DEAD_LETTERED  # set aside: it may have been delivered
+    assert first.handle(FakeRecord.of(document)) is Outcome.DUPLICATE  # read again after a restart: not sent
+
+    transport = FakeTransport()
+    redriven = FakeRecord.of(document)
+    redriven.headers.append((REDRIVE_HEADER, b"deadletter/0/0"))
+    second = _handler(transport, FakeLedger(rows=rows, owner="notifier-b"))
+
+    assert second.handle(redriven) is Outcome.SENT  # at once, not after the first one's lease
+    assert len(transport.sent) == 1
