@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaProducer
+from psycopg2.extensions import connection as Connection  # noqa: N812 - the driver's own class name
 
 from consumers.database import DatabaseUnavailableError, connect, process_dsn, process_setting
 from consumers.privileges import check_privileges
-from consumers.scheduler.lock import sweep_lock
+from consumers.scheduler.lock import lock_holder, sweep_lock
 from consumers.scheduler.publisher import TickPublisher
 from consumers.scheduler.sweep import SweepReport, find_due_ticks, sweep
 from consumers.signals import stop_on_signals
@@ -61,13 +62,25 @@ def sweep_once(
     try:
         with sweep_lock(connection) as alone:
             if not alone:
-                # Another replica, or a sweep that outlived its process's restart: it covers this window too.
-                log.info("another scheduler is sweeping this database: this run is skipped")
+                _log_skip(connection)
                 return None
             publish = TickPublisher(producer, settings.topic(topics.TICKS.suffix))
             return sweep(connection, publish, settings.policy(), as_of, since)
     finally:
         connection.close()
+
+
+def _log_skip(connection: Connection) -> None:
+    """One line for a run skipped: who sweeps; a warning when that session looks like a sweep whose client is gone."""
+    holder, stale = lock_holder(connection)
+    if stale:
+        log.warning(
+            "the sweep lock is held by %s, idle between statements as no sweep is: its client is gone; PostgreSQL "
+            "ends it once its keepalives fail, or end it now with `SELECT pg_terminate_backend(<pid>)`; runs skipped",
+            holder,
+        )
+    else:  # another replica, or a sweep that outlived its process's restart: it covers this window too
+        log.info("another scheduler is sweeping this database (%s): this run is skipped", holder)
 
 
 def _run_once(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:

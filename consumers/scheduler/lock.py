@@ -16,12 +16,25 @@ from psycopg2.extensions import connection as Connection  # noqa: N812 - the dri
 
 # Advisory locks are per database; this key is "lcsweep" in ASCII (the roles' lock is "lcroles").
 SWEEP_LOCK_KEY = 0x6C63_7377_6565_70
+# A sweep whose client vanished (its host lost, a half-open connection) keeps its session, and the lock, until the
+# server finds the client gone: by default after two hours of TCP keepalives. This session's own settings find it
+# in about a minute (they apply to TCP connections; a Unix socket breaks at once anyway).
+_KEEPALIVES = "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
+# The session that holds the lock: pg_locks shows a bigint key as its high and low 32 bits.
+_HOLDER = """
+SELECT a.pid, a.application_name, a.state, round(extract(epoch FROM clock_timestamp() - a.state_change))
+FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %(high)s AND l.objid = %(low)s AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+STALE_SECONDS = 300  # a sweep idle this long between its statements is no sweep: its client is gone
 
 
 @contextlib.contextmanager
 def sweep_lock(connection: Connection) -> Iterator[bool]:
     """Whether this connection took the sweep lock (False at once when another session holds it); held in the block."""
     with connection.cursor() as cursor:
+        cursor.execute(_KEEPALIVES)
         cursor.execute("SELECT pg_try_advisory_lock(%s)", (SWEEP_LOCK_KEY,))
         row = cursor.fetchone()
     connection.rollback()  # a session lock outlives the transaction: the sweep starts afresh
@@ -40,3 +53,16 @@ def _unlock(connection: Connection) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (SWEEP_LOCK_KEY,))
         connection.commit()
+
+
+def lock_holder(connection: Connection) -> tuple[str, bool]:
+    """Who holds the sweep lock, in words, and whether that session has sat idle past STALE_SECONDS."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLDER, {"high": SWEEP_LOCK_KEY >> 32, "low": SWEEP_LOCK_KEY & 0xFFFF_FFFF})
+        row = cursor.fetchone()
+    connection.rollback()
+    if row is None:
+        return "a session now gone", False
+    pid, application, state, idle = row
+    stale = state == "idle" and idle is not None and idle >= STALE_SECONDS
+    return f"session {pid} ({application or 'no application name'}, {state} for {int(idle or 0)} s)", stale

@@ -75,6 +75,7 @@ def test_two_sweeps_at_once_one_sweeps_the_other_skips_and_each_tick_goes_out_on
     assert waited < 10, "the second sweep waited for the first instead of skipping"
     skips = [r for r in caplog.records if r.name == f"consumers.{COMPONENT}.command" and "skipped" in r.message]
     assert [r.levelno for r in skips] == [logging.INFO]
+    assert "(lifecycle-scheduler, " in skips[0].message  # the holding session, as the scheduler's role sees it
     [report] = first
     assert isinstance(report, SweepReport), report
     assert [tick["event_id"] for tick in report.ticks] == FIRST_SWEEP
