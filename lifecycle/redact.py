@@ -14,6 +14,7 @@ wherever they appear.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -21,7 +22,9 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from lifecycle.dsn_url import PIECE_ENDS, cut_userinfo
+from lifecycle.errors import UserError
 from lifecycle.settings import SETTINGS
+from lifecycle.settings_files import with_secret_files
 
 MASK = "***"
 # Shorter values are too common to replace everywhere without garbling the text; the patterns still apply.
@@ -94,6 +97,8 @@ def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The secrets set in the environment: each secret setting's value, and the password of each DSN setting."""
     source = os.environ if environ is None else environ
     secret = frozenset(SECRET_SETTINGS)
+    with contextlib.suppress(UserError):  # a file that cannot be read holds nothing to mask: settings say why
+        source = with_secret_files(source, secret)
     found: set[str] = set()
     for written, value in source.items():
         name = written.upper()  # settings are read whatever the case of their names

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from lifecycle.errors import UserError
 from lifecycle.rules.model import Policy
+from lifecycle.settings_files import with_secret_files
 from lifecycle.settings_places import Dsn, TopicPrefix
 from lifecycle.settings_source import PREFIX, Environment, problem
 from lifecycle.settings_types import (
@@ -152,7 +153,7 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from the environment (or only `environ`); a bad value is one UserError line."""
-        source = Environment(cls, os.environ if environ is None else environ)
+        source = Environment(cls, with_secret_files(os.environ if environ is None else environ, secret_settings()))
         return cls._validated(source())
 
     @classmethod
@@ -179,6 +180,12 @@ class Settings(BaseSettings):
     @property
     def outbox(self) -> Path:
         return self.home / "outbox"
+
+
+def secret_settings() -> frozenset[str]:
+    """The names of the secret settings (typed SecretStr: DSNs, passwords, tokens), as the environment has them."""
+    fields = Settings.model_fields.items()
+    return frozenset(PREFIX + name.upper() for name, field in fields if field.annotation is SecretStr)
 
 
 def _problem(error: Any) -> str:

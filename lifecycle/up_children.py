@@ -18,6 +18,7 @@ from pathlib import Path
 from lifecycle.db_logins import WRITERS, dsn_env, password_env
 from lifecycle.errors import UserError
 from lifecycle.redact import SECRET_SETTINGS
+from lifecycle.settings_files import secret_of_file_setting
 
 STOP_TIMEOUT_S = 20.0
 PR_SET_PDEATHSIG = 1
@@ -52,7 +53,12 @@ def own_secrets_only(environ: Mapping[str, str], name: str) -> dict[str, str]:
     """`environ` without the secret settings child `name` may not receive (names compared as settings read them)."""
     allowed = CHILD_SECRETS.get(name, frozenset())
     secret = frozenset(SECRET_SETTINGS) - allowed
-    return {key: value for key, value in environ.items() if key.upper() not in secret}
+    # `<SECRET>_FILE` names where a secret is: a child not allowed the secret is not told where it is either.
+    return {
+        key: value
+        for key, value in environ.items()
+        if key.upper() not in secret and secret_of_file_setting(key, secret) is None
+    }
 
 
 def _die_with_parent() -> None:
