@@ -9,6 +9,9 @@ from typing import Any
 
 import yaml
 
+from lifecycle.redact import SECRET_SETTINGS
+from lifecycle.settings_files import secret_of_file_setting
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ENV_NAME = re.compile(r"\bLIFECYCLE_[A-Z0-9_]+\b")
 # Kafka's implied ACL operations: Read, Write, Delete or Alter allow Describe; AlterConfigs allows DescribeConfigs.
@@ -20,6 +23,8 @@ INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>
 REQUIRED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")
 # Compose's sizes (docker's RAMInBytes): a number and k, m or g, counted in 1024s.
 COMPOSE_SIZES = {"k": 2**10, "m": 2**20, "g": 2**30}
+# Where compose mounts a secret: /run/secrets/<name>.
+COMPOSE_SECRETS = "/run/secrets/"
 
 
 def k8s_documents(kind: str) -> list[dict[str, Any]]:
@@ -70,6 +75,50 @@ def compose_environment(service: str, environ: Mapping[str, str] | None = None) 
     variables = compose_required() if environ is None else environ
     values = compose()["services"][service].get("environment", {})
     return {name: interpolate(str(value), variables) for name, value in values.items()}
+
+
+def secret_setting_of(name: str) -> str | None:
+    """The secret setting an environment variable holds (`<SECRET>`) or names the file of (`<SECRET>_FILE`)."""
+    return name.upper() if name.upper() in SECRET_SETTINGS else secret_of_file_setting(name, SECRET_SETTINGS)
+
+
+def compose_secret_files(service: str) -> dict[str, str]:
+    """The secret settings a compose service reads from files: setting -> the compose secret its `_FILE` names."""
+    found: dict[str, str] = {}
+    for name, value in compose()["services"][service].get("environment", {}).items():
+        setting = secret_of_file_setting(name, SECRET_SETTINGS)
+        if setting is not None:
+            assert str(value).startswith(COMPOSE_SECRETS), (service, name)  # a secret's file, nowhere else
+            found[setting] = str(value).removeprefix(COMPOSE_SECRETS)
+    return found
+
+
+def k8s_volume_files(volume: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The files a secret or projected volume holds by its items: path -> (Secret, key); none for a whole Secret."""
+    if "secret" in volume:
+        sources = [{"secret": {"name": volume["secret"]["secretName"], "items": volume["secret"].get("items")}}]
+    else:
+        sources = volume.get("projected", {}).get("sources", [])
+    files: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        secret = source.get("secret") or {}
+        for item in secret.get("items") or []:
+            files[item["path"]] = (secret["name"], item["key"])
+    return files
+
+
+def k8s_secret_files(spec: Mapping[str, Any], container: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The secret settings a container reads from files: setting -> (Secret, key), followed from the path its
+    `<SETTING>_FILE` names through the container's mount to the item of the volume that puts the file there."""
+    volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
+    mounts = {mount["mountPath"]: mount["name"] for mount in container.get("volumeMounts", [])}
+    found: dict[str, tuple[str, str]] = {}
+    for variable in container.get("env", []):
+        setting = secret_of_file_setting(variable["name"], SECRET_SETTINGS)
+        if setting is not None:
+            folder, file = variable["value"].rsplit("/", 1)
+            found[setting] = k8s_volume_files(volumes[mounts[folder]])[file]
+    return found
 
 
 def compose_size(text: str | int) -> int:

@@ -18,6 +18,17 @@ PROCESSES = tuple(COMPONENT_PORT_OFFSETS)
 NEEDS_KUBERNETES_API: frozenset[str] = frozenset()  # pods that may mount a service-account token: none calls the API
 LIMITS = ("cpu", "memory", "ephemeral-storage")
 COMPOSE_LIMITS = ("cpus", "memory", "pids")
+# The volume types Pod Security "restricted" allows (the secret files are a projected volume).
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 # The capabilities the postgres image's entrypoint needs to hand its data folder to `postgres` and switch to it.
 POSTGRES_ENTRYPOINT_CAPABILITIES = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}
 
@@ -65,6 +76,7 @@ def test_every_pod_meets_pod_security_restricted(name_and_spec: tuple[str, dict[
     assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
     assert not any(spec.get(shared) for shared in ("hostNetwork", "hostPID", "hostIPC"))
     assert all("hostPath" not in volume for volume in spec.get("volumes", []))
+    assert all(set(volume) - {"name"} <= RESTRICTED_VOLUMES for volume in spec.get("volumes", []))
     empty_dirs = {volume["name"] for volume in spec["volumes"] if "emptyDir" in volume}
     for container in spec["containers"] + spec.get("initContainers", []):
         context = container["securityContext"]

@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 import pytest
-from deploy_files import DEPLOY, k8s_documents
+from deploy_files import DEPLOY, k8s_documents, k8s_secret_files, k8s_volume_files, secret_setting_of
 
 from lifecycle.cli import SUBCOMMANDS
 from lifecycle.db_logins import WRITERS, dsn_env
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
+from lifecycle.redact import SECRET_SETTINGS
 from lifecycle.settings import SETTINGS
 from lifecycle.topics import ALL_TOPICS, PARTITIONS
 
@@ -82,12 +83,9 @@ def test_config_map_only_sets_known_settings_and_secrets_come_from_secrets() -> 
     assert config["data"]["LIFECYCLE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
 
 
-def _secret_keys(container: dict[str, Any]) -> dict[str, str]:
-    return {
-        variable["name"]: variable["valueFrom"]["secretKeyRef"]["key"]
-        for variable in container.get("env", [])
-        if "secretKeyRef" in variable.get("valueFrom", {})
-    }
+def _secret_keys(spec: dict[str, Any]) -> dict[str, str]:
+    """The first container's secret settings: setting -> the key of the Secret its file comes from."""
+    return {setting: key for setting, (_, key) in k8s_secret_files(spec, spec["containers"][0]).items()}
 
 
 def _pod_specs() -> list[tuple[str, dict[str, Any]]]:
@@ -104,16 +102,15 @@ DSN_SETTINGS = {setting.env for setting in SETTINGS if re.fullmatch(r"LIFECYCLE_
 def test_each_process_that_writes_rows_has_its_own_dsn_and_the_migration_every_password() -> None:
     deployments = _deployments()
     for name in WRITERS:
-        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
-        keys = _secret_keys(container)
+        keys = _secret_keys(deployments[name]["spec"]["template"]["spec"])
         assert set(keys) & DSN_SETTINGS == {dsn_env(name)}, name  # its own setting: no LIFECYCLE_DATABASE_URL
         assert keys[dsn_env(name)] == f"database-{name}-url"
-    dashboard = _secret_keys(deployments["dashboard"]["spec"]["template"]["spec"]["containers"][0])
+    dashboard = _secret_keys(deployments["dashboard"]["spec"]["template"]["spec"])
     assert set(dashboard) & DSN_SETTINGS == {"LIFECYCLE_DATABASE_READONLY_URL"}
     assert dashboard["LIFECYCLE_DATABASE_READONLY_URL"] == "database-readonly-url"
-    assert not set(_secret_keys(deployments["worker"]["spec"]["template"]["spec"]["containers"][0])) & DSN_SETTINGS
+    assert not set(_secret_keys(deployments["worker"]["spec"]["template"]["spec"])) & DSN_SETTINGS
     (job,) = k8s_documents("Job")
-    migrate = _secret_keys(job["spec"]["template"]["spec"]["containers"][0])
+    migrate = _secret_keys(job["spec"]["template"]["spec"])
     assert {f"LIFECYCLE_DB_{name.upper()}_PASSWORD" for name in ("store", "scheduler", "notifier", "readonly")} <= set(
         migrate
     )
@@ -126,17 +123,18 @@ def test_no_deployment_gets_the_admin_dsn_a_role_password_or_another_process_sec
     spec = doc["spec"]["template"]["spec"]
     own = {"database-readonly-url"} if name == "dashboard" else {f"database-{name}-url"}
     for container in spec["containers"] + spec.get("initContainers", []):
-        env = {variable["name"] for variable in container.get("env", [])}
-        assert "LIFECYCLE_DATABASE_ADMIN_URL" not in env
-        assert not [variable for variable in env if re.fullmatch(r"LIFECYCLE_DB_\w+_PASSWORD", variable)]
-        app_keys = {
-            variable["valueFrom"]["secretKeyRef"]["key"]
-            for variable in container.get("env", [])
-            if variable.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "lifecycle-app"
-        }
-        assert {key for key in app_keys if key.startswith("database-")} <= own, name
+        settings = {secret_setting_of(variable["name"]) for variable in container.get("env", [])}
+        assert "LIFECYCLE_DATABASE_ADMIN_URL" not in settings
+        assert not [setting for setting in settings if setting and re.fullmatch(r"LIFECYCLE_DB_\w+_PASSWORD", setting)]
         assert not [source for source in container.get("envFrom", []) if "secretRef" in source]  # never a whole Secret
-    assert not [volume for volume in spec["volumes"] if volume.get("secret", {}).get("secretName") == "lifecycle-app"]
+    # What of lifecycle-app reaches the pod, whoever reads it: its own DSN only, among the database keys.
+    app_keys = {
+        key
+        for volume in spec["volumes"]
+        for secret, key in k8s_volume_files(volume).values()
+        if secret == "lifecycle-app"
+    }
+    assert {key for key in app_keys if key.startswith("database-")} <= own, name
 
 
 @pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
@@ -146,7 +144,7 @@ def test_every_pod_that_logs_in_to_postgresql_verifies_the_server_against_its_ca
     name, spec = name_and_spec
     container = spec["containers"][0]
     env = {variable["name"]: variable.get("value") for variable in container.get("env", [])}
-    if not set(env) & DSN_SETTINGS:
+    if not {secret_setting_of(variable) for variable in env} & DSN_SETTINGS:
         assert "PGSSLMODE" not in env, name
         return
     assert env["PGSSLMODE"] == "verify-full", name
@@ -155,6 +153,71 @@ def test_every_pod_that_logs_in_to_postgresql_verifies_the_server_against_its_ca
     folder, file = env["PGSSLROOTCERT"].rsplit("/", 1)
     assert secrets[mounts[folder]]["secretName"] == "lifecycle-postgres-ca", name
     assert {"key": "ca.crt", "path": file} in secrets[mounts[folder]]["items"], name
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_no_container_has_a_secret_value_in_its_environment(name_and_spec: tuple[str, dict[str, Any]]) -> None:
+    name, spec = name_and_spec
+    for container in spec["containers"] + spec.get("initContainers", []):
+        for variable in container.get("env", []):
+            # Every secret setting as `<NAME>_FILE`, a path; never its value, inline or from a Secret.
+            assert variable["name"].upper() not in SECRET_SETTINGS, (name, variable["name"])
+            assert "secretKeyRef" not in variable.get("valueFrom", {}), (name, variable["name"])
+            assert not re.search(r"PASSWORD|TOKEN|SECRET", variable["name"]) or variable["name"].endswith("_FILE")
+        assert not [source for source in container.get("envFrom", []) if "secretRef" in source], name
+        # Each `_FILE` names a file that one of its read-only mounts holds from a Secret's key.
+        files = k8s_secret_files(spec, container)
+        mounts = {mount["name"]: mount for mount in container["volumeMounts"]}
+        for variable in container.get("env", []):
+            if secret_setting_of(variable["name"]) in files:
+                folder = variable["value"].rsplit("/", 1)[0]
+                (mount,) = [mount for mount in mounts.values() if mount["mountPath"] == folder]
+                assert mount.get("readOnly") is True, (name, variable["name"])
+                assert "subPath" not in mount, (name, variable["name"])  # a subPath never sees a changed Secret
+
+
+@pytest.mark.parametrize("name_and_spec", _pod_specs(), ids=lambda pair: pair[0])
+def test_each_pod_mounts_only_the_secret_keys_it_reads_and_none_readable_by_others(
+    name_and_spec: tuple[str, dict[str, Any]],
+) -> None:
+    name, spec = name_and_spec
+    read = {pair for container in spec["containers"] for pair in k8s_secret_files(spec, container).values()}
+    assert read, name  # every workload logs in to Kafka or PostgreSQL
+    public = {"lifecycle-cluster-ca-cert", "lifecycle-postgres-ca"}  # CAs: not secret, mounted as they are
+    for volume in spec["volumes"]:
+        if "projected" in volume:
+            sources = volume["projected"]["sources"]
+            assert all(set(source) == {"secret"} and source["secret"].get("items") for source in sources), name
+            assert set(k8s_volume_files(volume).values()) <= read, (name, volume["name"])  # no key it does not read
+            # Read by the owner (root) and the group (the pod's fsGroup, which the process runs in), by no other.
+            assert volume["projected"]["defaultMode"] == 0o440, (name, volume["name"])
+            assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"], name
+        elif "secret" in volume:
+            assert volume["secret"]["secretName"] in public, (name, volume["name"])
+    # Nor is a secret setting in the ConfigMap, as a value or as a file's path.
+    (config,) = k8s_documents("ConfigMap")
+    assert not {secret_setting_of(variable) for variable in config["data"]} - {None}
+
+
+def test_each_process_reads_its_own_secrets_and_no_other_process_s() -> None:
+    """Which secret setting each workload reads from a file, and from which Secret's key."""
+    own = {
+        "worker": {"LIFECYCLE_KAFKA_SASL_PASSWORD": ("lifecycle-worker", "password")},
+        "notifier": {"LIFECYCLE_SMTP_PASSWORD": ("lifecycle-app", "smtp-password")},
+        "dashboard": {"LIFECYCLE_DASHBOARD_TOKEN": ("lifecycle-app", "dashboard-token")},
+    }
+    for name, doc in _deployments().items():
+        files = k8s_secret_files(doc["spec"]["template"]["spec"], doc["spec"]["template"]["spec"]["containers"][0])
+        assert files["LIFECYCLE_KAFKA_SASL_PASSWORD"] == (f"lifecycle-{name}", "password"), name
+        assert own.get(name, {}).items() <= files.items(), name
+        for setting in ("LIFECYCLE_SMTP_PASSWORD", "LIFECYCLE_DASHBOARD_TOKEN", "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN"):
+            assert (setting in files) is (setting in own.get(name, {})), (name, setting)
+    (job,) = k8s_documents("Job")
+    migrate = k8s_secret_files(job["spec"]["template"]["spec"], job["spec"]["template"]["spec"]["containers"][0])
+    assert set(migrate) == {
+        "LIFECYCLE_DATABASE_ADMIN_URL",
+        *(f"LIFECYCLE_DB_{role}_PASSWORD" for role in ("STORE", "SCHEDULER", "NOTIFIER", "READONLY")),
+    }
 
 
 def test_kustomization_applies_every_manifest() -> None:

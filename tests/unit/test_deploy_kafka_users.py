@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_files import effective, granted, k8s_documents, kafka_users
+from deploy_files import effective, granted, k8s_documents, k8s_secret_files, kafka_users
 
 from lifecycle.groups import ALL_GROUPS, PROCESSOR
 from lifecycle.metrics import COMPONENT_PORT_OFFSETS
@@ -166,6 +166,8 @@ def test_acls_name_topics_and_groups_only_and_no_wildcard_but_the_workers_own_to
 def _secret_refs(spec: dict[str, Any]) -> set[str]:
     """Every Secret a pod spec takes a value or a volume from."""
     refs = {volume["secret"]["secretName"] for volume in spec.get("volumes", []) if "secret" in volume}
+    for volume in spec.get("volumes", []):  # a projected volume's Secrets, each its items (k8s_volume_files)
+        refs.update(source["secret"]["name"] for source in volume.get("projected", {}).get("sources", []))
     for container in spec["containers"] + spec.get("initContainers", []):
         for variable in container.get("env", []):
             if "secretKeyRef" in variable.get("valueFrom", {}):
@@ -184,8 +186,9 @@ def test_each_deployment_connects_as_its_own_user_and_mounts_no_other_users_secr
         env = {variable["name"]: variable for variable in spec["containers"][0].get("env", [])}
         for user in own:
             assert env["LIFECYCLE_KAFKA_SASL_USERNAME"]["value"] == user, doc["metadata"]["name"]
-            password = env["LIFECYCLE_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
-            assert password == {"name": user, "key": "password"}, doc["metadata"]["name"]
+            assert "LIFECYCLE_KAFKA_SASL_PASSWORD" not in env  # its file: LIFECYCLE_KAFKA_SASL_PASSWORD_FILE
+            password = k8s_secret_files(spec, spec["containers"][0])["LIFECYCLE_KAFKA_SASL_PASSWORD"]
+            assert password == (user, "password"), doc["metadata"]["name"]
     (config,) = k8s_documents("ConfigMap")
     assert "LIFECYCLE_KAFKA_SASL_USERNAME" not in config["data"]  # one name for all would be the wrong one for most
 
@@ -194,6 +197,8 @@ def test_the_dashboard_writes_nothing_so_its_redrive_stays_off() -> None:
     (config,) = k8s_documents("ConfigMap")
     (dashboard,) = [doc for doc in k8s_documents("Deployment") if doc["metadata"]["name"].endswith("-dashboard")]
     env = {variable["name"] for variable in dashboard["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN" not in env | set(config["data"])
+    assert not {"LIFECYCLE_DASHBOARD_OPERATOR_TOKEN", "LIFECYCLE_DASHBOARD_OPERATOR_TOKEN_FILE"} & (
+        env | set(config["data"])
+    )
     acls = kafka_users()[f"{_prefix()}-dashboard"]
     assert not any("Write" in granted(acls, kind, name) for kind, name in _resources(_prefix()))

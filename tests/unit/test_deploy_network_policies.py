@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from deploy_files import k8s_documents
+from deploy_files import k8s_documents, secret_setting_of
 
 from lifecycle.settings import SETTINGS
 
@@ -65,8 +65,9 @@ def _config() -> dict[str, str]:
 
 
 def _container_env(doc: dict[str, Any]) -> dict[str, Any]:
+    """The container's settings by name, a secret setting read from a file (`<NAME>_FILE`) under its own name."""
     container = doc["spec"]["template"]["spec"]["containers"][0]
-    return {variable["name"]: variable for variable in container.get("env", [])}
+    return {secret_setting_of(variable["name"]) or variable["name"]: variable for variable in container.get("env", [])}
 
 
 def _ports(rule: dict[str, Any]) -> set[tuple[str, int]]:
