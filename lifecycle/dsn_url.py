@@ -1,4 +1,4 @@
-"""A postgresql:// URL whose user name or password holds a character that ends that part early.
+"""A postgresql:// URL whose user name or password holds a character that ends that part early, or splits it.
 
 libpq reads a URL's user-info up to the first `@` or `/`, yoyo (urllib) up to the first `/`, `?` or `#`. An
 unencoded `/` in a password (base64 has them) makes libpq read the words before it as host and port, and echo
@@ -10,29 +10,35 @@ from __future__ import annotations
 import re
 
 SCHEMES = ("postgresql://", "postgres://")
-# The characters that end a URL's user-info early, and how each is written percent-encoded.
-ENCODED = {"/": "%2F", "?": "%3F", "#": "%23"}
+# The characters that end a URL's user-info early, or split it, and how each is written percent-encoded.
+ENCODED = {"/": "%2F", "?": "%3F", "#": "%23", "@": "%40"}
 # A query parameter (`?user=a@b`) before the first `@`: then that `@` is in the query, not after the user-info.
 _QUERY_FIRST = re.compile(r"[^?#]*\?[A-Za-z_]+=")
+# An authority that is a host and maybe a port: a later `@` is in the path or query (`/team@prod`), not a user-info's.
+_HOST_PORT = re.compile(r"(?:\[[^\]]*\]|[^:@\[\]]*)(?::\d*)?")
 # Where a password written unencoded may be cut into pieces, each of which libpq may echo.
 PIECE_ENDS = re.compile(r"[/?#@]")
 
 
 def cut_userinfo(dsn: str) -> bool:
-    """Whether `dsn` is a postgresql:// URL whose user-info holds an unencoded `/`, `?` or `#`."""
+    """Whether `dsn` is a postgresql:// URL whose user-info holds an unencoded `/`, `?`, `#` or `@`."""
     scheme = next((prefix for prefix in SCHEMES if dsn.startswith(prefix)), None)
     if scheme is None:
         return False
-    userinfo, at, _ = dsn[len(scheme) :].partition("@")
+    rest = dsn[len(scheme) :]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:  # a user-info: whole, unless a second `@` splits it
+        return authority.count("@") > 1
+    userinfo, at, _ = rest.partition("@")
     if not at or _QUERY_FIRST.match(userinfo):
         return False
-    return any(character in userinfo for character in ENCODED)
+    return _HOST_PORT.fullmatch(authority) is None  # `user:pass` cut short, not `host:port`
 
 
 def refusal() -> str:
     """What is wrong with such a URL and what to do, without a word of the password."""
     encoded = ", ".join(f"{character} as {code}" for character, code in ENCODED.items())
     return (
-        "has an unencoded '/', '?' or '#' in its user name or password, which ends that part of the URL early: "
-        f"percent-encode them ({encoded})"
+        "has an unencoded '/', '?', '#' or '@' in its user name or password, which ends or splits that part of the "
+        f"URL: percent-encode them ({encoded})"
     )

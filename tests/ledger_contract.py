@@ -201,12 +201,14 @@ class LedgerContract(ABC):
 
         assert where(ledger.begin(notice)) == ("pending", 0, False)
 
-    def test_an_error_text_with_a_nul_character_is_rejected(self, ledger: Ledger, notice: dict[str, Any]) -> None:
+    def test_an_error_text_with_a_nul_character_is_kept_with_the_nul_written_out(
+        self, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
         ledger.begin(notice)
-        with pytest.raises(LedgerRejectedError):
-            ledger.record_failure(notice["notice_id"], "SMTP 451 \x00")
+        ledger.record_dead_letter(notice["notice_id"], "delivery refused: 550 \x00 no")  # never refused for its text
 
-        assert where(ledger.begin(notice)) == ("pending", 0, False)
+        entry = ledger.begin(notice)
+        assert (entry.status, entry.last_error) == ("dead_lettered", "delivery refused: 550 \\x00 no")
 
     def test_a_recipient_under_the_daily_cap_is_claimed(self, ledger: Ledger, notice: dict[str, Any]) -> None:
         ledger.begin(notice)

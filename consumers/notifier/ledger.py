@@ -18,7 +18,13 @@ from psycopg2.extras import Json
 
 from consumers.database import UNPARSABLE_DSN, explain_unparsable_dsn
 from consumers.notifier.handler import COMPONENT
-from consumers.notifier.ledger_port import LedgerEntry, LedgerRejectedError, LedgerUnavailableError, ParkedRecord
+from consumers.notifier.ledger_port import (
+    LedgerEntry,
+    LedgerRejectedError,
+    LedgerUnavailableError,
+    ParkedRecord,
+    kept_text,
+)
 from consumers.notifier.smtp_client import DATA_REPLY_TIMEOUT, SESSION_STEPS, STEP_TIMEOUT
 from consumers.privileges import check_privileges
 from lifecycle.errors import UserError
@@ -205,15 +211,15 @@ class PostgresLedger:
 
     def record_failure(self, notice_id: str, error: str) -> None:
         """Count a failed attempt that will be retried."""
-        self._execute(_FAILED, {"error": error[:2000], "notice_id": notice_id, "owner": self.owner})
+        self._execute(_FAILED, {"error": kept_text(error), "notice_id": notice_id, "owner": self.owner})
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
         """Mark the notice dead-lettered: it will not be tried again."""
-        self._execute(_DEAD, {"error": reason[:2000], "notice_id": notice_id, "owner": self.owner})
+        self._execute(_DEAD, {"error": kept_text(reason), "notice_id": notice_id, "owner": self.owner})
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
         """Mark the notice skipped (`reason`: one of freshness.REASONS, or RECIPIENT_CAP): it will never be sent."""
-        skipped = {"reason": reason, "error": detail[:2000], "notice_id": notice_id, "owner": self.owner}
+        skipped = {"reason": reason, "error": kept_text(detail), "notice_id": notice_id, "owner": self.owner}
         self._execute(_SKIPPED, skipped)
 
     def release(self, notice_id: str) -> None:
@@ -237,7 +243,8 @@ class PostgresLedger:
             "timestamp": record.timestamp,
         }
         self._execute(
-            _PARK, {**parked, "error": error[:2000], "retry_at": retry_at, "notice_id": notice_id, "owner": self.owner}
+            _PARK,
+            {**parked, "error": kept_text(error), "retry_at": retry_at, "notice_id": notice_id, "owner": self.owner},
         )
 
     def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:

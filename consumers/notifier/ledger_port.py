@@ -18,6 +18,15 @@ FINAL_STATUSES = frozenset({SENT, SKIPPED})
 RECIPIENT_CAP = "recipient_cap"
 
 
+ERROR_CHARS = 2000  # of an error or reason the ledger keeps
+
+
+def kept_text(text: str) -> str:
+    """An error or reason as the ledger keeps it: cut to ERROR_CHARS, a NUL written out as `\\x00`."""
+    # PostgreSQL's text takes no NUL, and an outcome refused for its text would leave a parked notice parked for good.
+    return text.replace("\x00", "\\x00")[:ERROR_CHARS]
+
+
 class LedgerUnavailableError(Exception):
     """PostgreSQL cannot be reached or refused the statement; try again later."""
 

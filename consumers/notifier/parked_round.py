@@ -19,6 +19,9 @@ from lifecycle import metrics
 
 EVERY = 5.0  # seconds between two rounds at least
 PER_ROUND = 20  # parked notices a round takes at most: the Kafka records wait while it runs
+# Seconds a round starts no new notice after: a server answering slowly and deferring all keeps it from keeping the
+# consumer from polling past max.poll.interval.ms (the group would evict it), with the batch that follows it.
+ROUND_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +56,10 @@ class ParkedRounds:
     def run_round(self) -> int:
         """Handle up to `per_round` due parked notices, until none is due or a temporary failure; how many."""
         taken_here: set[tuple[str, int, int]] = set()
+        ends = self.monotonic() + ROUND_SECONDS
         for handled in range(self.per_round):
+            if self.monotonic() >= ends:
+                return handled
             metrics.beat(COMPONENT)  # per notice: a round of slow SMTP replies is progress, not a stuck loop
             try:
                 due = self.ledger.take_due(self.handler.now(), 1)
@@ -62,6 +68,11 @@ class ParkedRounds:
                 (record,) = due
                 position = (record.topic, record.partition, record.offset)
                 if position in taken_here:  # its outcome could not be recorded: left to the next round
+                    log.warning(
+                        "parked notice of %s/%d/%d handled but still parked (its outcome not recorded); rounds "
+                        "start with it until that is mended",
+                        *position,
+                    )
                     return handled
                 taken_here.add(position)
                 with metrics.PROCESSING_SECONDS.labels(COMPONENT).time():

@@ -28,7 +28,7 @@ def test_libpq_echoes_a_piece_of_a_slashed_password_and_it_is_masked(monkeypatch
     assert "kP+qLm" not in message
 
 
-@pytest.mark.parametrize("character", ["/", "?", "#"])
+@pytest.mark.parametrize("character", ["/", "?", "#", "@"])
 @pytest.mark.parametrize(
     "env",
     [
@@ -45,8 +45,8 @@ def test_a_url_whose_password_holds_an_unencoded_separator_is_refused_at_load(ch
         Settings.from_env({env: dsn})
     message = str(raised.value)
     assert message == (
-        f"{env.upper()} has an unencoded '/', '?' or '#' in its user name or password, which ends that part of the "
-        "URL early: percent-encode them (/ as %2F, ? as %3F, # as %23)"
+        f"{env.upper()} has an unencoded '/', '?', '#' or '@' in its user name or password, which ends or splits "
+        "that part of the URL: percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)"
     )
 
 
@@ -58,6 +58,9 @@ def test_a_url_whose_password_holds_an_unencoded_separator_is_refused_at_load(ch
         "postgresql://db.example:5432/lifecycle?user=app@tenant&sslmode=require",  # the `@` is in the query
         "postgresql:///lifecycle?host=/var/run/postgresql&user=a@b",
         "host=db user=app password=a/b?c#d dbname=lifecycle",  # key=value: libpq reads it whole
+        "postgresql://db.example/team@prod",  # the `@` is in the database name
+        "postgresql://db.example:5432/team@prod?sslmode=require",
+        "postgresql://[::1]:5432/team@prod",
         "",
     ],
 )

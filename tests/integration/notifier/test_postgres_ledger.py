@@ -103,23 +103,24 @@ def _backend(settings: Settings) -> Any:
     return get_backend_class("postgresql")(uri, MIGRATION_TABLE)
 
 
-def test_the_parking_migration_rolls_back_and_applies_again(settings: Settings) -> None:
+def test_the_parking_migration_rolls_back_only_with_nothing_parked_and_applies_again(settings: Settings) -> None:
     from yoyo import read_migrations
 
     migrate(settings)
     dsn = with_role(settings.database_url.get_secret_value(), settings.db_notifier_role)
     notice = sample_notice()
     holder = PostgresLedger(dsn, owner="notifier-a")
-    try:
-        holder.begin(notice)
-        holder.count_deferral(notice["notice_id"], AT)
-        holder.park(notice["notice_id"], DEFERRAL, LATER, parked())  # parked when the migration is rolled back
-    finally:
-        holder.close()
     backend = _backend(settings)
     ours = read_migrations(str(MIGRATIONS_DIR)).filter(lambda m: m.id == "0017_delivery_ledger_parked")
     unmigrated = PostgresLedger(dsn, owner="notifier-b")
     try:
+        holder.begin(notice)
+        holder.count_deferral(notice["notice_id"], AT)
+        holder.park(notice["notice_id"], DEFERRAL, LATER, parked())  # its Kafka record is kept only here now
+        with backend.lock(), pytest.raises(Exception, match="holds parked notices"):
+            backend.rollback_migrations(backend.to_rollback(ours))
+        backend.connection.rollback()
+        holder.record_dead_letter(notice["notice_id"], "delivery deferred by the SMTP server: …")  # out of the park
         with backend.lock():
             backend.rollback_migrations(backend.to_rollback(ours))
         with pytest.raises(UserError, match=r"no columns to park .* run `lifecycle db migrate` first"):
@@ -129,12 +130,13 @@ def test_the_parking_migration_rolls_back_and_applies_again(settings: Settings) 
     finally:
         backend.connection.close()
         unmigrated.close()
+        holder.close()
 
     ledger = PostgresLedger(dsn, owner="notifier-b")
     try:
         ledger.check()
-        entry = ledger.begin(notice)  # the parked notice marked dead-lettered, its reason kept
-        assert (entry.status, entry.last_error) == ("dead_lettered", f"parked (deferred): {DEFERRAL}")
+        entry = ledger.begin(notice)
+        assert (entry.status, entry.last_error) == ("dead_lettered", "delivery deferred by the SMTP server: …")
         assert ledger.take_due(LATER, 10) == []
     finally:
         ledger.close()

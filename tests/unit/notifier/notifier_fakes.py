@@ -19,6 +19,7 @@ from consumers.notifier.ledger_port import (
     LedgerRejectedError,
     LedgerUnavailableError,
     ParkedRecord,
+    kept_text,
 )
 
 # What leaving the park clears (sent, dead-lettered, skipped), and what sent or dead-lettered forgets.
@@ -98,13 +99,17 @@ class FakeLedger:
 
     def record_failure(self, notice_id: str, error: str) -> None:
         row = self.rows.get(notice_id, {})
-        self._update(notice_id, status=DEFERRED if row.get("status") == DEFERRED else "retrying", last_error=error)
+        self._update(
+            notice_id, status=DEFERRED if row.get("status") == DEFERRED else "retrying", last_error=kept_text(error)
+        )
 
     def record_dead_letter(self, notice_id: str, reason: str) -> None:
-        self._update(notice_id, status="dead_lettered", last_error=reason, **UNPARKED, **NO_DEFERRALS)
+        self._update(notice_id, status="dead_lettered", last_error=kept_text(reason), **UNPARKED, **NO_DEFERRALS)
 
     def record_skipped(self, notice_id: str, reason: str, detail: str) -> None:
-        self._update(notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=detail, **UNPARKED)
+        self._update(
+            notice_id, attempt=False, status="skipped", skip_reason=reason, last_error=kept_text(detail), **UNPARKED
+        )
 
     def release(self, notice_id: str) -> None:
         self._check(notice_id)
@@ -121,7 +126,7 @@ class FakeLedger:
         return row["deferrals"], row["first_deferred_at"]
 
     def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
-        self._update(notice_id, status=DEFERRED, last_error=error, retry_at=retry_at, parked=record)
+        self._update(notice_id, status=DEFERRED, last_error=kept_text(error), retry_at=retry_at, parked=record)
 
     def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
         self._check()

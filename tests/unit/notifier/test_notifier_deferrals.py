@@ -238,11 +238,35 @@ def test_parked_rounds_come_at_most_every_few_seconds(
     transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
 ) -> None:
     handler, _ = _parked(transport, ledger, dead_letters, 3)
-    ticks = iter([0.0, 0.0, 4.9, 5.0, 5.0])
+    now = [0.0]
     outcomes: list[Outcome] = []
-    rounds = ParkedRounds(handler, ledger, outcomes.append, every=5, per_round=1, monotonic=lambda: next(ticks))
+    rounds = ParkedRounds(handler, ledger, outcomes.append, every=5, per_round=1, monotonic=lambda: now[0])
 
-    assert [rounds.maybe_run() for _ in range(3)] == [1, 0, 1]
+    ran = []
+    for at in (0.0, 4.9, 5.0):
+        now[0] = at
+        ran.append(rounds.maybe_run())
+    assert ran == [1, 0, 1]
+
+
+def test_a_round_starts_no_notice_after_its_time_is_up_so_the_consumer_polls_again(
+    transport: FakeTransport, ledger: FakeLedger, dead_letters: FakeDeadLetters
+) -> None:
+    handler, _ = _parked(transport, ledger, dead_letters, 5)
+    now = [0.0]
+
+    send = transport.send
+
+    def slow_send(notice_id: str, message: EmailMessage) -> None:
+        now[0] += 12.0  # a server answering slowly: each notice takes 12 s
+        send(notice_id, message)
+
+    transport.send = slow_send  # type: ignore[method-assign]
+    outcomes: list[Outcome] = []
+
+    assert ParkedRounds(handler, ledger, outcomes.append, monotonic=lambda: now[0]).run_round() == 3  # 0, 12, 24 s
+    assert outcomes == [Outcome.SENT] * 3
+    assert len(ledger.take_due(FakeClock().at + timedelta(days=1), 10)) == 2  # left parked for the next round
 
 
 def test_a_parked_notice_that_went_stale_is_skipped_by_its_round(
