@@ -186,8 +186,7 @@ class PostgresLedger:
         """Fail with a UserError when the database cannot be reached, was never migrated or grants too little."""
         try:
             self._run(lambda connection: check_privileges(connection, COMPONENT))
-            self._run(_check_claim_columns)
-            self._run(_check_park_columns)
+            self._run(_check_migrated_columns)
         except LedgerUnavailableError as exc:
             raise UserError(f"{exc}; check {setting}") from None
         except UserError:
@@ -316,25 +315,18 @@ def decode_headers(stored: Sequence[Sequence[str | None]] | None) -> tuple[tuple
     return tuple((str(key), None if value is None else base64.b64decode(value)) for key, value in stored or ())
 
 
-def _check_park_columns(connection: psycopg2.extensions.connection) -> None:
-    """Raise a one-line UserError when the ledger lacks the park's columns (a database not migrated since)."""
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(_PARK_COLUMNS)
-        except psycopg2.errors.UndefinedColumn:
-            raise UserError(
-                "the delivery_ledger table has no columns to park deferred notices in "
-                "(migration 0017_delivery_ledger_parked): run `lifecycle db migrate` first"
-            ) from None
+# The columns later migrations added, each with what its absence means: a notifier newer than its database refuses.
+_MIGRATED_COLUMNS = (
+    (_CLAIM_COLUMNS, "no claim columns (migration 0016_delivery_ledger_claims)"),
+    (_PARK_COLUMNS, "no columns to park deferred notices in (migration 0017_delivery_ledger_parked)"),
+)
 
 
-def _check_claim_columns(connection: psycopg2.extensions.connection) -> None:
-    """Raise a one-line UserError when the ledger lacks the claim columns (a database not migrated since)."""
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(_CLAIM_COLUMNS)
-        except psycopg2.errors.UndefinedColumn:
-            raise UserError(
-                "the delivery_ledger table has no claim columns (migration 0016_delivery_ledger_claims): "
-                "run `lifecycle db migrate` first"
-            ) from None
+def _check_migrated_columns(connection: psycopg2.extensions.connection) -> None:
+    """Raise a one-line UserError when the ledger lacks columns of a later migration (a database not migrated since)."""
+    for statement, missing in _MIGRATED_COLUMNS:
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute(statement)
+            except psycopg2.errors.UndefinedColumn:
+                raise UserError(f"the delivery_ledger table has {missing}: run `lifecycle db migrate` first") from None
