@@ -93,7 +93,12 @@ def _compare(client: KafkaAdminClient, specs: dict[str, TopicSpec], names: list[
 
 def _create(client: KafkaAdminClient, specs: list[TopicSpec], prefix: str) -> list[str]:
     new = [NewTopic(spec.name(prefix), spec.partitions, -1, topic_configs=spec.configs()) for spec in specs]
-    response = client.create_topics(new, raise_errors=False, wait_for_metadata=True)
+    try:
+        response = client.create_topics(new, raise_errors=False, wait_for_metadata=True)
+    except KafkaError as exc:  # no answer, or topics never ready (names the broker refused: an invalid prefix)
+        raise UserError(
+            f"could not create the topics under prefix {prefix!r}: {exc}; check LIFECYCLE_TOPIC_PREFIX and the broker"
+        ) from None
     created, problems = [], []
     for topic in response["topics"]:
         if topic["error_code"] == 0:

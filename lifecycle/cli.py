@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, Protocol
 
 from lifecycle.errors import UserError
+from lifecycle.interrupts import Interrupted
+from lifecycle.output import OutputError, guarded_stdout, output_failed
 from lifecycle.redact import configure_logging, redact
 
 
@@ -149,13 +151,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(selected if selected in SUBCOMMANDS else None).parse_args(argv)
     configure_logging()  # once, for every command: each log line goes through redact()
+    with guarded_stdout():
+        try:
+            code = _run(args)
+            sys.stdout.flush()  # what is still buffered fails here, in one line, and not unseen at exit
+        except OutputError as exc:  # a closed pipe, a full disk, a closed descriptor: not a bug of the command
+            code = output_failed(args.command, exc)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; what stops it is one line on standard error (a bug: its traceback), and the exit status."""
     try:
         code: int = args.load().run(args)
     except UserError as exc:
         print(redact(f"lifecycle {args.command}: {exc}"), file=sys.stderr)
         return 2
+    except Interrupted as exc:  # a command that stops cleanly on a signal says what it did and how to go on
+        print(redact(f"lifecycle {args.command}: {exc}"), file=sys.stderr)
+        return exc.status
     except KeyboardInterrupt:
         return 130
+    except OutputError:
+        raise
     except Exception:  # a bug: show where, but never a secret a message may carry (libpq echoes whole DSNs)
         print(redact(traceback.format_exc()), file=sys.stderr, end="")
         return 1

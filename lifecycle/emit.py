@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -14,11 +15,14 @@ from kafka.errors import KafkaError
 
 import schemas
 from lifecycle.admin import require_topics
+from lifecycle.emit_tally import Tally
 from lifecycle.errors import UserError
 from lifecycle.groups import kafka_name
-from lifecycle.input_files import open_input_bytes
+from lifecycle.input_files import LongLine, open_input_bytes
+from lifecycle.interrupts import Interrupted, Interrupts, interrupts
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.kafka_diagnosis import explain_bootstrap_failure
+from lifecycle.output import print_summary
 from lifecycle.settings import Settings
 from lifecycle.topics import TOPIC_BY_EVENT_TYPE
 
@@ -77,10 +81,10 @@ def prepare_line(number: int, raw: bytes | str) -> Outgoing | Refused | None:
     return Outgoing(number, spec.suffix, event_key(event).encode(), value)
 
 
-def prepare_lines(lines: Iterable[bytes | str]) -> Iterator[Outgoing | Refused]:
+def prepare_lines(lines: Iterable[bytes | str | LongLine]) -> Iterator[Outgoing | Refused]:
     """Validate every line of a JSON-lines stream, numbering lines from 1 and skipping blank ones."""
     for number, text in enumerate(lines, start=1):
-        prepared = prepare_line(number, text)
+        prepared = Refused(number, str(text)) if isinstance(text, LongLine) else prepare_line(number, text)
         if prepared is not None:
             yield prepared
 
@@ -100,61 +104,75 @@ def _producer(settings: Settings) -> KafkaProducer:
         raise UserError(explain_bootstrap_failure(settings, exc)) from None
 
 
-@dataclass
-class Tally:
-    """What an emit run did: events sent per topic, lines refused, sends that failed."""
-
-    sent: Counter[str]
-    refused: int = 0
-    failed: int = 0
-    stopped: str = ""  # why the input ended early (a read that failed), after what was sent
-
-    def summary(self) -> str:
-        per_topic = ", ".join(f"{suffix} {count}" for suffix, count in sorted(self.sent.items()))
-        text = f"sent {sum(self.sent.values())} events ({per_topic or 'none'}), refused {self.refused} lines"
-        return text + (f", {self.failed} sends failed" if self.failed else "")
-
-    def record_sent(self, item: Outgoing, _metadata: object) -> None:
-        """Delivery callback of one event (runs on the producer's I/O thread)."""
-        self.sent[item.suffix] += 1
-
-    def record_failed(self, item: Outgoing, errors: IO[str], exc: BaseException) -> None:
-        """Failure callback of one event (runs on the producer's I/O thread)."""
-        self.failed += 1
-        print(f"line {item.line}: not sent: {exc}", file=errors)
-
-
-def publish(settings: Settings, lines: Iterable[bytes | str], errors: IO[str]) -> Tally:
+def publish(
+    settings: Settings, lines: Iterable[bytes | str | LongLine], errors: IO[str], held: Interrupts | None = None
+) -> Tally:
     """Send every valid line to its topic, report refused lines to `errors`, flush, and count what happened."""
+    # A stop signal (`held` raises it between lines) ends the reading: what was handed over is still flushed and
+    # counted; a second one, during the flush, leaves what is in flight unconfirmed.
     require_topics(settings, TOPIC_BY_EVENT_TYPE.values())
     producer = _producer(settings)
     tally = Tally(Counter())
+    held = held or Interrupts()
+    flushed = False
     try:
         try:
-            _send_all(settings, producer, prepare_lines(lines), tally, errors)
+            _send_all(settings, producer, prepare_lines(lines), tally, errors, held)
         except UserError as exc:  # the input failed part way: what was sent is still flushed and counted
             tally.stopped = str(exc)
-        producer.flush()
+        except Interrupted as exc:
+            tally.interrupted = exc.signum
+        flushed = _flush(producer, tally, held)
     finally:
-        producer.close()
+        if flushed:
+            producer.close()
+        else:  # a signal cut the flush: what is in flight is given up, the summary counts it as not confirmed
+            with contextlib.suppress(KafkaError):
+                producer.close(timeout=0)
     return tally
 
 
+def _flush(producer: KafkaProducer, tally: Tally, held: Interrupts) -> bool:
+    """Wait for what was handed over; a first stop signal lets it finish, the next cuts it (then False)."""
+    done = False
+    try:
+        with contextlib.nullcontext() if tally.interrupted else held.whole():
+            producer.flush()
+            done = True
+    except Interrupted as exc:
+        tally.interrupted = exc.signum
+    return done
+
+
 def _send_all(
-    settings: Settings, producer: KafkaProducer, items: Iterable[Outgoing | Refused], tally: Tally, errors: IO[str]
+    settings: Settings,
+    producer: KafkaProducer,
+    items: Iterable[Outgoing | Refused],
+    tally: Tally,
+    errors: IO[str],
+    held: Interrupts,
 ) -> None:
     for item in items:
-        if isinstance(item, Refused):
-            tally.refused += 1
-            print(item, file=errors)
-            continue
-        try:
-            future = producer.send(settings.topic(item.suffix), key=item.key, value=item.value)
-        except KafkaError as exc:
-            tally.record_failed(item, errors, exc)
-            continue
-        future.add_callback(tally.record_sent, item)
-        future.add_errback(tally.record_failed, item, errors)
+        with held.whole():  # a line is gone through whole, so the tally says exactly where to resume
+            tally.cut_line = item.line
+            if isinstance(item, Refused):
+                tally.refused += 1
+                print(item, file=errors)
+            else:
+                _send(settings, producer, item, tally, errors)
+            tally.last_line, tally.cut_line = item.line, 0
+    tally.read_all = True
+
+
+def _send(settings: Settings, producer: KafkaProducer, item: Outgoing, tally: Tally, errors: IO[str]) -> None:
+    try:
+        future = producer.send(settings.topic(item.suffix), key=item.key, value=item.value)
+    except KafkaError as exc:
+        tally.record_failed(item, errors, exc)
+        return
+    tally.handed += 1
+    future.add_callback(tally.record_sent, item)
+    future.add_errback(tally.record_lost, item, errors)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -163,11 +181,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Publish the file's events; exit 1 when any line was refused or not sent, 2 when the input failed part way."""
+    """Publish the file's events; exit 1: a line refused or not sent, 2: the input failed, 128 + N: signal N."""
     settings = Settings.from_env()
-    with open_input_bytes(args.file) as lines:
-        tally = publish(settings, lines, sys.stderr)
-    print(tally.summary())
+    with open_input_bytes(args.file) as lines, interrupts() as held:
+        tally = publish(settings, lines, sys.stderr, held)
+    print_summary(tally.summary())
+    if tally.interrupted:
+        raise Interrupted(tally.interrupted, tally.resume())
     if tally.stopped:
         raise UserError(tally.stopped)
     return 1 if tally.refused or tally.failed else 0

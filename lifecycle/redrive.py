@@ -35,6 +35,7 @@ from lifecycle.groups import kafka_name
 from lifecycle.kafka_config import kafka_python_config
 from lifecycle.redrive_audit import OriginalId
 from lifecycle.redrive_letters import Letter, parse_letter
+from lifecycle.redrive_report import absent_topics, print_plan
 from lifecycle.redriven import NOTHING, Redriven
 from lifecycle.redriven import redriven as read_redriven
 from lifecycle.settings import Settings
@@ -142,21 +143,16 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
         component=args.component,
         redriven=redriven,
     )
-    by_topic = Counter(letter.origin_topic for letter in choice.chosen)
+    absent = absent_topics(settings, {letter.origin_topic for letter in choice.chosen})
+    going = [letter for letter in choice.chosen if letter.origin_topic not in absent]
+    left_out = Counter(letter.origin_topic for letter in choice.chosen if letter.origin_topic in absent)
     verb = "would send back" if args.dry_run else "sending back"
     again = " (--again: letters redriven before included)" if args.again else ""
-    print(f"{choice.total} dead letters; {verb} {len(choice.chosen)}{again}")
-    for topic, count in sorted(by_topic.items()):
-        print(f"  {topic}: {count}")
-    for cause, count in sorted(choice.skipped.items()):
-        print(f"  skipped, {cause}: {count}")
-    for letter in choice.not_kept:
-        print(f"  not sent back, original not kept whole: {letter.describe()}")
-    if args.dry_run or not choice.chosen:
-        return 0
-    send_back(settings, choice.chosen, "cli")
-    print(f"sent back {len(choice.chosen)}; audit lines in {redrive_audit.audit_path(settings)}")
-    return 0
+    print_plan(choice.total, going, left_out, choice.skipped, choice.not_kept, f"{verb} {len(going)}{again}")
+    if not args.dry_run and going:
+        send_back(settings, going, "cli")
+        print(f"sent back {len(going)}; audit lines in {redrive_audit.audit_path(settings)}")
+    return 1 if left_out else 0  # letters of a topic gone are not sent back: the run did not do all it was asked
 
 
 def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dict[str, Any]]:
@@ -176,7 +172,13 @@ def send_back(settings: Settings, letters: list[Letter], actor: str) -> list[dic
 
     try:
         client_id = kafka_name(settings.topic_prefix, "redrive")
-        producer = KafkaProducer(acks="all", linger_ms=20, client_id=client_id, **kafka_python_config(settings))
+        producer = KafkaProducer(
+            acks="all",
+            linger_ms=20,
+            allow_auto_create_topics=False,  # a topic gone since the check is not made anew with the broker's defaults
+            client_id=client_id,
+            **kafka_python_config(settings),
+        )
         try:
             for letter in letters:
                 marker = redrive_audit.header_value(deadletter_topic, letter.partition, letter.offset)

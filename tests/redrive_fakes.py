@@ -87,6 +87,7 @@ def redrive_on_fakes(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setenv("LIFECYCLE_HOME", str(home))
     monkeypatch.setattr(redrive, "require_topics", lambda *_args: None)
+    monkeypatch.setattr(redrive, "absent_topics", lambda *_args: set())
     monkeypatch.setattr(redrive, "KafkaProducer", AckingProducer)
     monkeypatch.setattr(AckingProducer, "sent", [])
     monkeypatch.setattr(topic_log, "KafkaConsumer", TopicConsumer)

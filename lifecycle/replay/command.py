@@ -15,26 +15,31 @@ import orjson
 
 from lifecycle.arguments import instant
 from lifecycle.errors import UserError
-from lifecycle.input_files import open_input
+from lifecycle.input_files import LongLine, open_input
 from lifecycle.replay.document import write_document
 from lifecycle.replay.pipeline import Replay
 from lifecycle.rules import Policy
 
 
-def replay_events(lines: Iterable[str], as_of: datetime | None, policy: Policy | None = None) -> dict[str, Any]:
+def replay_events(
+    lines: Iterable[str | LongLine], as_of: datetime | None, policy: Policy | None = None
+) -> dict[str, Any]:
     """Replay JSON lines and return the result document; `as_of` None means now."""
     return run_replay(Replay(policy or Policy()), lines, as_of).document()
 
 
-def run_replay(replay: Replay, lines: Iterable[str], as_of: datetime | None) -> Replay:
-    """Feed every non-blank line, then advance the clock to `as_of` (None: now)."""
+def run_replay(replay: Replay, lines: Iterable[str | LongLine], as_of: datetime | None) -> Replay:
+    """Feed every non-blank line (one too long is rejected unread), then advance the clock to `as_of` (None: now)."""
     # The states hold millions of small acyclic objects: the cyclic collector's full scans cost more
     # than all the rules, and it has nothing to free here.
     gc.disable()
     try:
         number = 0
         for number, line in enumerate(lines, start=1):  # the last number is the count of lines read
-            if line.strip():
+            if isinstance(line, LongLine):
+                replay.events += 1
+                replay.rejected.append({"line": number, "event_id": None, "reason": str(line)})
+            elif line.strip():
                 replay.feed_line(line, number)
         replay.lines = number
         replay.advance_to(as_of or datetime.now(UTC))

@@ -10,8 +10,10 @@ from typing import Any, BinaryIO
 import orjson
 
 from lifecycle.arguments import positive_int
-from lifecycle.errors import UserError
+from lifecycle.input_files import shown
+from lifecycle.interrupts import interrupts
 from lifecycle.samples import build_sample, synthetic_events
+from lifecycle.samples.out_file import write_whole
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,10 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out == "-":
         write_jsonl(events, sys.stdout.buffer)
         return 0
-    try:
-        with open(args.out, "wb") as out:
-            count = write_jsonl(events, out)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
-    print(f"wrote {count} events to {args.out}", file=sys.stderr)
+    with interrupts():  # SIGTERM too removes the part written so far
+        count = write_whole(args.out, lambda out: write_jsonl(events, out))
+    print(f"wrote {count} events to {shown(args.out)}", file=sys.stderr)
     return 0

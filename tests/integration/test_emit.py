@@ -65,7 +65,8 @@ def test_a_missing_file_is_a_user_error(lifecycle_env: dict[str, str], tmp_path:
 
     assert result.returncode == 2
     assert (
-        result.stderr.strip() == f"lifecycle emit: cannot read {tmp_path / 'nowhere.jsonl'}: No such file or directory"
+        result.stderr.strip()
+        == f"lifecycle emit: cannot read {str(tmp_path / 'nowhere.jsonl')!r}: No such file or directory"
     )
 
 

@@ -16,7 +16,7 @@ from nesting import TOO_DEEP, default_recursion_limit, nested, with_extra
 from lifecycle import emit
 from lifecycle.cli import main
 from lifecycle.emit import Outgoing, Refused, prepare_line
-from lifecycle.input_files import _lines
+from lifecycle.input_files import LongLine, _lines
 from schemas.checks import MAX_DEPTH
 
 
@@ -76,20 +76,24 @@ def test_a_read_that_fails_part_way_still_reports_what_was_sent(
     sent: list[bytes], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     class FailingRead:
-        def __iter__(self) -> Iterator[bytes]:
-            yield purchase(1)
+        def __init__(self) -> None:
+            self.lines = [purchase(1).decode()]
+
+        def readline(self, _size: int) -> str:
+            if self.lines:
+                return self.lines.pop()
             raise OSError(errno.EIO, "Input/output error")
 
     @contextmanager
-    def failing(_path: str) -> Iterator[Iterator[bytes]]:
-        yield _lines("events.jsonl", cast(IO[bytes], FailingRead()))
+    def failing(_path: str) -> Iterator[Iterator[str | LongLine]]:
+        yield _lines("'events.jsonl'", cast(IO[str], FailingRead()), utf8=False)
 
     monkeypatch.setattr(emit, "open_input_bytes", failing)
     assert main(["emit", "events.jsonl"]) == 2
     assert sent == [b"SN-1"]
     captured = capsys.readouterr()
     assert captured.out == "sent 1 events (purchases 1), refused 0 lines\n"
-    assert captured.err == "lifecycle emit: cannot read events.jsonl: Input/output error\n"
+    assert captured.err == "lifecycle emit: cannot read 'events.jsonl': Input/output error\n"
 
 
 @pytest.mark.parametrize(

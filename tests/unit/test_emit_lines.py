@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from examples import example
 
-from lifecycle.emit import Outgoing, Refused, Tally, prepare_line, prepare_lines
+from lifecycle.emit import Outgoing, Refused, prepare_line, prepare_lines
+from lifecycle.emit_tally import Tally
 
 PRODUCT = {"sku": "BK-11", "name": "Backup Business", "line": "business", "family": "backup", "version": "11.5"}
 

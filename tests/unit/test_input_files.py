@@ -37,21 +37,25 @@ def test_a_path_that_cannot_be_opened_is_one_line(
     (tmp_path / "file").write_text("{}\n")
     path = tmp_path / name
     assert main([command, str(path)]) == 2
-    assert _one_line(capsys) == f"lifecycle {command}: cannot read {path}: {reason}"
+    assert _one_line(capsys) == f"lifecycle {command}: cannot read {str(path)!r}: {reason}"
 
 
 class FailingRead:
     """A file whose reads fail after its first line (a disk error, a network file system gone away)."""
 
-    def __iter__(self) -> Iterator[bytes]:
-        yield b"{}\n"
+    def __init__(self) -> None:
+        self.lines = ["{}\n"]
+
+    def readline(self, _size: int) -> str:
+        if self.lines:
+            return self.lines.pop()
         raise OSError(errno.EIO, "Input/output error")
 
 
 def test_a_read_that_fails_part_way_is_one_line_after_the_lines_read() -> None:
-    lines = _lines("events.jsonl", cast(IO[bytes], FailingRead()))
-    assert next(lines) == b"{}\n"
-    with pytest.raises(UserError, match=r"^cannot read events\.jsonl: Input/output error$"):
+    lines = _lines("'events.jsonl'", cast(IO[str], FailingRead()), utf8=True)
+    assert next(lines) == "{}\n"
+    with pytest.raises(UserError, match=r"^cannot read 'events\.jsonl': Input/output error$"):
         next(lines)
 
 

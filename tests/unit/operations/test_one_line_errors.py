@@ -67,7 +67,7 @@ def test_a_file_that_is_not_text_is_one_line(tmp_path: Path, capsys: pytest.Capt
     assert main(["replay", str(path)]) == 2
     assert (
         one_error_line(capsys)
-        == f"lifecycle replay: {path} is not UTF-8 text (invalid start byte): pass a JSON-lines file"
+        == f"lifecycle replay: {str(path)!r} is not UTF-8 text (invalid start byte): pass a JSON-lines file"
     )
     with pytest.raises(UserError, match="is not UTF-8 text"), open_input(str(path)) as lines:
         list(lines)
@@ -76,7 +76,7 @@ def test_a_file_that_is_not_text_is_one_line(tmp_path: Path, capsys: pytest.Capt
 @pytest.mark.parametrize("name", ["missing.jsonl", "."])
 def test_a_file_that_cannot_be_read_is_one_line(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(tmp_path / name)]) == 2
-    assert one_error_line(capsys).startswith(f"lifecycle replay: cannot read {tmp_path / name}: ")
+    assert one_error_line(capsys).startswith(f"lifecycle replay: cannot read {str(tmp_path / name)!r}: ")
 
 
 def test_samples_into_a_folder_that_does_not_exist_is_one_line(
@@ -84,4 +84,4 @@ def test_samples_into_a_folder_that_does_not_exist_is_one_line(
 ) -> None:
     target = tmp_path / "no" / "such" / "samples.jsonl"
     assert main(["samples", "--out", str(target)]) == 2
-    assert one_error_line(capsys) == f"lifecycle samples: cannot write {target}: No such file or directory"
+    assert one_error_line(capsys) == f"lifecycle samples: cannot write {str(target)!r}: No such file or directory"
