@@ -35,6 +35,7 @@ def sweep_lock(connection: Connection) -> Iterator[bool]:
     """Whether this connection took the sweep lock (False at once when another session holds it); held in the block."""
     with connection.cursor() as cursor:
         cursor.execute(_KEEPALIVES)
+        connection.commit()  # a SET in a transaction rolled back is undone: committed, it lasts the session
         cursor.execute("SELECT pg_try_advisory_lock(%s)", (SWEEP_LOCK_KEY,))
         row = cursor.fetchone()
     connection.rollback()  # a session lock outlives the transaction: the sweep starts afresh

@@ -100,6 +100,20 @@ def taken_within(connection: psycopg2.extensions.connection, seconds: float) -> 
         time.sleep(0.1)
 
 
+def test_a_sweep_session_keeps_its_short_keepalives_after_taking_the_lock(
+    scheduler_env: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, _ = scheduler_env
+    connection = psycopg2.connect(settings.database_url.get_secret_value())  # over TCP, as the scheduler's is
+    try:
+        with sweep_lock(connection) as taken, connection.cursor() as cursor:
+            assert taken
+            cursor.execute("SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_count')")
+            assert cursor.fetchone() == ("30", "3")  # not the server's two hours: the rollback kept them
+    finally:
+        connection.close()
+
+
 def test_the_lock_is_free_again_after_a_sweep_a_failed_sweep_and_a_lost_connection(
     scheduler_env: tuple[Settings, dict[str, str]],
 ) -> None:

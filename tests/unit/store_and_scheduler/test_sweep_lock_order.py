@@ -73,6 +73,7 @@ def test_a_scheduler_holding_the_lock_sweeps_then_lets_it_go(monkeypatch: pytest
     assert _sweep_once(monkeypatch, connection, swept) == "report"
     assert connection.log == [
         "SET keepalives",  # a sweep whose client vanishes lets the lock go in about a minute, not two hours
+        "COMMIT",  # kept for the session: the rollback after the lock would undo a SET in its transaction
         "SELECT pg_try_advisory_lock(%s)",
         "ROLLBACK",
         "SWEEP",
@@ -91,7 +92,7 @@ def test_a_scheduler_finding_another_sweeping_skips_its_run_with_one_info_line(
         assert _sweep_once(monkeypatch, connection, swept) is None
     assert (swept, connection.log) == (
         [],
-        ["SET keepalives", "SELECT pg_try_advisory_lock(%s)", "ROLLBACK", "HOLDER", "ROLLBACK", "CLOSE"],
+        ["SET keepalives", "COMMIT", "SELECT pg_try_advisory_lock(%s)", "ROLLBACK", "HOLDER", "ROLLBACK", "CLOSE"],
     )
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (
