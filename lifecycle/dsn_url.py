@@ -14,8 +14,6 @@ SCHEMES = ("postgresql://", "postgres://")
 ENCODED = {"/": "%2F", "?": "%3F", "#": "%23", "@": "%40"}
 # A query parameter (`?user=a@b`) before the first `@`: then that `@` is in the query, not after the user-info.
 _QUERY_FIRST = re.compile(r"[^?#]*\?[A-Za-z_]+=")
-# An authority that is a host and maybe a port: a later `@` is in the path or query (`/team@prod`), not a user-info's.
-_HOST_PORT = re.compile(r"(?:\[[^\]]*\]|[^:@\[\]]*)(?::\d*)?")
 # Where a password written unencoded may be cut into pieces, each of which libpq may echo.
 PIECE_ENDS = re.compile(r"[/?#@]")
 
@@ -32,7 +30,9 @@ def cut_userinfo(dsn: str) -> bool:
     userinfo, at, _ = rest.partition("@")
     if not at or _QUERY_FIRST.match(userinfo):
         return False
-    return _HOST_PORT.fullmatch(authority) is None  # `user:pass` cut short, not `host:port`
+    # A later `@`: after `user:pass` cut short, or in the path after `host:port` (`h:5432/team@prod`); the two read
+    # alike (`u:2026/x@h`), so both are refused: encoded, either reads as meant. A host alone has no password to cut.
+    return ":" in authority
 
 
 def refusal() -> str:
@@ -40,5 +40,5 @@ def refusal() -> str:
     encoded = ", ".join(f"{character} as {code}" for character, code in ENCODED.items())
     return (
         "has an unencoded '/', '?', '#' or '@' in its user name or password, which ends or splits that part of the "
-        f"URL: percent-encode them ({encoded})"
+        f"URL (or an '@' in its database name, which reads alike): percent-encode them ({encoded})"
     )

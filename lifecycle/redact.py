@@ -14,7 +14,6 @@ wherever they appear.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -22,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from lifecycle.dsn_url import PIECE_ENDS, cut_userinfo
-from lifecycle.errors import UserError
 from lifecycle.settings import SETTINGS
 from lifecycle.settings_files import with_secret_files
 
@@ -97,8 +95,7 @@ def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The secrets set in the environment: each secret setting's value, and the password of each DSN setting."""
     source = os.environ if environ is None else environ
     secret = frozenset(SECRET_SETTINGS)
-    with contextlib.suppress(UserError):  # a file that cannot be read holds nothing to mask: settings say why
-        source = with_secret_files(source, secret)
+    source = with_secret_files(source, secret, strict=False)  # one file that cannot be read hides no other secret
     found: set[str] = set()
     for written, value in source.items():
         name = written.upper()  # settings are read whatever the case of their names

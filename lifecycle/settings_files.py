@@ -21,8 +21,11 @@ def secret_of_file_setting(name: str, secrets: Collection[str]) -> str | None:
     return setting if setting != upper and setting in secrets else None
 
 
-def with_secret_files(environ: Mapping[str, str], secrets: Collection[str]) -> dict[str, str]:
-    """`environ` with each `<SECRET>_FILE` replaced by `<SECRET>`, read from that file (a final line end dropped)."""
+def with_secret_files(environ: Mapping[str, str], secrets: Collection[str], *, strict: bool = True) -> dict[str, str]:
+    """`environ` with each `<SECRET>_FILE` replaced by `<SECRET>`, read from that file (a final line end dropped).
+
+    Not `strict` (to mask secrets in output), a file that cannot be read is passed over: the others are still read.
+    """
     resolved = dict(environ)
     given = {name.upper() for name in environ}
     for written, path in environ.items():
@@ -30,10 +33,14 @@ def with_secret_files(environ: Mapping[str, str], secrets: Collection[str]) -> d
         if setting is None:
             continue
         if setting in given:
+            if not strict:
+                continue
             raise UserError(f"{setting} and {written.upper()} are both set: set one of them")
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
+            if not strict:
+                continue
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
             raise UserError(f"{written.upper()}: cannot read the file {path!r} ({reason})") from None
         del resolved[written]

@@ -23,6 +23,7 @@ from types import FrameType
 from lifecycle.dashboard.command import announce
 from lifecycle.errors import UserError
 from lifecycle.settings import Settings
+from lifecycle.settings_files import secret_of_file_setting
 from lifecycle.up_children import Children, own_secrets_only
 
 PROCESSES = ("worker", "store", "scheduler", "notifier", "dashboard")
@@ -51,12 +52,17 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+TOKEN = "LIFECYCLE_DASHBOARD_TOKEN"
+
+
 def child_environment(settings: Settings, external: bool, token: str) -> dict[str, str]:
     """The environment the children start from: the stack's broker, the home and the dashboard token.
 
     It holds every secret of this process; each child keeps only its own (`up_children.CHILD_SECRETS`).
     """
-    env = {**os.environ, "LIFECYCLE_HOME": str(settings.home), "LIFECYCLE_DASHBOARD_TOKEN": token}
+    env = {**os.environ, "LIFECYCLE_HOME": str(settings.home)}
+    if not any(secret_of_file_setting(name, {TOKEN}) for name in os.environ):  # else the dashboard reads its file
+        env[TOKEN] = token
     if not external:
         env["LIFECYCLE_KAFKA_BOOTSTRAP"] = f"127.0.0.1:{settings.kafka_port}"
     return env

@@ -53,11 +53,15 @@ def own_secrets_only(environ: Mapping[str, str], name: str) -> dict[str, str]:
     """`environ` without the secret settings child `name` may not receive (names compared as settings read them)."""
     allowed = CHILD_SECRETS.get(name, frozenset())
     secret = frozenset(SECRET_SETTINGS) - allowed
-    # `<SECRET>_FILE` names where a secret is: a child not allowed the secret is not told where it is either.
+    # `<SECRET>_FILE` names where a secret is: a child not allowed the secret is not told where it is either. One
+    # allowed and also given as a value (the local stack sets the roles' passwords its own way) is given as that.
+    given = {key.upper() for key in environ} & frozenset(SECRET_SETTINGS)
     return {
         key: value
         for key, value in environ.items()
-        if key.upper() not in secret and secret_of_file_setting(key, secret) is None
+        if key.upper() not in secret
+        and secret_of_file_setting(key, secret) is None
+        and secret_of_file_setting(key, given) is None
     }
 
 

@@ -307,6 +307,36 @@ class LedgerContract(ABC):
         entry = rival.begin(notice)
         assert (entry.claimed_by_other, entry.status, entry.attempts) == (None, "retrying", 1)
 
+    def test_a_notice_another_holds_is_parked_only_while_it_holds_it_and_recorded_nothing(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]
+    ) -> None:
+        ledger.begin(notice)
+        assert rival.begin(notice).claimed_by_other == "notifier-a"
+
+        assert rival.park_held(notice["notice_id"], "notifier-a", LATER, parked())
+        entry = rival.begin(notice)
+        assert (entry.status, entry.attempts, entry.claimed_by_other) == ("deferred", 0, "notifier-a")  # no attempt
+
+    @pytest.mark.parametrize("outcome", OUTCOMES.values(), ids=list(OUTCOMES))
+    def test_a_notice_whose_holder_recorded_its_outcome_is_not_parked_over_it(
+        self, ledger: Ledger, rival: Ledger, notice: dict[str, Any], outcome: Callable[[Ledger, str], None]
+    ) -> None:
+        ledger.begin(notice)
+        outcome(ledger, notice["notice_id"])
+        before = where(ledger.begin(notice))
+        ledger.release(notice["notice_id"])
+
+        assert not rival.park_held(notice["notice_id"], "notifier-a", LATER, parked())
+        assert where(rival.begin(notice)) == before
+
+    def test_a_notice_whose_holder_let_its_claim_run_out_is_not_parked(
+        self, open_ledger: OpenLedger, ledger: Ledger, notice: dict[str, Any]
+    ) -> None:
+        open_ledger("notifier-b", lease=BRIEF_LEASE).begin(notice)
+        time.sleep(PAST_BRIEF_LEASE)
+
+        assert not ledger.park_held(notice["notice_id"], "notifier-b", LATER, parked())
+
     def test_notices_are_claimed_apart(self, ledger: Ledger, rival: Ledger, notice: dict[str, Any]) -> None:
         other = sample_notice(notice_id="support_started:SN-0093:2023-01-09", serial="SN-0093")
         ledger.begin(notice)

@@ -125,9 +125,11 @@ class NoticeHandler:
                 if not entry.done and entry.claimed_by_other is None:
                     self.ledger.release(notice["notice_id"])  # left as it was: a redriven copy elsewhere goes at once
                 return Outcome.DUPLICATE
-            if entry.claimed_by_other is not None:  # maybe sending it now: parked, not to hold the notices behind it
-                self.parking.wait_for(record, notice["notice_id"], entry.claimed_by_other, self.now())
-                return Outcome.DEFERRED
+            holder = entry.claimed_by_other
+            if holder is not None:  # maybe sending it now: parked, not to hold the notices behind it
+                if self.parking.wait_for(record, notice["notice_id"], holder, self.now()):
+                    return Outcome.DEFERRED
+                raise RetryLaterError(f"notice {notice['notice_id']} was just let go by {holder}: read it again")
             # R17: judged at delivery time, so a notice retried or redriven until it is stale is skipped too.
             now = self.now().astimezone(UTC)  # read once: the day judged is the day the email names
             stale = staleness(notice, now.date(), self.max_age_days)

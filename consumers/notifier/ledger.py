@@ -39,6 +39,7 @@ CONNECT_TIMEOUT = 10  # seconds to open a connection to PostgreSQL
 # holds up that notice (and those behind it on its partition) this long, no more.
 CLAIM_LEASE = timedelta(seconds=SESSION_STEPS * STEP_TIMEOUT + DATA_REPLY_TIMEOUT + CONNECT_TIMEOUT)
 
+
 # A notice is claimed when no one holds it, when its claim's lease ran out (a notifier died holding it) or when this
 # notifier holds it (a retry); a sent or skipped one never. ON CONFLICT locks the row: of two notifiers beginning
 # one notice at once, the second sees the first's claim. A refused claim leaves the row as it was.
@@ -107,6 +108,17 @@ SET status = 'deferred', attempts = attempts + 1, last_error = %(error)s, retry_
     parked_value = %(value)s, parked_headers = %(headers)s, parked_timestamp = %(timestamp)s, updated_at = now(),
     {_RELEASE}
 WHERE notice_id = %(notice_id)s AND status NOT IN ('sent', 'skipped')
+"""
+# A notice another notifier holds, parked for the rounds while that one still holds it and has recorded nothing
+# since: a park landing after its outcome would bring back a notice sent or dead-lettered. Nothing else changes.
+_PARK_HELD = """
+UPDATE delivery_ledger
+SET status = 'deferred', retry_at = %(retry_at)s, parked_topic = %(topic)s, parked_partition = %(partition)s,
+    parked_offset = %(offset)s, parked_key = %(key)s, parked_value = %(value)s, parked_headers = %(headers)s,
+    parked_timestamp = %(timestamp)s, updated_at = now()
+WHERE notice_id = %(notice_id)s AND status IN ('pending', 'retrying')
+  AND claimed_by = %(holder)s AND claimed_until > now()
+RETURNING notice_id
 """
 # The due parked notices no other notifier holds, claimed in one statement. The CTE is run once (a subquery under IN
 # may be run again, past its LIMIT); SKIP LOCKED passes over the rows another notifier is claiming right now, and one
@@ -232,19 +244,16 @@ class PostgresLedger:
 
     def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
         """Park the notice with its record (status deferred, an attempt counted), to be tried again from `retry_at`."""
-        parked = {
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "key": record.key,
-            "value": record.value,
-            "headers": Json(encode_headers(record.headers)),
-            "timestamp": record.timestamp,
-        }
+        parked = _parked_columns(record)
         self._execute(
             _PARK,
             {**parked, "error": kept_text(error), "retry_at": retry_at, "notice_id": notice_id, "owner": self.owner},
         )
+
+    def park_held(self, notice_id: str, holder: str, retry_at: datetime, record: ParkedRecord) -> bool:
+        """Park a notice `holder` holds, only while it does and has recorded no outcome; whether it was parked."""
+        values = {**_parked_columns(record), "retry_at": retry_at, "notice_id": notice_id, "holder": holder}
+        return self._execute(_PARK_HELD, values) is not None
 
     def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
         """Claim at most `limit` parked notices due by `now` no other notifier holds; their records, earliest first."""
@@ -308,6 +317,19 @@ def _bytes(value: memoryview | bytes | None) -> bytes | None:
 def encode_headers(headers: Sequence[tuple[str, bytes | None]]) -> list[list[str | None]]:
     """A record's headers as the ledger's JSON keeps them: [key, base64 value or None] pairs."""
     return [[key, None if value is None else base64.b64encode(value).decode()] for key, value in headers]
+
+
+def _parked_columns(record: ParkedRecord) -> dict[str, Any]:
+    """The park's columns of a record: where it came from, its key, value, headers and timestamp."""
+    return {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key,
+        "value": record.value,
+        "headers": Json(encode_headers(record.headers)),
+        "timestamp": record.timestamp,
+    }
 
 
 def decode_headers(stored: Sequence[Sequence[str | None]] | None) -> tuple[tuple[str, bytes | None], ...]:

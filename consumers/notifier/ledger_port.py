@@ -95,6 +95,10 @@ class Ledger(Protocol):
         """Park the notice (status deferred, an attempt counted) with its record, to be tried again from `retry_at`."""
         ...
 
+    def park_held(self, notice_id: str, holder: str, retry_at: datetime, record: ParkedRecord) -> bool:
+        """Park a notice `holder` holds, only while it does and has recorded no outcome; whether it was parked."""
+        ...
+
     def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
         """Claim at most `limit` parked notices due by `now` that no other notifier holds; their records."""
         ...

@@ -72,9 +72,10 @@ class Parking:
         log.info("notice %s deferred (%d so far), parked until %s: %s", notice_id, count, retry_at.isoformat(), error)
         return None
 
-    def wait_for(self, record: Record, notice_id: str, holder: str, now: datetime) -> None:
-        """Park a notice another notifier holds (maybe sending it now), no deferral counted: the rounds take it up
-        once that one recorded how it went (then it is done) or its claim ran out (it died sending)."""
-        error = f"being delivered by {holder}"
-        self.ledger.park(notice_id, error, now + self.first_delay, parked_record(record))
-        log.info("notice %s %s: parked until its claim is let go", notice_id, error)
+    def wait_for(self, record: Record, notice_id: str, holder: str, now: datetime) -> bool:
+        """Park a notice another notifier holds (maybe sending it now), no deferral counted; False when it no longer
+        holds it. The rounds take it up once that one recorded how it went (then it is done) or its claim ran out."""
+        parked = self.ledger.park_held(notice_id, holder, now + self.first_delay, parked_record(record))
+        if parked:
+            log.info("notice %s is being delivered by %s: parked until its claim is let go", notice_id, holder)
+        return parked

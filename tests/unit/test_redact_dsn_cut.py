@@ -46,7 +46,8 @@ def test_a_url_whose_password_holds_an_unencoded_separator_is_refused_at_load(ch
     message = str(raised.value)
     assert message == (
         f"{env.upper()} has an unencoded '/', '?', '#' or '@' in its user name or password, which ends or splits "
-        "that part of the URL: percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)"
+        "that part of the URL (or an '@' in its database name, which reads alike): percent-encode them (/ as %2F, "
+        "? as %3F, # as %23, @ as %40)"
     )
 
 
@@ -59,8 +60,9 @@ def test_a_url_whose_password_holds_an_unencoded_separator_is_refused_at_load(ch
         "postgresql:///lifecycle?host=/var/run/postgresql&user=a@b",
         "host=db user=app password=a/b?c#d dbname=lifecycle",  # key=value: libpq reads it whole
         "postgresql://db.example/team@prod",  # the `@` is in the database name
-        "postgresql://db.example:5432/team@prod?sslmode=require",
-        "postgresql://[::1]:5432/team@prod",
+        "postgresql://u:pw@[::1]:5432/team@prod",  # a whole user-info: what follows is the host's
+        "postgresql://user@/lifecycle?host=/var/run/postgresql",
+        "postgresql://u:@h/lifecycle",
         "",
     ],
 )
@@ -84,3 +86,19 @@ def test_a_lower_case_setting_name_is_a_secret_too(monkeypatch: pytest.MonkeyPat
     assert 'missing "=" after "***"' in message
     assert "Secret" not in message
     assert "Hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://lifecycle:#Winter2026@db/lifecycle",
+        "postgresql://lifecycle:?Winter2026@db/lifecycle",
+        "postgresql://lifecycle:/Winter2026@db/lifecycle",
+        "postgresql://lifecycle:2026/Winter@db/lifecycle",
+        "postgresql://db.example:5432/team@prod",  # reads as `user:2026/x@host`: encoded, %40, it is taken
+    ],
+)
+def test_a_password_cut_at_its_start_or_after_digits_is_refused(dsn: str) -> None:
+    assert cut_userinfo(dsn)
+    with pytest.raises(UserError, match="percent-encode them"):
+        Settings.from_env({"LIFECYCLE_DATABASE_URL": dsn})

@@ -9,6 +9,7 @@ import pytest
 from lifecycle.errors import UserError
 from lifecycle.redact import redact, secret_values
 from lifecycle.settings import Settings
+from lifecycle.up import child_environment
 from lifecycle.up_children import own_secrets_only
 
 pytestmark = pytest.mark.unit
@@ -67,3 +68,29 @@ def test_a_child_is_not_told_where_a_secret_it_may_not_read_is(tmp_path: Path) -
 
     assert own_secrets_only(environ, "notifier") == {"LIFECYCLE_SMTP_PASSWORD_FILE": "/run/secrets/smtp"}
     assert own_secrets_only(environ, "worker") == {}
+
+
+def test_one_file_that_cannot_be_read_hides_no_other_secret(tmp_path: Path) -> None:
+    environ = {
+        "LIFECYCLE_SMTP_PASSWORD_FILE": _file(tmp_path, "smtp-secret-pw"),
+        "LIFECYCLE_DASHBOARD_TOKEN_FILE": str(tmp_path / "gone"),
+    }
+
+    assert redact("login failed with smtp-secret-pw", secret_values(environ)) == "login failed with ***"
+
+
+def test_up_passes_the_dashboard_its_token_file_not_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token_file = _file(tmp_path, "tok-from-file-0123456789\n")
+    monkeypatch.setenv("LIFECYCLE_DASHBOARD_TOKEN_FILE", token_file)
+    settings = Settings.from_env({"LIFECYCLE_DASHBOARD_TOKEN_FILE": token_file})
+
+    child = own_secrets_only(child_environment(settings, True, "tok-from-file-0123456789"), "dashboard")
+
+    assert "LIFECYCLE_DASHBOARD_TOKEN" not in child
+    assert Settings.from_env(child).dashboard_token.get_secret_value() == "tok-from-file-0123456789"
+
+
+def test_a_secret_given_as_a_value_too_reaches_a_child_as_that_value() -> None:
+    environ = {"LIFECYCLE_DB_STORE_PASSWORD": "", "LIFECYCLE_DB_STORE_PASSWORD_FILE": "/run/secrets/store"}
+
+    assert own_secrets_only(environ, "db") == {"LIFECYCLE_DB_STORE_PASSWORD": ""}  # as the local stack sets it

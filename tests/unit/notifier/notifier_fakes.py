@@ -128,6 +128,15 @@ class FakeLedger:
     def park(self, notice_id: str, error: str, retry_at: datetime, record: ParkedRecord) -> None:
         self._update(notice_id, status=DEFERRED, last_error=kept_text(error), retry_at=retry_at, parked=record)
 
+    def park_held(self, notice_id: str, holder: str, retry_at: datetime, record: ParkedRecord) -> bool:
+        self._check(notice_id)
+        row = self.rows.get(notice_id)
+        held = row is not None and row.get("claimed_by") == holder and row["claimed_until"] > datetime.now(UTC)
+        if row is None or not held or row["status"] not in ("pending", "retrying"):
+            return False
+        row.update(status=DEFERRED, retry_at=retry_at, parked=record)
+        return True
+
     def take_due(self, now: datetime, limit: int) -> list[ParkedRecord]:
         self._check()
         clock = datetime.now(UTC)  # as PostgreSQL's now(): a lease runs in real time

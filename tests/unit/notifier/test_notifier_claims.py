@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from fake_deadletters import FakeDeadLetters
 from notifier_fakes import FakeClock, FakeLedger, FakeRecord, FakeTransport
 from notifier_samples import notice
@@ -17,6 +18,7 @@ from consumers.notifier.delivery import SmtpTransport
 from consumers.notifier.delivery_errors import DeliveryUnknownError
 from consumers.notifier.handler import NoticeHandler, Outcome, RetryLaterError
 from consumers.notifier.ledger import PostgresLedger
+from consumers.notifier.ledger_port import LedgerEntry
 from consumers.notifier.render import NoticeRenderer
 from consumers.notifier.smtp_client import STEP_TIMEOUT
 from lifecycle.redrive_audit import HEADER as REDRIVE_HEADER
@@ -133,3 +135,24 @@ def test_a_notice_read_again_as_a_duplicate_lets_its_claim_go_for_a_redriven_cop
 
     assert second.handle(redriven) is Outcome.SENT  # at once, not after the first one's lease
     assert len(transport.sent) == 1
+
+
+def test_a_notice_its_holder_dead_letters_just_after_it_is_read_is_not_brought_back_by_a_park() -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    document = notice("support_started")
+    holder = FakeLedger(rows=rows, owner="notifier-a")
+    holder.begin(document)
+
+    class RacingLedger(FakeLedger):
+        def begin(self, notice: Mapping[str, Any]) -> LedgerEntry:
+            entry = super().begin(notice)
+            holder.record_dead_letter(notice["notice_id"], "delivery unknown: …")  # between this read and the park
+            return entry
+
+    transport = FakeTransport()
+    handler = _handler(transport, RacingLedger(rows=rows, owner="notifier-b"))
+
+    with pytest.raises(RetryLaterError, match="just let go by notifier-a"):
+        handler.handle(FakeRecord.of(document))
+    assert rows[document["notice_id"]]["status"] == "dead_lettered"  # not parked again, to be sent by a round
+    assert transport.sent == []
