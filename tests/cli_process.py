@@ -91,3 +91,13 @@ def run_into_closed_pipe(args: Sequence[str], home: Path, setup: str = "") -> tu
         process.stdout.close()
         err = process.stderr.read().decode()
         return process.wait(timeout=120), err
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
+    """The process's output once it ends; killed after `timeout` seconds, so a test fails rather than hangs."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,15 @@ from lifecycle.settings import Settings
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "faults": "faults", "bench": "bench"}
 TESTS_DIR = Path(__file__).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let SIGINT interrupt, even when the run was started with it ignored (a background job of a script).
+
+    The tests of Ctrl-C send it to this process and to the commands it starts, which would inherit it ignored.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,7 +11,7 @@ from typing import IO, cast
 
 import orjson
 import pytest
-from cli_process import FAKE_EMIT_KAFKA, command, environment, run
+from cli_process import FAKE_EMIT_KAFKA, command, environment, finish, run
 from examples import example
 
 from lifecycle import input_files
@@ -122,7 +122,7 @@ def test_dev_zero_is_read_in_bounded_memory_until_interrupted(name: str, tmp_pat
         time.sleep(3)  # a line held whole grows by some 300 MB a second
         peak = Path(f"/proc/{process.pid}/status").read_text().split("VmHWM:")[1].split()[0]
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        _, err = finish(process)
     assert int(peak) < 200_000, f"{peak} kB"
     assert process.returncode == 130, err
     expected = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from cli_process import command, environment
+from cli_process import command, environment, finish
 
 from lifecycle.cli import main
 from lifecycle.errors import UserError
@@ -95,7 +95,7 @@ def test_a_stop_signal_part_way_leaves_no_file_that_looks_complete(signum: signa
         while not any(path.name.endswith(".part") for path in tmp_path.iterdir()) and time.monotonic() < deadline:
             time.sleep(0.05)
         process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
+        _, err = finish(process)
     assert process.returncode == 128 + signum
     assert err == f"lifecycle samples: interrupted by {signum.name}: {str(target)!r} left as it was\n"
     assert os.listdir(tmp_path) == []
