@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from kafka import TopicPartition
+from scripted_consumer import ScriptedConsumer as FakeConsumer
 from store_samples import FakeRecord
 
 from consumers.kafka_loop import Backoff, run_batches
@@ -21,57 +20,6 @@ FAST = Backoff(initial=0.001, maximum=0.001)
 
 class DatabaseDownError(Exception):
     pass
-
-
-@dataclass
-class FakeConsumer:
-    """Hands out scripted poll results; records pauses, polls while paused and commits."""
-
-    batches: list[list[FakeRecord]]
-    stop: threading.Event
-    paused_set: set[TopicPartition] = field(default_factory=set)
-    paused_polls: int = 0
-    commits: list[dict[TopicPartition, int]] = field(default_factory=list)
-    topics: set[str] = field(default_factory=set)  # subscribed to
-    calls: list[str] = field(default_factory=list)  # metadata asked for, and polls, in order
-    assigned: set[TopicPartition] = field(default_factory=lambda: {TP})
-    revoke_on_paused_poll: set[TopicPartition] = field(default_factory=set)  # a rebalance while paused takes these
-
-    def subscription(self) -> set[str]:
-        return set(self.topics)
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        self.calls.append(f"partitions {topic}")
-        return {0, 1}
-
-    def assignment(self) -> set[TopicPartition]:
-        return set(self.assigned)
-
-    def pause(self, *partitions: TopicPartition) -> None:
-        self.paused_set.update(partitions)
-
-    def resume(self, *partitions: TopicPartition) -> None:
-        self.paused_set.difference_update(partitions)
-
-    def paused(self) -> set[TopicPartition]:
-        return set(self.paused_set)
-
-    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[FakeRecord]]:
-        if self.paused_set:
-            self.paused_polls += 1
-            self.assigned -= self.revoke_on_paused_poll
-            return {}
-        if not self.batches:
-            self.stop.set()
-            return {}
-        self.calls.append("poll")
-        polled: dict[TopicPartition, list[FakeRecord]] = {}
-        for record in self.batches.pop(0):
-            polled.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
-        return polled
-
-    def commit(self, offsets: dict[TopicPartition, Any]) -> None:
-        self.commits.append({tp: om.offset for tp, om in offsets.items()})
 
 
 def records(*offsets: int) -> list[FakeRecord]:
